@@ -1,0 +1,35 @@
+# Two commands for a fresh Debian machine with Python 3.11: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+QUARTER ?= 2022Q2
+# Debian packages the suite needs: LibreOffice recalculates and renders, pdftoppm rasterises, Noto CJK draws Chinese.
+SYSTEM_PACKAGES := libreoffice-calc-nogui poppler-utils fonts-noto-cjk
+
+.PHONY: run test system-deps bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/kwai-xl build --quarter $(QUARTER)
+
+system-deps:
+	@if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null || ! fc-list | grep -qi "noto sans cjk"; then \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES); \
+	fi
+
+test: $(STAMP) system-deps
+	$(BIN)/python -m pytest
+
+bench: $(STAMP) system-deps
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf workbooks/*.xlsx .pytest_cache build *.egg-info

@@ -1,0 +1,69 @@
+"""The ``kwai-xl`` command line: parses, calls the library, prints."""
+
+import json
+import sys
+from functools import wraps
+
+import click
+from rich.console import Console
+
+from . import paths
+from .errors import KwaiError
+from .inputs import inputs_from_quarter
+from .model import evaluate
+from .quarter import load_quarter
+from .report import gmv_grid_table, jsonable, peer_stats_table, sotp_table
+
+console = Console()
+
+
+def one_line_errors(func):
+    """Turn :class:`KwaiError` into ``error: …`` on stderr and exit code 2."""
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except KwaiError as err:
+            click.echo(f"error: {err}", err=True)
+            sys.exit(2)
+    return wrapper
+
+
+quarter_option = click.option("--quarter", "-q", default=paths.DEFAULT_QUARTER, show_default=True,
+                              help="Quarter (e.g. 2022Q2) or a path to a quarter .yaml file.")
+
+
+@click.group()
+@click.version_option(package_name="kwai-xl")
+def main():
+    """kwai-xl: a formula-live Excel valuation model of Kuaishou (01024.HK)."""
+
+
+@main.command()
+@one_line_errors
+def quarters():
+    """List the quarter data files."""
+    for path in paths.quarter_files():
+        q = load_quarter(path)
+        click.echo(f"{q.quarter}  as of {q.as_of}  {path}  {q.title}")
+
+
+@main.command()
+@quarter_option
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@one_line_errors
+def calc(quarter, as_json):
+    """Print the GMV grids, peer statistics and SOTP of a quarter."""
+    q = load_quarter(paths.quarter_path(quarter))
+    out = evaluate(inputs_from_quarter(q))
+    if as_json:
+        click.echo(json.dumps({"quarter": q.quarter, "years": list(q.years), **jsonable(out)}, ensure_ascii=False, indent=1))
+        return
+    um, cm = q.user_method, q.category_method
+    console.print(f"[bold]Kuaishou 01024.HK — {q.quarter}[/] (as of {q.as_of}); scenario {out['scenario']}, statistic {out['sotp_stat']}")
+    console.print(gmv_grid_table("Live-commerce GMV 2025E, user method (亿元)", out["um_gmv_grid"],
+                                 "spend \\ buyers", um.spend.values, ",.0f", out["um_buyers"], ".3f"))
+    console.print(gmv_grid_table("Live-commerce GMV 2025E, category method (亿元)", out["cm_gmv_grid"],
+                                 "share \\ adv. GMV", cm.share.values, ".0%", out["cm_adv_gmv"], ",.0f"))
+    console.print(peer_stats_table(out, q.years))
+    console.print(sotp_table(out, q.market.price.value))

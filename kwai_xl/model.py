@@ -1,0 +1,98 @@
+"""The whole model: inputs in, every public output out (MODEL.md §7 names).
+
+:func:`evaluate` is the engine's one entry point for a full valuation; the
+workbook's formulas are its twin and ``kwai-xl verify`` compares the two.
+"""
+
+import numpy as np
+
+from . import comps, drivers, gmv, sotp
+from .inputs import GROUPS, ModelInputs
+from .scenarios import scenario_index
+
+FY1 = 1
+SOTP_SEGMENTS = ("ls", "ads", "ec")
+
+
+def statistics_used(inputs: ModelInputs) -> list[str]:
+    """The statistic (Mean/Median) each SOTP segment applies: its override, else the global choice."""
+    return [override or inputs.sotp_stat for override in inputs.sotp_stat_override]
+
+
+def peer_outputs(inputs: ModelInputs) -> dict:
+    """Multiples (n × 3, "n.a."/"n.m." as text) and their mean/median/count rows for every peer group."""
+    out = {}
+    ks = inputs.ks
+    ks_cap_rmb = ks.mcap * inputs.fx_rmb_per_hkd
+    for mult in ("ps", "pe", "pgmv"):
+        out[f"ks_{mult}"] = comps.multiple_labels(ks_cap_rmb[:, None], ks.metric(mult))[0]
+    for prefix, (_, multiples, _) in GROUPS.items():
+        group = inputs.groups[prefix]
+        for mult in multiples:
+            table = comps.multiple_labels(group.mcap[:, None], group.metric(mult))
+            stats = comps.peer_stats_by_year(table)
+            out[f"{prefix}_{mult}"] = table
+            out[f"{prefix}_{mult}_mean"] = np.array([s.mean for s in stats])
+            out[f"{prefix}_{mult}_median"] = np.array([s.median for s in stats])
+            out[f"{prefix}_{mult}_count"] = np.array([s.count for s in stats])
+    return out
+
+
+def driver_outputs(d: dict[str, float]) -> dict:
+    """The revenue driver tree (RMB 百万) from the driver inputs."""
+    gmv_total = drivers.gmv_from_buyers(d["monthly_buyers"], d["orders_per_month"], d["order_value"])
+    live = drivers.live_streaming_revenue(d["paying_users"], d["arppu"])
+    feed = drivers.feed_ads_revenue(d["dau"], d["minutes_per_day"], d["ad_load"], d["ecpm"])
+    inner = drivers.inner_loop_ads_revenue(gmv_total, d["inner_loop_take_rate"])
+    brand = drivers.brand_ads_revenue(d["brand_advertisers"], d["brand_spend"])
+    ads = feed + inner + brand
+    ecommerce = drivers.ecommerce_revenue(gmv_total, d["monetisation_rate"])
+    other = ecommerce + d["other_revenue"]
+    return {
+        "drv_gmv": float(gmv_total), "drv_live_streaming": float(live), "drv_feed_ads": float(feed),
+        "drv_inner_ads": float(inner), "drv_brand_ads": float(brand), "drv_online_marketing": float(ads),
+        "drv_ecommerce": float(ecommerce), "drv_other": float(other),
+        "drv_revenue": float(drivers.total_revenue(live, ads, other)),
+    }
+
+
+def evaluate(inputs: ModelInputs) -> dict:
+    """Every public output of the model for ``inputs`` (floats, numpy arrays, text)."""
+    s = scenario_index(inputs.scenario)
+    out = {"scenario": inputs.scenario, "sotp_stat": inputs.sotp_stat}
+
+    out["um_buyers"] = gmv.user_buyers(inputs.um_netizens, inputs.um_penetration, inputs.um_active_ratio)
+    out["um_gmv_grid"] = gmv.user_gmv_grid(inputs.um_netizens, inputs.um_penetration, inputs.um_active_ratio, inputs.um_spend)
+    out["um_gmv"] = float(out["um_gmv_grid"][s, s])
+    out["cm_sales_total"] = float(np.sum(inputs.cm_sales))
+    out["cm_adv_gmv"] = gmv.category_adv_gmv(out["cm_sales_total"], inputs.cm_penetration, inputs.cm_completion)
+    out["cm_gmv_grid"] = gmv.category_gmv_grid(out["cm_sales_total"], inputs.cm_penetration, inputs.cm_completion, inputs.cm_share)
+    out["cm_gmv"] = float(out["cm_gmv_grid"][s, s])
+
+    out.update(peer_outputs(inputs))
+
+    stats = statistics_used(inputs)
+    multiples = []
+    for seg, stat in zip(SOTP_SEGMENTS, stats):
+        applied = GROUPS[seg][2]
+        picked = out[f"{seg}_{applied}_{stat.lower()}"][FY1]
+        multiples.append(picked)
+        out[f"sotp_{seg}_stat"] = stat
+        out[f"sotp_{seg}_multiple"] = float(picked)
+    out["sotp_ls_revenue"] = inputs.sotp_ls_revenue
+    out["sotp_ls_margin"] = inputs.sotp_ls_margin
+    out["sotp_ads_revenue"] = inputs.sotp_ads_revenue
+    out["sotp_ec_gmv"] = float(inputs.ks.gmv[0, FY1])
+    result = sotp.sotp(
+        ls_revenue=inputs.sotp_ls_revenue, ls_margin=inputs.sotp_ls_margin, ls_pe=multiples[0],
+        ads_revenue=inputs.sotp_ads_revenue, ads_ps=multiples[1],
+        ec_gmv=out["sotp_ec_gmv"], ec_pgmv=multiples[2],
+        fx_rmb_per_hkd=inputs.fx_rmb_per_hkd, shares=inputs.shares, price=inputs.price,
+        net_cash=inputs.net_cash, holding_discount=inputs.holding_discount,
+        ls_premium=inputs.sotp_premium[0], ads_premium=inputs.sotp_premium[1], ec_premium=inputs.sotp_premium[2],
+    )
+    out["sotp_ls_profit"] = float(sotp.live_streaming_profit(inputs.sotp_ls_revenue, inputs.sotp_ls_margin))
+    for name in ("ls_value", "ads_value", "ec_value", "equity_rmb", "equity_hkd", "per_share", "upside"):
+        out[f"sotp_{name}"] = float(getattr(result, name))
+    out.update(driver_outputs(inputs.drivers))
+    return out

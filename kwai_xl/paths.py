@@ -1,0 +1,32 @@
+"""Where the shipped quarter files, templates and workbooks live."""
+
+import os
+import re
+from pathlib import Path
+
+from .errors import KwaiError
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(os.environ.get("KWAI_XL_DATA", ROOT / "data" / "quarters"))
+TEMPLATES_DIR = ROOT / "templates"
+WORKBOOKS_DIR = ROOT / "workbooks"
+DEFAULT_QUARTER = "2022Q2"
+
+
+def quarter_files(data_dir: Path = DATA_DIR) -> list[Path]:
+    """The quarter data files in ``data_dir``, oldest quarter first."""
+    return sorted(p for p in Path(data_dir).glob("*.yaml") if re.fullmatch(r"\d{4}Q[1-4]", p.stem))
+
+
+def quarter_path(quarter: str, data_dir: Path = DATA_DIR) -> Path:
+    """The data file of ``quarter`` (e.g. 2022Q2), or a file path given directly."""
+    candidate = Path(quarter)
+    if candidate.suffix in (".yaml", ".yml"):
+        return candidate
+    if not re.fullmatch(r"\d{4}Q[1-4]", quarter):
+        raise KwaiError(f"--quarter: {quarter!r} is not a quarter like 2022Q2 or a .yaml file")
+    path = Path(data_dir) / f"{quarter}.yaml"
+    if not path.exists():
+        known = ", ".join(p.stem for p in quarter_files(data_dir)) or "none"
+        raise KwaiError(f"{path}: no data file for quarter {quarter} (known: {known})")
+    return path

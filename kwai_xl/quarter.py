@@ -1,0 +1,293 @@
+"""Quarter data files: the schema every input obeys, and loading with one-line errors.
+
+A quarter file (``data/quarters/2022Q2.yaml``) holds every input of the model
+with its unit, as-of date and source. Loading validates types, ranges,
+required fields and unknown keys; a failure raises :class:`KwaiError` whose
+message names the file, the field path and the bad value.
+"""
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Generic, Literal, Optional, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from .errors import KwaiError
+from .scenarios import SCENARIOS, STATISTICS
+
+QUARTER_PATTERN = r"^\d{4}Q[1-4]$"
+MAX_PEERS = 200
+
+Fraction = Annotated[float, Field(ge=0, le=1)]
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+Premium = Annotated[float, Field(gt=-1, le=10)]
+Text = Annotated[str, Field(min_length=1, max_length=500)]
+T = TypeVar("T")
+
+
+class Strict(BaseModel):
+    """Unknown keys rejected, NaN and infinities rejected."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+
+
+class Sourced(Strict):
+    """Where a figure comes from: its unit, as-of date and source."""
+
+    unit: Text
+    as_of: date
+    source: Text
+
+
+class Scalar(Sourced, Generic[T]):
+    """One input."""
+
+    value: T
+
+
+class Triple(Sourced, Generic[T]):
+    """One input per scenario (bear, base, bull) or per segment (ls, ads, ec)."""
+
+    values: tuple[T, T, T]
+
+
+class Choice(Strict):
+    """A choice input (text) and why it was made."""
+
+    value: str
+    source: Text
+
+
+class Choices(Strict):
+    scenario: Choice
+    statistic: Choice
+
+    @field_validator("scenario")
+    @classmethod
+    def _scenario(cls, v: Choice) -> Choice:
+        if v.value not in SCENARIOS:
+            raise ValueError(f"must be one of {'/'.join(SCENARIOS)}")
+        return v
+
+    @field_validator("statistic")
+    @classmethod
+    def _statistic(cls, v: Choice) -> Choice:
+        if v.value not in STATISTICS:
+            raise ValueError(f"must be one of {'/'.join(STATISTICS)}")
+        return v
+
+
+class Market(Strict):
+    price: Scalar[Positive]
+    shares: Scalar[Positive]
+    fx_rmb_per_hkd: Scalar[Positive]
+    net_cash: Scalar[float]
+    holding_discount: Scalar[NonNegative]
+
+
+class UserMethod(Strict):
+    netizens: Scalar[Positive]
+    penetration: Triple[Fraction]
+    active_ratio: Triple[Fraction]
+    spend: Triple[Positive]
+
+
+class Category(Strict):
+    key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    name: Text
+    name_zh: Text
+    sales: NonNegative
+
+
+class CategoryMethod(Strict):
+    sales_year: Annotated[int, Field(ge=2000, le=2100)]
+    categories: Annotated[list[Category], Field(min_length=5, max_length=5)]
+    sales_unit: Text
+    sales_as_of: date
+    sales_source: Text
+    published_total: Scalar[NonNegative]
+    penetration: Triple[Fraction]
+    completion: Scalar[Annotated[float, Field(gt=0, le=1)]]
+    share: Triple[Annotated[float, Field(gt=0, le=1)]]
+
+
+class ContextRow(Strict):
+    label: Text
+    values: list[Optional[float]]
+
+
+class ContextTable(Strict):
+    title: Text
+    unit: Text
+    as_of: date
+    source: Text
+    columns: Annotated[list[Text], Field(min_length=1, max_length=12)]
+    rows: Annotated[list[ContextRow], Field(min_length=1, max_length=50)]
+
+    @model_validator(mode="after")
+    def _widths(self):
+        for i, row in enumerate(self.rows):
+            if len(row.values) != len(self.columns):
+                raise ValueError(f"rows.{i}.values has {len(row.values)} values for {len(self.columns)} columns")
+        return self
+
+
+YearFigures = tuple[Optional[float], Optional[float], Optional[float]]
+NO_FIGURES: YearFigures = (None, None, None)
+
+
+class Company(Strict):
+    """One comps row: market cap (百万, listed currency) and FY0–FY2 fundamentals (百万, reporting currency)."""
+
+    ticker: Text
+    name: Text
+    name_zh: Text
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+    fin_currency: Optional[Annotated[str, Field(pattern=r"^[A-Z]{3}$")]] = None
+    market_cap: Positive
+    revenue: YearFigures
+    net_profit: YearFigures = NO_FIGURES
+    gmv: YearFigures = NO_FIGURES
+    as_of: date
+    source: Text
+
+    @property
+    def reporting_currency(self) -> str:
+        return self.fin_currency or self.currency
+
+
+class Peer(Company):
+    @model_validator(mode="after")
+    def _same_currency(self):
+        if self.reporting_currency != self.currency:
+            raise ValueError(f"a peer's market cap and fundamentals must share a currency (got {self.currency} and {self.fin_currency})")
+        return self
+
+
+class Kuaishou(Company):
+    @model_validator(mode="after")
+    def _hkd_rmb(self):
+        if (self.currency, self.reporting_currency) != ("HKD", "RMB"):
+            raise ValueError(f"Kuaishou's row is HKD market cap over RMB fundamentals (got {self.currency}/{self.reporting_currency})")
+        return self
+
+
+PeerList = Annotated[list[Peer], Field(min_length=1, max_length=MAX_PEERS)]
+
+
+class Peers(Strict):
+    live_streaming: PeerList
+    online_marketing: PeerList
+    live_commerce: PeerList
+
+
+class Sotp(Strict):
+    ls_revenue: Scalar[NonNegative]
+    ls_margin: Scalar[Annotated[float, Field(ge=-1, le=1)]]
+    ads_revenue: Scalar[NonNegative]
+    premium: Triple[Premium]
+    statistic: Triple[Optional[Literal["Mean", "Median"]]]
+
+
+class Drivers(Strict):
+    paying_users: Scalar[NonNegative]
+    arppu: Scalar[NonNegative]
+    dau: Scalar[NonNegative]
+    minutes_per_day: Scalar[Annotated[float, Field(ge=0, le=1440)]]
+    ad_load: Scalar[NonNegative]
+    ecpm: Scalar[NonNegative]
+    inner_loop_take_rate: Scalar[Fraction]
+    brand_advertisers: Scalar[NonNegative]
+    brand_spend: Scalar[NonNegative]
+    monthly_buyers: Scalar[NonNegative]
+    orders_per_month: Scalar[NonNegative]
+    order_value: Scalar[NonNegative]
+    monetisation_rate: Scalar[Fraction]
+    other_revenue: Scalar[NonNegative]
+
+
+class Quarter(Strict):
+    """Every input of one quarter's model."""
+
+    quarter: Annotated[str, Field(pattern=QUARTER_PATTERN)]
+    as_of: date
+    title: Text
+    years: tuple[int, int, int]
+    choices: Choices
+    market: Market
+    user_method: UserMethod
+    category_method: CategoryMethod
+    context: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], ContextTable] = {}
+    kuaishou: Kuaishou
+    peers: Peers
+    sotp: Sotp
+    drivers: Drivers
+
+    @field_validator("years")
+    @classmethod
+    def _consecutive(cls, v):
+        if not (v[1] == v[0] + 1 and v[2] == v[1] + 1) or not 2000 <= v[0] <= 2100:
+            raise ValueError("must be three consecutive fiscal years, FY0 first")
+        return v
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="safe", pure=True)
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def _describe(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _validation_message(path: Path, err: ValidationError) -> str:
+    first = err.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    msg = first["msg"].removeprefix("Value error, ")
+    extra = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
+    if first["type"] == "missing":
+        return f"{path}: {loc}: required field is missing{extra}"
+    if first["type"] == "extra_forbidden":
+        return f"{path}: {loc}: unknown key{extra}"
+    return f"{path}: {loc}: {msg} (got {_describe(first.get('input'))}){extra}"
+
+
+def parse_quarter(path: Path, data) -> Quarter:
+    """Validate already-parsed YAML ``data`` of ``path``; raise :class:`KwaiError` on the first problem."""
+    if not isinstance(data, dict):
+        raise KwaiError(f"{path}: expected a mapping of fields at the top level, got {type(data).__name__}")
+    try:
+        quarter = Quarter.model_validate(data)
+    except ValidationError as err:
+        raise KwaiError(_validation_message(path, err)) from None
+    if quarter.quarter != path.stem:
+        raise KwaiError(f"{path}: quarter: {quarter.quarter!r} does not match the file name {path.stem!r}")
+    return quarter
+
+
+def read_yaml(path: Path):
+    """Parse a YAML file, turning every parse or read failure into a one-line :class:`KwaiError`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise KwaiError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise KwaiError(f"{path}: cannot be read as UTF-8 text ({err.__class__.__name__})") from None
+    try:
+        return _yaml().load(text)
+    except YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "somewhere"
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise KwaiError(f"{path}: not valid YAML at {where}: {problem}") from None
+
+
+def load_quarter(path: Path) -> Quarter:
+    """Load and validate one quarter data file."""
+    path = Path(path)
+    return parse_quarter(path, read_yaml(path))

@@ -1,0 +1,20 @@
+"""The choice lists of the model: scenarios and peer statistics."""
+
+SCENARIOS = ("Bear", "Base", "Bull")
+STATISTICS = ("Mean", "Median")
+
+
+def scenario_index(scenario: str) -> int:
+    """Position of ``scenario`` (Bear/Base/Bull, any case) in the scenario order."""
+    for i, name in enumerate(SCENARIOS):
+        if str(scenario).strip().lower() == name.lower():
+            return i
+    raise ValueError(f"scenario must be one of {', '.join(SCENARIOS)}, not {scenario!r}")
+
+
+def statistic_name(statistic: str) -> str:
+    """Canonical spelling of a peer statistic (Mean or Median, any case)."""
+    for name in STATISTICS:
+        if str(statistic).strip().lower() == name.lower():
+            return name
+    raise ValueError(f"statistic must be Mean or Median, not {statistic!r}")

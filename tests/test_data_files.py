@@ -1,0 +1,87 @@
+"""Malformed quarter files give one line naming file, field and value, and exit code 2."""
+
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from kwai_xl.cli import main
+from kwai_xl.paths import DATA_DIR
+
+SEED_TEXT = (DATA_DIR / "2022Q2.yaml").read_text(encoding="utf-8")
+
+PENETRATION = "penetration: {values: [0.5, 0.6, 0.7]"
+PRICE = "  price: {value: 79.9, unit: HKD per share, as_of: 2022-06-02, source: \"seed p.12: closing price 79.9港元 on 2022-06-02\"}\n"
+
+CASES = {
+    "wrong type": (SEED_TEXT.replace(PENETRATION, "penetration: {values: [0.5, sixty, 0.7]"),
+                   ["user_method.penetration.values.1", "'sixty'"]),
+    "out of range": (SEED_TEXT.replace(PENETRATION, "penetration: {values: [0.5, 1.5, 0.7]"),
+                     ["user_method.penetration.values.1", "less than or equal to 1", "1.5"]),
+    "negative users": (SEED_TEXT.replace("netizens: {value: 11.2", "netizens: {value: -11.2"),
+                       ["user_method.netizens.value", "-11.2"]),
+    "missing field": (SEED_TEXT.replace(PRICE, ""), ["market.price", "required field is missing"]),
+    "unknown key": (SEED_TEXT.replace("market:\n", "market:\n  pricee: 1\n"), ["market.pricee", "unknown key"]),
+    "not yaml": ("quarter: 2022Q2\n  bad: [unclosed\n", ["not valid YAML", "line"]),
+    "not a mapping": ("- just\n- a list\n", ["expected a mapping", "list"]),
+    "nan": (SEED_TEXT.replace("fx_rmb_per_hkd: {value: 0.855", "fx_rmb_per_hkd: {value: .nan"),
+            ["market.fx_rmb_per_hkd.value", "finite"]),
+    "infinite": (SEED_TEXT.replace("shares: {value: 4266", "shares: {value: .inf"), ["market.shares.value"]),
+    "duplicate key": (SEED_TEXT.replace("market:\n", "market:\n  net_cash: {value: 1}\n"), ["not valid YAML", "duplicate"]),
+    "bad date": (SEED_TEXT.replace("as_of: 2022-06-02\ntitle", "as_of: last June\ntitle"), ["as_of", "'last June'"]),
+    "wrong quarter": (SEED_TEXT.replace("quarter: 2022Q2", "quarter: 2022Q3"), ["quarter", "2022Q3", "file name"]),
+    "bad scenario": (SEED_TEXT.replace("scenario: {value: Base", "scenario: {value: Sideways"),
+                     ["choices.scenario", "Bear/Base/Bull"]),
+    "three scenarios": (SEED_TEXT.replace(PENETRATION, "penetration: {values: [0.5, 0.6]"),
+                        ["user_method.penetration.values"]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_file_gives_one_line_and_exit_2(tmp_path, case):
+    text, expected = CASES[case]
+    path = tmp_path / "2022Q2.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["calc", "--quarter", str(path)])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"error: {path}: ")
+    for fragment in expected:
+        assert fragment in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_real_process_prints_no_traceback(tmp_path):
+    path = tmp_path / "2022Q2.yaml"
+    path.write_text(CASES["out of range"][0], encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "kwai_xl", "calc", "--quarter", str(path)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+def test_unknown_quarter_lists_the_known_ones():
+    result = CliRunner().invoke(main, ["calc", "--quarter", "1999Q1"])
+    assert result.exit_code == 2
+    assert "2022Q2" in result.stderr and "1999Q1" in result.stderr
+
+
+def test_calc_prints_the_tables_and_json():
+    result = CliRunner().invoke(main, ["calc"])
+    assert result.exit_code == 0
+    for text in ("40,320", "44,098", "3.50 / 3.30", "Value per share", "Upside"):
+        assert text in result.output
+    import json
+    data = json.loads(CliRunner().invoke(main, ["calc", "--json"]).output)
+    assert data["um_gmv_grid"][1][1] == 40320
+    assert data["ls_pe"][3] == ["n.a.", "n.a.", "n.a."]
+    assert data["sotp_per_share"] > 0
+
+
+def test_quarters_lists_the_shipped_files():
+    result = CliRunner().invoke(main, ["quarters"])
+    assert result.exit_code == 0
+    assert "2022Q2" in result.output
