@@ -1,0 +1,156 @@
+"""Build a quarter's formula-live workbook: templates → layouts → openpyxl → cached values → file.
+
+The sheets, their order and every label come from ``templates/``; this module
+only assembles the context the templates read and writes the result.
+"""
+
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import formualizer
+from openpyxl.packaging.custom import StringProperty
+from ruamel.yaml import YAML
+
+from . import __version__, paths
+from .errors import KwaiError
+from .inputs import DRIVERS, GROUPS, MULTIPLE_METRIC
+from .layout import FIRST_VALUE_COL, SheetLayout, place, render_sheet, template_environment
+from .quarter import Company, Quarter
+from .writer import workbook_from_layouts
+
+SHEETS = ("cover", "assumptions", "user_gmv", "category_gmv", "peer_comps", "sotp", "drivers", "checks")
+LANGUAGES = ("en", "zh")
+FUNDAMENTAL_FIELD = {"rev": "revenue", "np": "net_profit", "gmv": "gmv"}
+DRIVER_FORMATS = {"ad_load": "num3", "inner_loop_take_rate": "pct2", "monetisation_rate": "pct2",
+                  "brand_spend": "num2", "orders_per_month": "num2"}
+TOOL_PROPERTY = "kwai_xl_tool"
+QUARTER_PROPERTY = "kwai_xl_quarter"
+
+
+def load_labels(lang: str, templates_dir: Path = paths.TEMPLATES_DIR) -> dict:
+    """The label set of ``lang`` (en or zh)."""
+    if lang not in LANGUAGES:
+        raise KwaiError(f"--lang: {lang!r} is not one of {', '.join(LANGUAGES)}")
+    return YAML(typ="safe", pure=True).load((templates_dir / "labels" / f"{lang}.yaml").read_text(encoding="utf-8"))
+
+
+def year_labels(q: Quarter) -> list[str]:
+    """FY0 is the last actual (A), FY1 and FY2 estimates (E)."""
+    return [f"{q.years[0]}A", f"{q.years[1]}E", f"{q.years[2]}E"]
+
+
+def _table(prefix: str, companies: list[Company], multiples: tuple[str, ...], name_attr: str, mn: str) -> dict:
+    """What a comps-table template needs of one group: labels, column plan and the names of its ranges."""
+    fundamentals = [key for key in ("rev", "np", "gmv") if any(MULTIPLE_METRIC[m] == key for m in multiples)]
+    first_multiple = 1 + 3 * len(fundamentals)
+    n = len(companies)
+    table_names, stat_names = {}, {"mean": {}, "median": {}, "count": {}}
+    for k, mult in enumerate(multiples):
+        c0 = first_multiple + 3 * k
+        table_names[f"{prefix}_{mult}"] = [0, n, c0, c0 + 3]
+        for stat in stat_names:
+            stat_names[stat][f"{prefix}_{mult}_{stat}"] = [0, 1, c0, c0 + 3]
+    return {
+        "prefix": prefix,
+        "peers": companies,
+        "row_labels": [f"{getattr(c, name_attr)} ({c.ticker})" for c in companies],
+        "units": [f"{c.currency} {mn}" if c.reporting_currency == c.currency else f"{c.currency}/{c.reporting_currency} {mn}"
+                  for c in companies],
+        "fundamentals": [(key, FUNDAMENTAL_FIELD[key]) for key in fundamentals],
+        "fundamental_keys": fundamentals,
+        "multiples": [(m, MULTIPLE_METRIC[m]) for m in multiples],
+        "table_names": table_names,
+        "stat_names": stat_names,
+    }
+
+
+def template_context(q: Quarter, labels: dict, stale: list[str] | None = None) -> dict:
+    """Everything the sheet templates read."""
+    mn = labels["units"]["mn"]
+    groups = []
+    for prefix, (key, multiples, applied) in GROUPS.items():
+        group = _table(prefix, list(getattr(q.peers, key)), multiples, labels["name_attr"], mn)
+        group.update(label=labels["groups"][prefix], note=labels["group_notes"][prefix], applied=applied,
+                     applied_fy1_col=group["table_names"][f"{prefix}_{applied}"][2] + 1)
+        groups.append(group)
+    return {
+        "q": q,
+        "L": labels,
+        "years": year_labels(q),
+        "groups": groups,
+        "kuaishou": _table("ks", [q.kuaishou], ("ps", "pe", "pgmv"), labels["name_attr"], mn),
+        "drivers": [(key, DRIVER_FORMATS.get(key, "num1")) for key in DRIVERS],
+        "stale": stale or [],
+    }
+
+
+def _filters(env) -> None:
+    env.filters["as_row"] = lambda v: [v]
+    env.filters["add_suffix"] = lambda v, s: f"{v}{s}"
+    env.filters["prefix"] = lambda v, p: f"{p}{v}"
+    env.filters["brace"] = lambda v: "{" + v + "}"
+
+
+def layouts(q: Quarter, lang: str = "en", stale: list[str] | None = None,
+            templates_dir: Path = paths.TEMPLATES_DIR) -> list[SheetLayout]:
+    """Render and place every sheet of the workbook for quarter ``q``."""
+    labels = load_labels(lang, templates_dir)
+    env = template_environment(templates_dir)
+    _filters(env)
+    context = template_context(q, labels, stale)
+    sheets = []
+    for key in SHEETS:
+        sheet = render_sheet(env, f"sheets/{key}.yaml.j2", context)
+        sheet.labels_as_of = labels["common"]["as_of"]
+        sheet.labels_source = labels.get("source", "Source")
+        place(sheet)
+        sheets.append(sheet)
+    return sheets
+
+
+@dataclass
+class BuildResult:
+    path: Path
+    formulas: int
+    errors: dict
+
+
+def workbook_bytes(q: Quarter, lang: str = "en", stale: list[str] | None = None) -> tuple[bytes, dict]:
+    """The finished .xlsx file as bytes, with every formula's cached value filled, and the fill summary."""
+    wb = workbook_from_layouts(layouts(q, lang, stale))
+    wb.custom_doc_props.append(StringProperty(name=TOOL_PROPERTY, value=f"kwai-xl {__version__}"))
+    wb.custom_doc_props.append(StringProperty(name=QUARTER_PROPERTY, value=q.quarter))
+    buf = io.BytesIO()
+    wb.save(buf)
+    filled = formualizer.recalculate_xlsx_bytes(buf.getvalue())
+    return filled["bytes"], filled["summary"]
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path`` and rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def default_workbook_path(quarter: str) -> Path:
+    return paths.WORKBOOKS_DIR / f"kuaishou-{quarter}.xlsx"
+
+
+def build_workbook(q: Quarter, out: Path | None = None, lang: str = "en", stale: list[str] | None = None) -> BuildResult:
+    """Build quarter ``q``'s workbook at ``out`` (default ``workbooks/kuaishou-Q.xlsx``)."""
+    path = Path(out) if out else default_workbook_path(q.quarter)
+    data, summary = workbook_bytes(q, lang, stale)
+    write_atomically(path, data)
+    return BuildResult(path, summary.get("total_formulas", 0), summary.get("error_summary", {}))

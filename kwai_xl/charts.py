@@ -1,0 +1,104 @@
+"""Charts the templates ask for, by item id (see :mod:`kwai_xl.layout`), never by address.
+
+``kind``       ``columns`` (vertical bars), ``bars`` (horizontal) or ``football`` (floating bars:
+               the first series is the invisible base, the second the visible range);
+``data``       an id of an h × w item (one series per row with ``by: rows``, per column with
+               ``by: cols``; ``columns: [k, ...]`` keeps some), or a list of ids, one series each;
+``categories`` the id of the item or block header that labels the categories, or ``labels``
+               for the data rows' own labels (column A);
+``series_titles: labels`` names each row series by its label in column A;
+``title``, ``y_title``, ``width``, ``height``, ``number_format``.
+"""
+
+from openpyxl.chart import BarChart, Reference, Series
+from openpyxl.chart.data_source import StrRef
+from openpyxl.chart.series import SeriesLabel
+from openpyxl.chart.shapes import GraphicalProperties
+from openpyxl.chart.text import RichText, Text
+from openpyxl.chart.title import Title
+from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RegularTextRun
+from openpyxl.utils import quote_sheetname
+
+from .errors import KwaiError
+from .layout import References
+
+PALETTE = ("8FAADC", "2F5597", "C55A11", "70AD47", "7F7F7F", "FFC000")
+
+
+def _target(refs: References, ident: str, title: str):
+    t = refs.targets.get(ident)
+    if t is None:
+        raise KwaiError(f"template chart {title!r}: no item with id {ident!r}")
+    return t
+
+
+def _ref(ws, t, r0=0, r1=None, c0=0, c1=None) -> Reference:
+    r1 = t.h if r1 is None else r1
+    c1 = t.w if c1 is None else c1
+    return Reference(ws, min_col=t.col + c0, max_col=t.col + c1 - 1, min_row=t.row + r0, max_row=t.row + r1 - 1)
+
+
+def _series(spec: dict, refs: References, wb, title: str) -> list[Series]:
+    """The chart's series, titled where the spec asks."""
+    data = spec["data"]
+    if isinstance(data, list):
+        out = []
+        for ident in data:
+            t = _target(refs, ident, title)
+            s = Series(_ref(wb[t.sheet], t))
+            s.tx = SeriesLabel(strRef=StrRef(f"{quote_sheetname(t.sheet)}!$A${t.row}"))
+            out.append(s)
+        return out
+    t = _target(refs, data, title)
+    ws = wb[t.sheet]
+    if spec.get("by", "rows") == "rows":
+        out = []
+        for k in range(t.h):
+            s = Series(_ref(ws, t, k, k + 1))
+            if spec.get("series_titles") == "labels":
+                s.tx = SeriesLabel(strRef=StrRef(f"{quote_sheetname(t.sheet)}!$A${t.row + k}"))
+            out.append(s)
+        return out
+    return [Series(_ref(ws, t, c0=k, c1=k + 1)) for k in spec.get("columns", range(t.w))]
+
+
+def _title(text: str) -> Title:
+    """A chart title at 11 pt, so it does not crowd the plot."""
+    run = RegularTextRun(rPr=CharacterProperties(sz=1100, b=True), t=text)
+    return Title(tx=Text(rich=RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=CharacterProperties(sz=1100, b=True)), r=[run])])),
+                 overlay=False)
+
+
+def add_chart(ws, spec: dict, refs: References, anchor: str) -> None:
+    """Add the chart ``spec`` describes to worksheet ``ws`` at cell ``anchor``."""
+    wb = ws.parent
+    title = spec.get("title", "")
+    kind = spec.get("kind", "columns")
+    chart = BarChart()
+    chart.type = "col" if kind == "columns" else "bar"
+    chart.title = _title(title)
+    chart.height = spec.get("height", 7.5)
+    chart.width = spec.get("width", 16)
+    chart.y_axis.title = spec.get("y_title")
+    chart.y_axis.numFmt = spec.get("number_format", "#,##0")
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    for k, series in enumerate(_series(spec, refs, wb, title)):
+        series.graphicalProperties = GraphicalProperties(solidFill=PALETTE[k % len(PALETTE)])
+        chart.series.append(series)
+    if len(chart.series) == 1:
+        chart.legend = None
+    if kind == "football":
+        chart.grouping = "stacked"
+        chart.overlap = 100
+        chart.series[0].graphicalProperties = GraphicalProperties(noFill=True)
+        chart.series[0].graphicalProperties.line.noFill = True
+        chart.legend = None
+    categories = spec.get("categories")
+    if categories == "labels":
+        t = _target(refs, spec["data"], title)
+        chart.set_categories(Reference(wb[t.sheet], min_col=1, max_col=1, min_row=t.row, max_row=t.row + t.h - 1))
+    elif categories:
+        t = _target(refs, categories, title)
+        chart.set_categories(_ref(wb[t.sheet], t))
+    ws.add_chart(chart, anchor)

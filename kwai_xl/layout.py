@@ -1,0 +1,329 @@
+"""Sheet layouts: templates rendered to data, placed on a grid, formulas resolved.
+
+A sheet template (``templates/sheets/*.yaml.j2``) renders, through a jinja2
+sandbox, to YAML describing blocks of items. An item is one labelled row or
+a rectangle of cells (a grid, a peer table) holding inputs, formulas or text.
+Formulas refer to other items by id in braces, never by address:
+
+``{x}``        the cell of ``x`` in the same row/column position (a scalar: its one cell);
+``{x[j]}``     element j of ``x`` along this item's columns (``i`` for its rows; or a number);
+``{x[i,0]}``   row i, column 0 of a rectangle; slices ``{x[0:2,1:3]}`` give ranges;
+``{x:}``       the whole of ``x`` (its defined name where it has one);
+``{@sheet}``   every used cell of the sheet with that key (for the error check).
+
+Placement assigns each item its address; then every token becomes an A1
+reference, relative along the axis it follows (so each row repeats one formula)
+and absolute elsewhere, prefixed by the sheet where it crosses sheets.
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jinja2 import StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+from openpyxl.utils import get_column_letter, quote_sheetname
+from ruamel.yaml import YAML
+
+from .errors import KwaiError
+
+FIRST_VALUE_COL = 3  # A: label, B: unit, C…: values
+TOKEN = re.compile(r"\{(@?)([a-z_][a-z0-9_]*)(?:\[([^\]]+)\])?(:?)\}")
+
+
+@dataclass
+class Item:
+    """One labelled rectangle of cells (h rows × w columns)."""
+
+    kind: str  # input | formula | text | note | heading
+    cells: list[list[Any]]
+    id: str | None = None
+    label: str = ""
+    unit: str = ""
+    source: str = ""
+    as_of: Any = None
+    fmt: Any = None
+    name: str | None = None
+    names: dict = field(default_factory=dict)
+    row_labels: list[str] = field(default_factory=list)
+    validation: str | None = None
+    style: str | None = None
+    comment: str | None = None
+    row: int = 0
+    col: int = FIRST_VALUE_COL
+
+    @property
+    def h(self) -> int:
+        return len(self.cells)
+
+    @property
+    def w(self) -> int:
+        return max((len(r) for r in self.cells), default=0)
+
+    def fmt_at(self, i: int, j: int):
+        """The number-format key of cell (i, j): one key, one per column, or one per cell."""
+        f = self.fmt
+        if isinstance(f, list):
+            f = f[i] if f and isinstance(f[0], list) else f[j] if j < len(f) else None
+            if isinstance(f, list):
+                f = f[j] if j < len(f) else None
+        return f
+
+
+@dataclass
+class Block:
+    title: str
+    items: list[Item]
+    header: list[list[Any]] = field(default_factory=list)
+    note: str = ""
+    id: str | None = None
+    row: int = 0
+
+
+@dataclass
+class SheetLayout:
+    key: str
+    title: str
+    heading: str
+    subtitle: str
+    blocks: list[Block]
+    charts: list[dict] = field(default_factory=list)
+    tab_color: str | None = None
+    landscape: bool = False
+    label_width: float = 44
+    unit_width: float = 17
+    value_width: float = 13
+    source_width: float = 60
+    freeze: str | None = "C4"
+    print_extra_cols: int = 0
+    labels_as_of: str = "As of"
+    labels_source: str = "Source"
+    labels_invalid_choice: str = "Choose a value from the list"
+    max_row: int = 0
+    max_col: int = 0
+
+    def width(self) -> int:
+        return max((it.w for b in self.blocks for it in b.items), default=1)
+
+    @property
+    def as_of_col(self) -> int:
+        return FIRST_VALUE_COL + self.width()
+
+    @property
+    def source_col(self) -> int:
+        return self.as_of_col + 1
+
+    def items(self):
+        for block in self.blocks:
+            yield from block.items
+
+
+def yaml_scalar(value) -> str:
+    """``value`` as a YAML flow scalar (a JSON string, number or null): safe for any text."""
+    return json.dumps(value, ensure_ascii=False, default=_isoformat)
+
+
+def _isoformat(value):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} cannot go into a template")
+
+
+def template_environment(templates_dir: Path) -> SandboxedEnvironment:
+    """A sandboxed jinja2 environment over ``templates_dir``; undefined variables are errors."""
+    from jinja2 import FileSystemLoader
+
+    env = SandboxedEnvironment(loader=FileSystemLoader(str(templates_dir)), undefined=StrictUndefined,
+                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["y"] = yaml_scalar
+    return env
+
+
+def _rows(value) -> list[list[Any]]:
+    if value is None:
+        return [[]]
+    if isinstance(value, list):
+        if value and all(isinstance(r, list) for r in value):
+            return value
+        return [value]
+    return [[value]]
+
+
+def _item(spec: dict) -> Item:
+    spec = dict(spec)
+    h = int(spec.pop("rows", 1))
+    w = spec.pop("cols", None)
+    if "input" in spec:
+        kind, cells = "input", _rows(spec.pop("input"))
+    elif "f" in spec:
+        f = spec.pop("f")
+        if isinstance(f, str):
+            cells = [[f] * int(w or 1) for _ in range(h)]
+        elif isinstance(f, list) and f and all(isinstance(r, list) for r in f):
+            cells = f
+        else:
+            cells = [list(f) for _ in range(h)]
+        kind = "formula"
+    elif "text" in spec:
+        kind, cells = "text", _rows(spec.pop("text"))
+    else:
+        kind = spec.pop("kind", "note")
+        cells = [[]]
+    allowed = {"id", "label", "unit", "source", "as_of", "fmt", "name", "names", "row_labels",
+               "validation", "style", "comment"}
+    unknown = set(spec) - allowed - {"kind"}
+    if unknown:
+        raise KwaiError(f"template item {spec.get('id') or spec.get('label')!r}: unknown keys {sorted(unknown)}")
+    spec.pop("kind", None)
+    return Item(kind=kind, cells=cells, **spec)
+
+
+def render_sheet(env: SandboxedEnvironment, template: str, context: dict) -> SheetLayout:
+    """Render one sheet template to a :class:`SheetLayout` (not yet placed)."""
+    text = env.get_template(template).render(**context)
+    try:
+        data = YAML(typ="safe", pure=True).load(text)
+    except Exception as err:  # a template bug, not user input: say which template
+        raise KwaiError(f"template {template}: rendered text is not valid YAML ({err.__class__.__name__}: {str(err).splitlines()[0]})") from None
+    blocks = [Block(title=b.get("title", ""), header=_rows(b["header"]) if b.get("header") else [],
+                    note=b.get("note", ""), id=b.get("id"), items=[_item(i) for i in b.get("items", [])])
+              for b in data.pop("blocks")]
+    return SheetLayout(blocks=blocks, **data)
+
+
+def place(sheet: SheetLayout) -> None:
+    """Give every block and item of ``sheet`` its rows: heading, subtitle, then blocks one under another."""
+    r = 4  # 1 heading, 2 subtitle, 3 blank
+    for block in sheet.blocks:
+        block.row = r
+        r += 1 + len(block.header)
+        for item in block.items:
+            item.row = r
+            r += max(item.h, 1)
+        r += 1
+    sheet.max_row = r
+    sheet.max_col = sheet.source_col
+
+
+@dataclass(frozen=True)
+class Target:
+    sheet: str
+    row: int
+    col: int
+    h: int
+    w: int
+    name: str | None
+
+
+class References:
+    """Every item id (and sheet key) of the workbook, and how to cite it from a given cell."""
+
+    def __init__(self, sheets: list[SheetLayout]):
+        self.targets: dict[str, Target] = {}
+        self.sheet_ranges: dict[str, str] = {}
+        for sheet in sheets:
+            last_col = get_column_letter(max(sheet.as_of_col - 1, FIRST_VALUE_COL))
+            self.sheet_ranges[sheet.key] = f"{quote_sheetname(sheet.title)}!$A$1:${last_col}${sheet.max_row}"
+            for block in sheet.blocks:
+                if block.id and block.header:
+                    self._add(block.id, Target(sheet.title, block.row + len(block.header), FIRST_VALUE_COL,
+                                               1, len(block.header[-1]), None))
+            for item in sheet.items():
+                if item.id:
+                    self._add(item.id, Target(sheet.title, item.row, item.col, item.h, item.w, item.name))
+                for name, (r0, r1, c0, c1) in item.names.items():
+                    self._add(name, Target(sheet.title, item.row + r0, item.col + c0, r1 - r0, c1 - c0, name))
+                if item.name and item.name != item.id:
+                    self._add(item.name, Target(sheet.title, item.row, item.col, item.h, item.w, item.name))
+
+    def _add(self, ident: str, target: Target) -> None:
+        if ident in self.targets:
+            raise KwaiError(f"template: id {ident!r} is used twice")
+        self.targets[ident] = target
+
+    def is_link(self, formula: str, sheet: str) -> bool:
+        """Whether ``formula`` only fetches one reference from another sheet (a green link)."""
+        m = re.fullmatch(r"=(?:\{([a-z_][a-z0-9_]*)(?:\[[^\]]*\])?\}|([a-z_][a-z0-9_]*))", formula)
+        if not m:
+            return False
+        t = self.targets.get(m.group(1) or m.group(2))
+        return t is not None and t.sheet != sheet
+
+    def resolve(self, formula: str, sheet: str, i: int, j: int, h: int, w: int) -> str:
+        """``formula`` with every token replaced by a reference valid in cell (i, j) of an h × w item on ``sheet``."""
+        def one(m: re.Match) -> str:
+            at, ident, index, whole = m.groups()
+            if at:
+                if ident not in self.sheet_ranges:
+                    raise KwaiError(f"template formula {formula!r}: no sheet with key {ident!r}")
+                return self.sheet_ranges[ident]
+            t = self.targets.get(ident)
+            if t is None:
+                raise KwaiError(f"template formula {formula!r}: no item with id {ident!r}")
+            prefix = "" if t.sheet == sheet else quote_sheetname(t.sheet) + "!"
+            if whole:
+                return t.name or prefix + _range(t, 0, t.h, 0, t.w)
+            if index is None:
+                if t.h == 1 and t.w == 1:
+                    return t.name or prefix + _cell(t, 0, 0, False, False)
+                if t.h == 1 and t.w == w:
+                    return prefix + _cell(t, 0, j, False, True)
+                if t.w == 1 and t.h == h:
+                    return prefix + _cell(t, i, 0, True, False)
+                if (t.h, t.w) == (h, w):
+                    return prefix + _cell(t, i, j, True, True)
+                raise KwaiError(f"template formula {formula!r}: {ident} is {t.h}×{t.w}, cannot align with a {h}×{w} item")
+            parts = [p.strip() for p in index.split(",")]
+            if len(parts) == 1:
+                parts = ["0", parts[0]] if t.h == 1 else [parts[0], "0"]
+            (r0, r1, rrel), (c0, c1, crel) = (_axis(parts[0], i, j, t.h, formula), _axis(parts[1], i, j, t.w, formula))
+            return prefix + _range(t, r0, r1, c0, c1, rrel, crel)
+
+        out = TOKEN.sub(one, formula)
+        if "{" in out or "}" in out:
+            raise KwaiError(f"template formula {formula!r}: a brace is not a valid reference")
+        return out
+
+
+def _axis(part: str, i: int, j: int, size: int, formula: str):
+    """(start, stop, relative) of one index: ``i``, ``j``, a number, or a slice ``a:b``."""
+    if part in ("i", "j"):
+        k = i if part == "i" else j
+        return k, k + 1, True
+    if ":" in part:
+        a, b = part.split(":")
+        start, stop = int(a or 0), int(b or size)
+    else:
+        start = int(part)
+        stop = start + 1
+    if not (0 <= start < stop <= size):
+        raise KwaiError(f"template formula {formula!r}: index {part} outside 0..{size - 1}")
+    return start, stop, False
+
+
+def _cell(t: Target, r: int, c: int, row_relative: bool, col_relative: bool) -> str:
+    col = get_column_letter(t.col + c)
+    return f"{'' if col_relative else '$'}{col}{'' if row_relative else '$'}{t.row + r}"
+
+
+def _range(t: Target, r0: int, r1: int, c0: int, c1: int, row_relative=False, col_relative=False) -> str:
+    """A1 range of rows r0..r1-1 and columns c0..c1-1 of ``t``; one cell when it is one."""
+    first = _cell(t, r0, c0, row_relative, col_relative)
+    if r1 - r0 == 1 and c1 - c0 == 1:
+        return first
+    return f"{first}:{_cell(t, r1 - 1, c1 - 1, row_relative, col_relative)}"
+
+
+def defined_names(sheets: list[SheetLayout]) -> dict[str, str]:
+    """Every defined name of the workbook → its absolute reference."""
+    names = {}
+    for sheet in sheets:
+        for item in sheet.items():
+            t = Target(sheet.title, item.row, item.col, item.h, item.w, None)
+            if item.name:
+                names[item.name] = f"{quote_sheetname(sheet.title)}!{_range(t, 0, item.h, 0, item.w)}"
+            for name, (r0, r1, c0, c1) in item.names.items():
+                names[name] = f"{quote_sheetname(sheet.title)}!{_range(t, r0, r1, c0, c1)}"
+    return names

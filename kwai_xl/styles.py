@@ -1,0 +1,42 @@
+"""The workbook's look: FAST-style colours and number formats, by key."""
+
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+FONT_NAME = "Calibri"
+INPUT_FONT = Font(name=FONT_NAME, color="0000FF")
+INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
+CALC_FONT = Font(name=FONT_NAME, color="000000")
+LINK_FONT = Font(name=FONT_NAME, color="008000")
+OUTPUT_FONT = Font(name=FONT_NAME, bold=True, color="000000")
+LABEL_FONT = Font(name=FONT_NAME)
+NOTE_FONT = Font(name=FONT_NAME, italic=True, color="595959")
+UNIT_FONT = Font(name=FONT_NAME, color="595959")
+HEADING_FONT = Font(name=FONT_NAME, bold=True, size=15, color="1F3864")
+SUBTITLE_FONT = Font(name=FONT_NAME, italic=True, color="595959")
+BLOCK_FONT = Font(name=FONT_NAME, bold=True, color="FFFFFF")
+BLOCK_FILL = PatternFill("solid", fgColor="1F3864")
+HEADER_FONT = Font(name=FONT_NAME, bold=True, color="1F3864")
+HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+OUTPUT_BORDER = Border(top=Side(style="thin", color="1F3864"))
+WRAP = Alignment(wrap_text=True, vertical="top")
+RIGHT = Alignment(horizontal="right")
+CENTER = Alignment(horizontal="center")
+CHECK_OK_FILL = PatternFill("solid", fgColor="C6EFCE")
+CHECK_BAD_FILL = PatternFill("solid", fgColor="FFC7CE")
+
+NUMBER_FORMATS = {
+    "int": "#,##0",
+    "num1": "#,##0.0",
+    "num2": "#,##0.00",
+    "num3": "#,##0.000",
+    "num4": "0.0000",
+    "pct": "0.0%",
+    "pct2": "0.00%",
+    "mult": '0.00"x"',
+    "hkd": '#,##0.00',
+    "count": "0",
+    "date": "yyyy-mm-dd",
+    "check": '[=1]"OK";[=0]"ERROR";General',
+    "text": "@",
+    "sci": "0.0E+00",
+}

@@ -1,0 +1,197 @@
+"""Placed sheet layouts → an openpyxl workbook: cells, styles, names, validation, print setup."""
+
+from datetime import date
+
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from . import styles
+from .charts import add_chart
+from .layout import FIRST_VALUE_COL, Item, References, SheetLayout, defined_names
+
+def _text(cell, value) -> None:
+    """Write ``value`` as text, even when it starts with = (never a formula)."""
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+
+
+def _fmt(cell, key) -> None:
+    if key:
+        cell.number_format = styles.NUMBER_FORMATS.get(key, key)
+
+
+def _per_row(value, i: int):
+    return value[i] if isinstance(value, list) else (value if i == 0 else None)
+
+
+def _write_item(ws, sheet: SheetLayout, item: Item, refs: References, validations: dict) -> None:
+    for i in range(max(item.h, 1)):
+        r = item.row + i
+        label = item.row_labels[i] if i < len(item.row_labels) else (item.label if i == 0 else "")
+        if label:
+            _text(ws.cell(r, 1), label)
+            ws.cell(r, 1).font = styles.NOTE_FONT if item.kind == "note" else (
+                styles.OUTPUT_FONT if item.style == "output" else styles.LABEL_FONT)
+        unit = _per_row(item.unit, i) if isinstance(item.unit, list) else (item.unit if i == 0 or item.h > 1 else "")
+        if unit:
+            _text(ws.cell(r, 2), unit)
+            ws.cell(r, 2).font = styles.UNIT_FONT
+        as_of = _per_row(item.as_of, i) if isinstance(item.as_of, list) else (item.as_of if i == 0 else None)
+        if as_of:
+            cell = ws.cell(r, sheet.as_of_col)
+            cell.value = date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
+            _fmt(cell, "date")
+            cell.font, cell.alignment = styles.UNIT_FONT, styles.CENTER
+        source = _per_row(item.source, i) if isinstance(item.source, list) else (item.source if i == 0 else "")
+        if source:
+            _text(ws.cell(r, sheet.source_col), source)
+            ws.cell(r, sheet.source_col).font = styles.UNIT_FONT
+        for j, raw in enumerate(item.cells[i] if i < len(item.cells) else []):
+            if raw is None:
+                continue
+            cell = ws.cell(r, item.col + j)
+            if item.kind == "input":
+                if isinstance(raw, str):
+                    _text(cell, raw)
+                else:
+                    cell.value = raw
+                cell.font, cell.fill = styles.INPUT_FONT, styles.INPUT_FILL
+            elif item.kind == "formula":
+                cell.value = refs.resolve(raw, sheet.title, i, j, item.h, item.w)
+                cell.font = styles.OUTPUT_FONT if item.style == "output" else (
+                    styles.LINK_FONT if refs.is_link(raw, sheet.title) else styles.CALC_FONT)
+            else:
+                _text(cell, raw)
+                cell.font = styles.HEADER_FONT if item.style == "header" else styles.LABEL_FONT
+                if item.style == "header":
+                    cell.alignment = styles.RIGHT
+            _fmt(cell, item.fmt_at(i, j))
+            if item.kind in ("input", "formula"):
+                cell.alignment = styles.RIGHT
+            if item.style == "output":
+                cell.border = styles.OUTPUT_BORDER
+        if item.kind == "note" and item.h == 1 and label:
+            ws.cell(r, 1).alignment = styles.Alignment(vertical="top")
+    if item.validation:
+        rng = f"{get_column_letter(item.col)}{item.row}:{get_column_letter(item.col + item.w - 1)}{item.row + item.h - 1}"
+        validations.setdefault(item.validation, []).append(rng)
+    if item.comment:
+        ws.cell(item.row, item.col).comment = Comment(item.comment, "kwai-xl")
+    if item.style == "check":
+        rng = f"{get_column_letter(item.col)}{item.row}:{get_column_letter(item.col + item.w - 1)}{item.row + item.h - 1}"
+        ws.conditional_formatting.add(rng, CellIsRule(operator="equal", formula=["1"], fill=styles.CHECK_OK_FILL))
+        ws.conditional_formatting.add(rng, CellIsRule(operator="notEqual", formula=["1"], fill=styles.CHECK_BAD_FILL))
+
+
+def _write_sheet(ws, sheet: SheetLayout, refs: References) -> None:
+    ws.sheet_properties.tabColor = sheet.tab_color
+    _text(ws.cell(1, 1), sheet.heading)
+    ws.cell(1, 1).font = styles.HEADING_FONT
+    _text(ws.cell(2, 1), sheet.subtitle)
+    ws.cell(2, 1).font = styles.SUBTITLE_FONT
+    has_sources = any(it.source for it in sheet.items())
+    validations: dict[str, list[str]] = {}
+    for block in sheet.blocks:
+        for c in range(1, sheet.max_col + 1 if has_sources else sheet.as_of_col):
+            ws.cell(block.row, c).fill = styles.BLOCK_FILL
+        _text(ws.cell(block.row, 1), f"{block.title} · {block.note}" if block.note else block.title)
+        ws.cell(block.row, 1).font = styles.BLOCK_FONT
+        for k, header in enumerate(block.header):
+            r = block.row + 1 + k
+            for c in range(1, sheet.max_col + 1 if has_sources else sheet.as_of_col):
+                ws.cell(r, c).fill = styles.HEADER_FILL
+            for j, text in enumerate(header):
+                if text not in (None, ""):
+                    cell = ws.cell(r, FIRST_VALUE_COL + j)
+                    _text(cell, str(text))
+                    cell.font, cell.alignment = styles.HEADER_FONT, styles.RIGHT
+        if any(it.source for it in block.items):
+            r = block.row + len(block.header)
+            for c, text in ((sheet.as_of_col, sheet.labels_as_of), (sheet.source_col, sheet.labels_source)):
+                _text(ws.cell(r, c), text)
+                ws.cell(r, c).font = styles.HEADER_FONT if block.header else styles.BLOCK_FONT
+                ws.cell(r, c).alignment = styles.CENTER if c == sheet.as_of_col else styles.Alignment()
+        for item in block.items:
+            _write_item(ws, sheet, item, refs, validations)
+    for list_id, ranges in validations.items():
+        dv = DataValidation(type="list", formula1=f"={list_id}", allow_blank=True,
+                            error=sheet.labels_invalid_choice, errorTitle="kwai-xl", showErrorMessage=True)
+        for rng in ranges:
+            dv.add(rng)
+        ws.add_data_validation(dv)
+    ws.column_dimensions["A"].width = sheet.label_width
+    ws.column_dimensions["B"].width = sheet.unit_width
+    for c in range(FIRST_VALUE_COL, sheet.as_of_col):
+        ws.column_dimensions[get_column_letter(c)].width = sheet.value_width
+    if has_sources:
+        ws.column_dimensions[get_column_letter(sheet.as_of_col)].width = 11
+        ws.column_dimensions[get_column_letter(sheet.source_col)].width = sheet.source_width
+    last_col = sheet.max_col if has_sources else sheet.as_of_col - 1
+    if sheet.freeze:
+        ws.freeze_panes = sheet.freeze
+    ws.print_area = f"A1:{get_column_letter(last_col + sheet.print_extra_cols)}{sheet.max_row + chart_rows(sheet)}"
+    ws.print_title_rows = "1:2"
+    ws.page_setup.orientation = "landscape" if sheet.landscape else "portrait"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 99  # as many pages tall as the width-fitted scale needs
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.gridLines = False
+    ws.sheet_view.showGridLines = False
+    ws.oddFooter.center.text = "&A — page &P of &N"
+
+
+CM_PER_CHAR = 0.19   # an Excel column-width unit, in cm, at the default font
+CM_PER_ROW = 0.53    # a default row, in cm
+
+
+def chart_anchor(sheet: SheetLayout, spec: dict) -> str:
+    """A chart's top-left cell: ``below K`` puts it under the last block, after K charts of its width;
+    anything else is taken as a cell address."""
+    anchor = str(spec.get("anchor", "below 0"))
+    if not anchor.startswith("below"):
+        return anchor
+    k = int(anchor.split()[1]) if len(anchor.split()) > 1 else 0
+    offset_cm = k * (spec.get("width", 16) + 0.5)
+    col, used = 1, 0.0
+    while used + 0.1 < offset_cm:
+        used += _column_width(sheet, col) * CM_PER_CHAR
+        col += 1
+    return f"{get_column_letter(col)}{sheet.max_row + 1}"
+
+
+def chart_rows(sheet: SheetLayout) -> int:
+    """Rows the charts under the blocks take, so the print area includes them."""
+    heights = [spec.get("height", 7.5) for spec in sheet.charts if str(spec.get("anchor", "below")).startswith("below")]
+    return int(max(heights, default=0) / CM_PER_ROW) + 2 if heights else 0
+
+
+def _column_width(sheet: SheetLayout, col: int) -> float:
+    if col == 1:
+        return sheet.label_width
+    if col == 2:
+        return sheet.unit_width
+    if col < sheet.as_of_col:
+        return sheet.value_width
+    return 11 if col == sheet.as_of_col else sheet.source_width
+
+
+def workbook_from_layouts(sheets: list[SheetLayout]) -> Workbook:
+    """The openpyxl workbook of placed ``sheets``: every cell, name, validation, chart and print setting."""
+    refs = References(sheets)
+    wb = Workbook()
+    wb.remove(wb.active)
+    for sheet in sheets:
+        _write_sheet(wb.create_sheet(sheet.title), sheet, refs)
+    for name, ref in defined_names(sheets).items():
+        wb.defined_names[name] = DefinedName(name, attr_text=ref)
+    for sheet in sheets:
+        for spec in sheet.charts:
+            add_chart(wb[sheet.title], spec, refs, chart_anchor(sheet, spec))
+    wb.calculation.fullCalcOnLoad = True
+    return wb
