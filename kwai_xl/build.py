@@ -30,11 +30,22 @@ TOOL_PROPERTY = "kwai_xl_tool"
 QUARTER_PROPERTY = "kwai_xl_quarter"
 
 
+def _merged(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merged(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return out
+
+
 def load_labels(lang: str, templates_dir: Path = paths.TEMPLATES_DIR) -> dict:
-    """The label set of ``lang`` (en or zh)."""
+    """The label set of ``lang`` (en or zh); a key missing from a translation falls back to English."""
     if lang not in LANGUAGES:
         raise KwaiError(f"--lang: {lang!r} is not one of {', '.join(LANGUAGES)}")
-    return YAML(typ="safe", pure=True).load((templates_dir / "labels" / f"{lang}.yaml").read_text(encoding="utf-8"))
+    yaml = YAML(typ="safe", pure=True)
+    english = yaml.load((templates_dir / "labels" / "en.yaml").read_text(encoding="utf-8"))
+    if lang == "en":
+        return english
+    return _merged(english, yaml.load((templates_dir / "labels" / f"{lang}.yaml").read_text(encoding="utf-8")))
 
 
 def year_labels(q: Quarter) -> list[str]:

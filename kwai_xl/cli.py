@@ -7,12 +7,16 @@ from functools import wraps
 import click
 from rich.console import Console
 
+from pathlib import Path
+
 from . import paths
+from .build import LANGUAGES, build_workbook
 from .errors import KwaiError
 from .inputs import inputs_from_quarter
 from .model import evaluate
 from .quarter import load_quarter
 from .report import gmv_grid_table, jsonable, peer_stats_table, sotp_table
+from .verify import verify_workbooks
 
 console = Console()
 
@@ -67,3 +71,41 @@ def calc(quarter, as_json):
                                  "share \\ adv. GMV", cm.share.values, ".0%", out["cm_adv_gmv"], ",.0f"))
     console.print(peer_stats_table(out, q.years))
     console.print(sotp_table(out, q.market.price.value))
+
+
+@main.command()
+@quarter_option
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the workbook.")
+@click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True, help="Label language.")
+@one_line_errors
+def build(quarter, out, lang):
+    """Build a quarter's formula-live workbook (default: workbooks/kuaishou-QUARTER.xlsx)."""
+    q = load_quarter(paths.quarter_path(quarter))
+    result = build_workbook(q, out, lang)
+    if result.errors:
+        raise KwaiError(f"{result.path}: formulas evaluate to errors: {result.errors}")
+    click.echo(f"built {result.path} ({q.quarter}, {result.formulas} formulas)")
+
+
+@main.command()
+@click.argument("workbooks", nargs=-1, required=True, type=click.Path(path_type=Path))
+@one_line_errors
+def verify(workbooks):
+    """Recalculate WORKBOOKS in LibreOffice and compare every public output with the engine.
+
+    Exits 1 on any mismatch, missing name or error value. The workbooks are never modified.
+    """
+    failed = False
+    for report in verify_workbooks(list(workbooks)):
+        if report.ok:
+            click.echo(f"OK {report.path}: {len(report.compared)} named outputs match the engine; no error values")
+            continue
+        failed = True
+        click.echo(f"FAIL {report.path}")
+        for name in report.missing:
+            click.echo(f"  missing name: {name}")
+        for cell in report.errors:
+            click.echo(f"  error value: {cell}")
+        for mismatch in report.mismatches:
+            click.echo(f"  mismatch: {mismatch}")
+    sys.exit(1 if failed else 0)
