@@ -16,7 +16,7 @@ from ruamel.yaml import YAML
 
 from . import __version__, paths
 from .errors import KwaiError
-from .inputs import DRIVERS, GROUPS, MULTIPLE_METRIC
+from .inputs import DRIVERS, GROUPS, MULTIPLE_METRIC, UNIT_CONSTANTS
 from .layout import FIRST_VALUE_COL, SheetLayout, place, render_sheet, template_environment
 from .quarter import Company, Quarter
 from .writer import workbook_from_layouts
@@ -94,6 +94,7 @@ def template_context(q: Quarter, labels: dict, stale: list[str] | None = None) -
         "groups": groups,
         "kuaishou": _table("ks", [q.kuaishou], ("ps", "pe", "pgmv"), labels["name_attr"], mn),
         "drivers": [(key, DRIVER_FORMATS.get(key, "num1")) for key in DRIVERS],
+        "constants": UNIT_CONSTANTS,
         "stale": stale or [],
     }
 

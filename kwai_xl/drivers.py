@@ -10,15 +10,15 @@ DAYS_PER_YEAR = 365
 PER_MILLE = 1000
 
 
-def live_streaming_revenue(paying_users, arppu_month):
+def live_streaming_revenue(paying_users, arppu_month, months=MONTHS_PER_YEAR):
     """Live streaming (RMB 百万) = monthly paying users (百万) × ARPPU (元/month) × 12."""
-    return np.multiply(np.multiply(paying_users, arppu_month), MONTHS_PER_YEAR)
+    return np.multiply(np.multiply(paying_users, arppu_month), months)
 
 
-def feed_ads_revenue(dau, minutes_per_day, ad_load, ecpm):
+def feed_ads_revenue(dau, minutes_per_day, ad_load, ecpm, days=DAYS_PER_YEAR, per_mille=PER_MILLE):
     """Outer-loop feed ads (RMB 百万) = DAU (百万) × minutes/day × 365 × ads per minute × eCPM (元 per 1,000)."""
-    impressions = np.multiply(np.multiply(np.multiply(dau, minutes_per_day), DAYS_PER_YEAR), ad_load)
-    return np.divide(np.multiply(impressions, ecpm), PER_MILLE)
+    impressions = np.multiply(np.multiply(np.multiply(dau, minutes_per_day), days), ad_load)
+    return np.divide(np.multiply(impressions, ecpm), per_mille)
 
 
 def inner_loop_ads_revenue(gmv, take_rate):
@@ -36,9 +36,9 @@ def ecommerce_revenue(gmv, monetisation_rate):
     return np.multiply(gmv, monetisation_rate)
 
 
-def gmv_from_buyers(monthly_buyers, orders_per_month, order_value):
+def gmv_from_buyers(monthly_buyers, orders_per_month, order_value, months=MONTHS_PER_YEAR):
     """GMV (RMB 百万) = monthly active buyers (百万) × orders per buyer per month × 12 × order value (元)."""
-    return np.multiply(np.multiply(np.multiply(monthly_buyers, orders_per_month), MONTHS_PER_YEAR), order_value)
+    return np.multiply(np.multiply(np.multiply(monthly_buyers, orders_per_month), months), order_value)
 
 
 def total_revenue(live_streaming, online_marketing, other):

@@ -20,6 +20,9 @@ GROUPS = {
 }
 """Peer group prefix → (data key, multiples shown, multiple the SOTP applies)."""
 
+UNIT_CONSTANTS = {"months_per_year": 12.0, "days_per_year": 365.0, "per_mille": 1000.0}
+"""Unit conversions the driver tree uses; the workbook shows them as inputs on Assumptions."""
+
 DRIVERS = ("paying_users", "arppu", "dau", "minutes_per_day", "ad_load", "ecpm", "inner_loop_take_rate",
            "brand_advertisers", "brand_spend", "monthly_buyers", "orders_per_month", "order_value",
            "monetisation_rate", "other_revenue")
@@ -80,6 +83,7 @@ class ModelInputs:
     shares: float
     price: float
     drivers: dict[str, float] = field(default_factory=dict)
+    constants: dict[str, float] = field(default_factory=lambda: dict(UNIT_CONSTANTS))
 
     def with_changes(self, **changes) -> "ModelInputs":
         """A copy with some inputs replaced."""

@@ -38,11 +38,13 @@ def peer_outputs(inputs: ModelInputs) -> dict:
     return out
 
 
-def driver_outputs(d: dict[str, float]) -> dict:
-    """The revenue driver tree (RMB 百万) from the driver inputs."""
-    gmv_total = drivers.gmv_from_buyers(d["monthly_buyers"], d["orders_per_month"], d["order_value"])
-    live = drivers.live_streaming_revenue(d["paying_users"], d["arppu"])
-    feed = drivers.feed_ads_revenue(d["dau"], d["minutes_per_day"], d["ad_load"], d["ecpm"])
+def driver_outputs(d: dict[str, float], units: dict[str, float]) -> dict:
+    """The revenue driver tree (RMB 百万) from the driver inputs and the unit constants."""
+    months = units["months_per_year"]
+    gmv_total = drivers.gmv_from_buyers(d["monthly_buyers"], d["orders_per_month"], d["order_value"], months)
+    live = drivers.live_streaming_revenue(d["paying_users"], d["arppu"], months)
+    feed = drivers.feed_ads_revenue(d["dau"], d["minutes_per_day"], d["ad_load"], d["ecpm"],
+                                    units["days_per_year"], units["per_mille"])
     inner = drivers.inner_loop_ads_revenue(gmv_total, d["inner_loop_take_rate"])
     brand = drivers.brand_ads_revenue(d["brand_advertisers"], d["brand_spend"])
     ads = feed + inner + brand
@@ -94,5 +96,5 @@ def evaluate(inputs: ModelInputs) -> dict:
     out["sotp_ls_profit"] = float(sotp.live_streaming_profit(inputs.sotp_ls_revenue, inputs.sotp_ls_margin))
     for name in ("ls_value", "ads_value", "ec_value", "equity_rmb", "equity_hkd", "per_share", "upside"):
         out[f"sotp_{name}"] = float(getattr(result, name))
-    out.update(driver_outputs(inputs.drivers))
+    out.update(driver_outputs(inputs.drivers, inputs.constants))
     return out

@@ -15,7 +15,7 @@ from openpyxl.utils.cell import range_boundaries
 from python_calamine import CalamineWorkbook
 
 from .errors import KwaiError
-from .inputs import DRIVERS, GROUPS, ModelInputs, PeerGroup
+from .inputs import DRIVERS, GROUPS, UNIT_CONSTANTS, ModelInputs, PeerGroup
 
 ERROR_VALUES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "Err:", "#SPILL!", "#CALC!")
 
@@ -162,4 +162,5 @@ def inputs_from_workbook(values: WorkbookValues) -> ModelInputs:
         shares=values.number("shares"),
         price=values.number("price"),
         drivers={key: values.number(f"drv_{key}") for key in DRIVERS},
+        constants={key: values.number(key) for key in UNIT_CONSTANTS},
     )

@@ -1,0 +1,50 @@
+"""Formula rules every generated workbook obeys (WORKBOOK.md): safe functions, no typed-in figures.
+
+Functions must compute the same in Excel 2010+ and LibreOffice 7.4; numbers
+inside formulas may only be 0 or 1 (every other figure is an input cell).
+"""
+
+from dataclasses import dataclass
+
+from openpyxl.formula.tokenizer import Token, Tokenizer
+
+SAFE_FUNCTIONS = frozenset({
+    "ABS", "AND", "AVERAGE", "CHOOSE", "COUNT", "IF", "INDEX", "ISERROR", "ISNUMBER", "MATCH", "MAX",
+    "MEDIAN", "MIN", "OR", "SUM", "SUMPRODUCT",
+})
+ALLOWED_CONSTANTS = frozenset({"0", "1"})
+
+
+@dataclass(frozen=True)
+class FormulaProblem:
+    where: str
+    formula: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.problem} in {self.formula}"
+
+
+def formula_problems(formula: str) -> list[str]:
+    """What breaks the rules in one formula: unsafe functions and constants other than 0 and 1."""
+    problems = []
+    for token in Tokenizer(formula).items:
+        if token.type == Token.FUNC and token.subtype == Token.OPEN:
+            name = token.value[:-1].upper()
+            if name not in SAFE_FUNCTIONS:
+                problems.append(f"function {name} is not on the allow-list")
+        elif token.type == Token.OPERAND and token.subtype == Token.NUMBER and token.value not in ALLOWED_CONSTANTS:
+            problems.append(f"constant {token.value} typed into a formula")
+    return problems
+
+
+def lint_workbook(wb) -> list[FormulaProblem]:
+    """Every rule broken by any formula of the openpyxl workbook ``wb``."""
+    found = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    for problem in formula_problems(cell.value):
+                        found.append(FormulaProblem(f"{ws.title}!{cell.coordinate}", cell.value, problem))
+    return found

@@ -1,0 +1,204 @@
+"""The generated workbook, recalculated by LibreOffice, agrees with the seed and with the engine."""
+
+import random
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from openpyxl import load_workbook
+
+from kwai_xl import libreoffice
+from kwai_xl.build import build_workbook
+from kwai_xl.model import evaluate
+from kwai_xl.reader import WorkbookValues, defined_names, inputs_from_workbook
+from kwai_xl.verify import REQUIRED_NAMES, check_values, verify_workbook
+from seed_figures import CM_TOLERANCE, SEED_CM_ADV, SEED_CM_GRID, SEED_UM_BUYERS, SEED_UM_GRID
+
+pytestmark = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is installed by `make test`")
+
+PERTURB_SEEDS = (1, 2, 3, 4)
+FRACTION_NAMES = {"um_penetration", "um_active_ratio", "cm_penetration", "cm_completion", "cm_share", "sotp_ls_margin"}
+
+
+@pytest.fixture(scope="session")
+def seed_book(tmp_path_factory, seed_quarter):
+    """The default 2022Q2 workbook, built once."""
+    return build_workbook(seed_quarter, tmp_path_factory.mktemp("build") / "kuaishou-2022Q2.xlsx").path
+
+
+def input_cells(wb):
+    """(name, cell) for every numeric input cell behind a defined name on the Assumptions sheet."""
+    for name, dn in wb.defined_names.items():
+        for sheet, ref in dn.destinations:
+            if sheet != "Assumptions":
+                continue
+            cells = wb[sheet][ref.replace("$", "")]
+            cells = cells if isinstance(cells, tuple) else ((cells,),)
+            cells = cells if isinstance(cells[0], tuple) else (cells,)
+            for row in cells:
+                for cell in row:
+                    if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool) and cell.data_type == "n":
+                        yield name, cell
+
+
+def perturbed_copy(book: Path, target: Path, seed: int) -> Path:
+    """A copy of ``book`` with every numeric input scaled by a random factor in [0.7, 1.3] (fractions kept ≤ 1)."""
+    rng = random.Random(seed)
+    wb = load_workbook(book)
+    changed = 0
+    for name, cell in input_cells(wb):
+        value = cell.value * rng.uniform(0.7, 1.3)
+        cell.value = min(value, 1.0) if name in FRACTION_NAMES else value
+        changed += 1
+    assert changed > 100  # every numeric input, not a handful
+    wb.save(target)
+    return target
+
+
+def switched_copy(book: Path, target: Path, **choices) -> Path:
+    wb = load_workbook(book)
+    for name, value in choices.items():
+        sheet, ref = next(iter(wb.defined_names[name].destinations))
+        cells = wb[sheet][ref.replace("$", "")]
+        if isinstance(cells, tuple):
+            for cell, v in zip(cells[0], value):
+                cell.value = v
+        else:
+            cells.value = value
+    wb.save(target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def recalculated(seed_book, tmp_path_factory):
+    """The default build and its variants, recalculated by LibreOffice in one run: name → WorkbookValues."""
+    work = tmp_path_factory.mktemp("variants")
+    variants = {"default": shutil.copyfile(seed_book, work / "default.xlsx")}
+    variants["bear"] = switched_copy(seed_book, work / "bear.xlsx", scenario="Bear")
+    variants["bull"] = switched_copy(seed_book, work / "bull.xlsx", scenario="Bull")
+    variants["median"] = switched_copy(seed_book, work / "median.xlsx", sotp_stat="Median",
+                                       sotp_stat_override=["Mean", None, None])
+    for seed in PERTURB_SEEDS:
+        variants[f"perturbed{seed}"] = perturbed_copy(seed_book, work / f"perturbed{seed}.xlsx", seed)
+    outs = libreoffice.recalculate([Path(p) for p in variants.values()], work / "out")
+    return {key: WorkbookValues(out) for key, out in zip(variants, outs)}
+
+
+def test_default_build_recalculates_to_the_seed(recalculated):
+    v = recalculated["default"]
+    assert np.allclose(v.value("um_buyers").astype(float), SEED_UM_BUYERS, rtol=1e-12)
+    assert np.allclose(v.value("um_gmv_grid").astype(float), SEED_UM_GRID, rtol=1e-12)
+    assert v.value("um_gmv") == pytest.approx(40320, rel=1e-12)
+    assert v.value("cm_sales_total") == 27561
+    assert np.allclose(v.value("cm_adv_gmv").astype(float), SEED_CM_ADV, rtol=CM_TOLERANCE)
+    assert np.allclose(v.value("cm_gmv_grid").astype(float), SEED_CM_GRID, rtol=CM_TOLERANCE)
+    assert round(v.value("ads_ps_mean")[1], 2) == 3.50 and round(v.value("ads_ps_median")[1], 2) == 3.30
+    assert list(v.value("ls_pe")[3]) == ["n.a.", "n.a.", "n.a."]  # DouYu: the seed's "/"
+    assert v.value("check_master") == 1
+
+
+@pytest.mark.parametrize("variant", ["default", "bear", "bull", "median"] + [f"perturbed{s}" for s in PERTURB_SEEDS])
+def test_libreoffice_agrees_with_the_engine(recalculated, variant):
+    report = check_values(recalculated[variant])
+    assert report.ok, (report.missing, report.errors, [str(m) for m in report.mismatches])
+    assert len(report.compared) >= 60
+
+
+def test_switches_change_the_case(recalculated):
+    assert recalculated["bear"].value("um_gmv") == pytest.approx(23520)
+    assert recalculated["bull"].value("um_gmv") == pytest.approx(62720)
+    assert recalculated["bull"].value("cm_gmv") == pytest.approx(68902.5)
+    median = recalculated["median"]
+    assert median.value("sotp_ls_stat") == "Mean" and median.value("sotp_ads_stat") == "Median"
+    assert median.value("sotp_ads_multiple") == pytest.approx(median.value("ads_ps_median")[1])
+
+
+def test_perturbed_inputs_really_moved_the_outputs(recalculated):
+    base = recalculated["default"].value("sotp_per_share")
+    moved = {round(recalculated[f"perturbed{s}"].value("sotp_per_share"), 6) for s in PERTURB_SEEDS}
+    assert len(moved) == len(PERTURB_SEEDS) and base not in moved
+
+
+def test_every_public_name_has_its_shape(seed_book, seed_quarter):
+    names = defined_names(seed_book)
+    n = {p: len(getattr(seed_quarter.peers, k)) for p, k in
+         (("ls", "live_streaming"), ("ads", "online_marketing"), ("ec", "live_commerce"))}
+    shapes = {"um_netizens": (1, 1), "um_penetration": (1, 3), "um_active_ratio": (1, 3), "um_spend": (1, 3),
+              "um_buyers": (1, 3), "um_gmv_grid": (3, 3), "cm_sales": (5, 1), "cm_sales_total": (1, 1),
+              "cm_penetration": (1, 3), "cm_share": (1, 3), "cm_completion": (1, 1), "cm_adv_gmv": (1, 3),
+              "cm_gmv_grid": (3, 3), "scenario": (1, 1), "um_gmv": (1, 1), "cm_gmv": (1, 1), "fx_rmb_per_hkd": (1, 1),
+              "ls_mcap": (n["ls"], 1), "ads_mcap": (n["ads"], 1), "ec_mcap": (n["ec"], 1), "ls_np": (n["ls"], 3),
+              "ads_rev": (n["ads"], 3), "ec_gmv": (n["ec"], 3), "sotp_stat": (1, 1), "net_cash": (1, 1)}
+    for name in ("ls_pe", "ads_ps", "ec_pgmv"):
+        shapes[f"{name}_mean"] = shapes[f"{name}_median"] = (1, 3)
+    for name in ("sotp_ls_revenue", "sotp_ls_margin", "sotp_ads_revenue", "sotp_ec_gmv", "shares", "price",
+                 "sotp_ls_value", "sotp_ads_value", "sotp_ec_value", "sotp_equity_rmb", "sotp_equity_hkd",
+                 "sotp_per_share", "sotp_upside"):
+        shapes[name] = (1, 1)
+    assert set(REQUIRED_NAMES) <= set(shapes)
+    for name, shape in shapes.items():
+        assert names[name].shape == shape, name
+
+
+def test_cached_values_equal_the_engine_without_recalculation(seed_book, seed_outputs):
+    values = WorkbookValues(seed_book)  # python-calamine reads the cached values formualizer wrote
+    report = check_values(values)
+    assert report.ok, [str(m) for m in report.mismatches]
+    assert values.value("sotp_per_share") == pytest.approx(seed_outputs["sotp_per_share"], rel=1e-12)
+    import pandas as pd
+    sotp = pd.read_excel(seed_book, sheet_name="SOTP", header=None, engine="calamine")
+    assert (sotp == values.value("sotp_per_share")).any().any()
+
+
+def test_libreoffice_recalculates_instead_of_trusting_stale_caches(seed_book, tmp_path):
+    """Edit an input inside the file's XML, leaving every cached value stale: verify must still agree."""
+    import zipfile
+    stale = tmp_path / "stale.xlsx"
+    names = defined_names(seed_book)
+    price = names["price"]
+    sheet_xml = f"xl/worksheets/sheet{['Cover', 'Assumptions'].index(price.sheet) + 1}.xml"
+    from openpyxl.utils import get_column_letter
+    ref = f"{get_column_letter(price.min_col)}{price.min_row}"
+    with zipfile.ZipFile(seed_book) as src, zipfile.ZipFile(stale, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == sheet_xml:
+                text = data.decode()
+                start = text.index(f'<c r="{ref}"')
+                end = text.index("</c>", start)
+                cell = text[start:end]
+                text = text[:start] + cell[:cell.index("<v>") + 3] + "100" + cell[cell.index("</v>"):] + text[end:]
+                data = text.encode()
+            dst.writestr(item, data)
+    assert WorkbookValues(stale).value("price") == 100  # the cached upside still says 79.9
+    report = verify_workbook(stale)
+    assert report.ok, [str(m) for m in report.mismatches]
+    assert report.values.value("sotp_upside") == pytest.approx(report.values.value("sotp_per_share") / 100 - 1)
+
+
+def test_verify_never_modifies_the_workbook(seed_book):
+    before = seed_book.read_bytes()
+    assert verify_workbook(seed_book).ok
+    assert seed_book.read_bytes() == before
+
+
+def test_verify_cli_reports_a_mismatch_and_exits_1(seed_book, tmp_path):
+    """A number typed over a formula is caught: the engine, run on the inputs, disagrees."""
+    broken = tmp_path / "broken.xlsx"
+    wb = load_workbook(seed_book)
+    sheet, ref = next(iter(wb.defined_names["sotp_ads_value"].destinations))
+    wb[sheet][ref.replace("$", "")].value = 123
+    wb.save(broken)
+    proc = subprocess.run([sys.executable, "-m", "kwai_xl", "verify", str(broken)], capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert "mismatch: sotp_ads_value" in proc.stdout
+
+
+def test_chinese_build_verifies(seed_quarter, tmp_path):
+    path = build_workbook(seed_quarter, tmp_path / "zh.xlsx", lang="zh").path
+    wb = load_workbook(path, read_only=True)
+    assert wb.sheetnames[:3] == ["封面", "假设", "用户法GMV"] and "可比公司" in wb.sheetnames
+    assert verify_workbook(path).ok

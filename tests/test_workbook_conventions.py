@@ -1,0 +1,109 @@
+"""What an analyst expects of the file itself: safe formulas, FAST colours, units, names, layout from templates."""
+
+import re
+
+import pytest
+from openpyxl import load_workbook
+
+from kwai_xl.build import build_workbook, layouts
+from kwai_xl.lint import formula_problems, lint_workbook
+from kwai_xl.quarter import Peer
+
+
+@pytest.fixture(scope="module")
+def book(seed_quarter, tmp_path_factory):
+    path = build_workbook(seed_quarter, tmp_path_factory.mktemp("conv") / "k.xlsx").path
+    return load_workbook(path)
+
+
+def test_every_formula_uses_safe_functions_and_no_typed_figures(book):
+    assert lint_workbook(book) == []
+    formulas = sum(1 for ws in book for row in ws.iter_rows() for c in row if c.data_type == "f")
+    assert formulas > 400
+
+
+@pytest.mark.parametrize("formula, problem", [
+    ("=XLOOKUP(A1,B1:B3,C1:C3)", "XLOOKUP"), ("=OFFSET(A1,1,1)", "OFFSET"), ("=INDIRECT(\"A1\")", "INDIRECT"),
+    ("=A1*1.1", "constant 1.1"), ("=A1/12", "constant 12"),
+])
+def test_the_lint_catches_what_it_should(formula, problem):
+    assert any(problem in p for p in formula_problems(formula))
+
+
+def test_inputs_blue_formulas_black_or_green(book):
+    ws = book["Assumptions"]
+    price = ws[next(iter(book.defined_names["price"].destinations))[1].replace("$", "")]
+    assert price.font.color.rgb.endswith("0000FF") and price.fill.fgColor.rgb.endswith("FFF2CC")
+    for sheet in ("User GMV", "Category GMV", "Peer Comps", "SOTP", "Revenue Drivers", "Checks"):
+        for row in book[sheet].iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    assert cell.font.color.rgb[-6:] in ("000000", "008000"), (sheet, cell.coordinate)
+                elif isinstance(cell.value, (int, float)) and cell.column > 2:
+                    assert cell.font.color.rgb.endswith("0000FF"), (sheet, cell.coordinate)  # only inputs are typed numbers
+
+
+def test_cross_sheet_links_are_green(book):
+    cell = book["User GMV"]["C6"]
+    assert cell.value.startswith("=") and "!" in cell.value or "um_" in cell.value
+    assert cell.font.color.rgb.endswith("008000")
+
+
+def test_every_value_row_has_a_unit_and_every_input_a_source_and_date(book):
+    for ws in book.worksheets:
+        if ws.title == "Cover":
+            continue
+        for row in ws.iter_rows(min_row=4):
+            values = [c for c in row[2:] if c.value not in (None, "") and c.column < 8]
+            if values and row[0].value and any(c.data_type == "f" or isinstance(c.value, (int, float)) for c in values):
+                assert row[1].value, f"{ws.title} row {row[0].row} ({row[0].value}) has no unit"
+    ws = book["Assumptions"]
+    header = {c.value: c.column for row in ws.iter_rows(max_row=8) for c in row if c.value in ("as of", "Source")}
+    for row in ws.iter_rows(min_row=4):
+        inputs = [c for c in row if c.fill.fgColor.rgb.endswith("FFF2CC")]
+        first_of_block = row[0].value and not str(row[0].value).startswith(("Beauty", "Food", "Home", "Jewellery"))
+        if inputs and first_of_block:
+            assert ws.cell(row[0].row, header["as of"]).value, f"Assumptions row {row[0].row} has no date"
+            assert ws.cell(row[0].row, header["Source"]).value, f"Assumptions row {row[0].row} has no source"
+
+
+def test_sheets_are_set_up_for_reading_and_printing(book):
+    assert book.sheetnames == ["Cover", "Assumptions", "User GMV", "Category GMV", "Peer Comps", "SOTP",
+                               "Revenue Drivers", "Checks"]
+    for ws in book.worksheets:
+        assert ws.print_area, ws.title
+        if ws.title != "Cover":
+            assert ws.freeze_panes, ws.title
+    assert book["Peer Comps"].page_setup.orientation == "landscape"
+    assert book.calculation.fullCalcOnLoad
+
+
+def test_dropdowns_on_the_choices(book):
+    ws = book["Assumptions"]
+    formulas = {dv.formula1 for dv in ws.data_validations.dataValidation}
+    assert {"=scenario_names", "=stat_names"} <= formulas
+
+
+def test_untrusted_text_is_written_as_text(seed_quarter, tmp_path):
+    data = seed_quarter.model_dump()
+    data["peers"]["live_streaming"][0]["name"] = "=HYPERLINK(\"http://x\",\"click\")"
+    data["peers"]["live_streaming"][0]["source"] = "+cmd|' /C calc'!A0"
+    q = type(seed_quarter).model_validate(data)
+    wb = load_workbook(build_workbook(q, tmp_path / "t.xlsx").path)
+    texts = [c for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    assert texts and all(c.data_type == "s" for c in texts)
+    assert lint_workbook(wb) == []
+
+
+def test_adding_a_peer_changes_data_not_python(seed_quarter, tmp_path):
+    data = seed_quarter.model_dump()
+    extra = dict(data["peers"]["online_marketing"][0], ticker="NEW.O", name="New peer", market_cap=1000.0,
+                 revenue=(100.0, 200.0, 400.0))
+    data["peers"]["online_marketing"].append(extra)
+    q = type(seed_quarter).model_validate(data)
+    from kwai_xl.reader import defined_names
+    from kwai_xl.verify import verify_workbook
+    path = build_workbook(q, tmp_path / "more.xlsx").path
+    assert defined_names(path)["ads_mcap"].shape == (5, 1)
+    report = verify_workbook(path)
+    assert report.ok and report.values.value("ads_ps_count")[1] == 5
