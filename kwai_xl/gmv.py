@@ -17,10 +17,19 @@ def user_gmv(netizens, penetration, active_ratio, spend):
     return np.multiply(user_buyers(netizens, penetration, active_ratio), spend)
 
 
+def _per_row(x):
+    """A per-case scalar (or array of n cases) lined up against the last, scenario axis."""
+    return np.expand_dims(np.asarray(x, float), -1)
+
+
 def user_gmv_grid(netizens, penetration, active_ratio, spend):
-    """3 × 3 user-method GMV grid (亿元): rows spend[i], columns buyers[j]."""
-    buyers = user_buyers(netizens, np.asarray(penetration, float), np.asarray(active_ratio, float))
-    return np.multiply.outer(np.asarray(spend, float), buyers)
+    """User-method GMV grid (亿元): rows spend[i], columns buyers[j].
+
+    Scenario inputs are 3 values (a 3 × 3 grid) or n × 3 for n cases (n × 3 × 3 grids).
+    """
+    buyers = user_buyers(_per_row(netizens), np.asarray(penetration, float), np.asarray(active_ratio, float))
+    spend = np.asarray(spend, float)
+    return spend[..., :, None] * buyers[..., None, :]
 
 
 def category_adv_gmv(sales_total, penetration, completion_rate):
@@ -34,6 +43,10 @@ def category_gmv(sales_total, penetration, completion_rate, adv_share):
 
 
 def category_gmv_grid(sales_total, penetration, completion_rate, adv_share):
-    """3 × 3 category-method GMV grid (亿元): rows share[i], columns advantage GMV[j]."""
-    adv = category_adv_gmv(sales_total, np.asarray(penetration, float), completion_rate)
-    return np.divide.outer(adv, np.asarray(adv_share, float)).T
+    """Category-method GMV grid (亿元): rows share[i], columns advantage GMV[j].
+
+    Scenario inputs are 3 values (a 3 × 3 grid) or n × 3 for n cases (n × 3 × 3 grids).
+    """
+    adv = category_adv_gmv(_per_row(sales_total), np.asarray(penetration, float), _per_row(completion_rate))
+    share = np.asarray(adv_share, float)
+    return adv[..., None, :] / share[..., :, None]

@@ -1,0 +1,221 @@
+"""The Excel functions: values as Excel passes them, errors as cell text, the registered surface, parity."""
+
+import importlib
+import inspect
+import re
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import udfs
+from conftest import PERTURB_SEEDS
+from kwai_xl import comps, gmv
+from seed_figures import SEED_UM_BUYERS, SEED_UM_GRID
+
+PUBLIC = [name for name, f in inspect.getmembers(udfs, inspect.isfunction) if name.startswith("KWAI_")]
+SCEN = ([0.5, 0.6, 0.7], [0.7, 0.75, 0.8], [6000, 8000, 10000])
+
+
+def test_seed_figures_through_the_udfs():
+    assert udfs.KWAI_GMV(11.2, 0.6, 0.75, 8000) == pytest.approx(40320)
+    assert udfs.KWAI_BUYERS(11.2, [SCEN[0]], [SCEN[1]]) == [pytest.approx(SEED_UM_BUYERS)]
+    assert np.allclose(udfs.KWAI_GMV_GRID(11.2, *SCEN), SEED_UM_GRID)
+    lines = [[10798], [3142], [8451], [3071], [2099]]  # a column of the five category lines is summed
+    assert udfs.KWAI_GMV_CATEGORY(lines, 0.4, 0.5, 0.5) == pytest.approx(27561 * 0.4 / 0.5 / 0.5)
+    grid = udfs.KWAI_GMV_CATEGORY_GRID(lines, [0.3, 0.4, 0.5], 0.5, [0.6, 0.5, 0.4])
+    assert grid[1][1] == pytest.approx(44097.6) and grid[2][2] == pytest.approx(68902.5)
+    assert udfs.KWAI_MULTIPLE(5221, 2350) == pytest.approx(2.2217, abs=1e-4)  # Weibo PS 2022E, seed 2.22
+    assert round(udfs.KWAI_MULTIPLE(341179, 94638, 0.855), 2) == 3.08  # Kuaishou PS 2022E from HKD market cap
+    assert round(udfs.KWAI_PEER_STAT([[2.22], [2.52], [5.17], [4.07]], "mean"), 2) == 3.50
+    assert udfs.KWAI_UPSIDE(100, 80) == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize("form", ["scalar", "list", "row", "column", "numpy", "numpy2d"])
+def test_every_argument_form_excel_passes(form):
+    wrap = {"scalar": lambda v: v, "list": lambda v: [v], "row": lambda v: [[v]], "column": lambda v: [[v]],
+            "numpy": lambda v: np.array([v]), "numpy2d": lambda v: np.array([[v]])}[form]
+    assert udfs.KWAI_GMV(wrap(11.2), wrap(0.6), wrap(0.75), wrap(8000)) == pytest.approx(40320)
+
+
+def test_ranges_broadcast_like_excel_and_spill():
+    column = [[6000], [8000], [10000]]
+    out = udfs.KWAI_GMV(11.2, [SCEN[0]], [SCEN[1]], column)  # a spend column times a scenario row spills the grid
+    assert np.allclose(np.array(out), SEED_UM_GRID)
+    per_scenario = udfs.KWAI_GMV(11.2, [SCEN[0]], [SCEN[1]], [SCEN[2]])
+    assert np.allclose(per_scenario, [[23520, 40320, 62720]])
+
+
+def test_multiples_label_na_and_nm_and_stats_skip_them():
+    out = udfs.KWAI_MULTIPLE([[100], [200]], [[50, None, -5], [0, 25, np.nan]])
+    assert out == [[2.0, "n.a.", "n.m."], ["n.m.", 8.0, "n.a."]]
+    assert udfs.KWAI_PEER_STAT(out, "median") == pytest.approx(5.0)
+    assert udfs.KWAI_PEER_STAT(out) == pytest.approx(5.0)  # mean by default
+    assert udfs.KWAI_PEER_STAT(out, "count") == 2
+    assert udfs.KWAI_PEER_STAT([["n.m.", None]], "mean") == "n.a."
+
+
+def test_grid_udf_takes_many_case_rows():
+    n = 5
+    pen = np.tile(SCEN[0], (n, 1))
+    out = udfs.KWAI_GMV_GRID(np.full((n, 1), 11.2), pen, np.tile(SCEN[1], (n, 1)), np.tile(SCEN[2], (n, 1)))
+    assert np.array(out).shape == (n, 9)
+    assert np.allclose(np.array(out)[0].reshape(3, 3), SEED_UM_GRID)
+
+
+def test_sotp_udf_equals_the_engine(seed_outputs, seed_inputs):
+    o, i = seed_outputs, seed_inputs
+    value = udfs.KWAI_SOTP(i.sotp_ls_revenue, i.sotp_ls_margin, o["sotp_ls_multiple"], i.sotp_ads_revenue,
+                           o["sotp_ads_multiple"], o["sotp_ec_gmv"], o["sotp_ec_multiple"], i.fx_rmb_per_hkd, i.shares)
+    assert value == pytest.approx(o["sotp_per_share"], rel=1e-12)
+    with_blanks = udfs.KWAI_SOTP(i.sotp_ls_revenue, i.sotp_ls_margin, o["sotp_ls_multiple"], i.sotp_ads_revenue,
+                                 o["sotp_ads_multiple"], o["sotp_ec_gmv"], o["sotp_ec_multiple"], i.fx_rmb_per_hkd,
+                                 i.shares, None, None, None, None, None)
+    assert with_blanks == value  # empty optional arguments take their defaults
+
+
+BAD = [
+    (lambda: udfs.KWAI_GMV("eleven", 0.6, 0.75, 8000), "#VALUE! netizens must be a number"),
+    (lambda: udfs.KWAI_GMV(11.2, 1.2, 0.75, 8000), "#VALUE! penetration must be between 0 and 1"),
+    (lambda: udfs.KWAI_GMV(-11.2, 0.6, 0.75, 8000), "#VALUE! netizens must not be negative"),
+    (lambda: udfs.KWAI_GMV(11.2, [[0.5, 0.6]], [[0.7, 0.75, 0.8]], 8000), "#VALUE! ranges have mismatched shapes"),
+    (lambda: udfs.KWAI_GMV(None, 0.6, 0.75, 8000), "#VALUE! netizens is empty"),
+    (lambda: udfs.KWAI_GMV(11.2, [[0.5, None, 0.7]], 0.75, 8000), "#VALUE! penetration has an empty cell"),
+    (lambda: udfs.KWAI_BUYERS(11.2, 0.6, True), "#VALUE! active_ratio must be a number"),
+    (lambda: udfs.KWAI_GMV_CATEGORY(27561, 0.4, 0, 0.5), "#VALUE! completion_rate must be above 0"),
+    (lambda: udfs.KWAI_GMV_GRID(11.2, [0.5, 0.6], SCEN[1], SCEN[2]), "#VALUE! penetration needs 3 scenarios"),
+    (lambda: udfs.KWAI_MULTIPLE(-5, 10), "#VALUE! market_cap must be above 0"),
+    (lambda: udfs.KWAI_PEER_STAT([[1, 2]], "mode"), "#VALUE! statistic must be one of mean/median/count"),
+    (lambda: udfs.KWAI_SOTP(1, 0.1, 9, 1, 3, 1, 0.2, 0.855, 0), "#VALUE! shares must be above 0"),
+    (lambda: udfs.KWAI_SOTP(1, 0.1, 9, 1, 3, 1, 0.2, 0.855, 10, 0, 0, -2), "#VALUE! ls_premium must be above -1"),
+    (lambda: udfs.KWAI_UPSIDE(100, "n.a."), "#VALUE! price must be a number"),
+    (lambda: udfs.KWAI_GMV(float("inf"), 0.6, 0.75, 8000), "#VALUE! netizens must be finite"),
+]
+
+
+@pytest.mark.parametrize("call, message", BAD, ids=[m for _, m in BAD])
+def test_bad_input_gives_a_short_error_text(call, message):
+    out = call()
+    assert isinstance(out, str) and out.startswith(message)
+    assert "Traceback" not in out and len(out) < 90
+
+
+junk = st.one_of(st.none(), st.text(max_size=5), st.floats(allow_nan=True, allow_infinity=True), st.booleans(),
+                 st.integers(-10**6, 10**6), st.lists(st.one_of(st.none(), st.floats(), st.text(max_size=3)), max_size=4),
+                 st.lists(st.lists(st.floats(-2, 2), min_size=1, max_size=3), min_size=1, max_size=3))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(PUBLIC), st.lists(junk, min_size=1, max_size=9))
+def test_no_argument_ever_raises(name, args):
+    func = getattr(udfs, name)
+    params = list(inspect.signature(func).parameters)
+    args = (args + [None] * len(params))[: len(params)]
+    out = func(*args)
+    assert out is None or isinstance(out, (int, float, str, list))
+    if isinstance(out, str):
+        assert out.startswith("#VALUE!") or out == "n.a."
+
+
+class Recorder:
+    """Stands in for xlwings' Windows decorators, recording what Excel would be told."""
+
+    def __init__(self):
+        self.funcs, self.args = {}, {}
+
+    def func(self, f=None, **kwargs):
+        def inner(f):
+            self.funcs[f.__name__] = kwargs
+            return f
+        return inner(f) if f is not None else inner
+
+    def arg(self, name, convert=None, **kwargs):
+        def inner(f):
+            if name not in inspect.signature(f).parameters:
+                raise AssertionError(f"{f.__name__}: @xw.arg names {name!r}, not a parameter")
+            self.args.setdefault(f.__name__, {})[name] = kwargs
+            return f
+        return inner
+
+    def ret(self, *a, **kwargs):
+        return lambda f: f
+
+
+@pytest.fixture
+def surface(monkeypatch):
+    import xlwings
+    rec = Recorder()
+    monkeypatch.setattr(xlwings, "func", rec.func)
+    monkeypatch.setattr(xlwings, "arg", rec.arg)
+    monkeypatch.setattr(xlwings, "ret", rec.ret)
+    module = importlib.reload(sys.modules["udfs"])
+    yield rec, module
+    monkeypatch.undo()
+    importlib.reload(module)
+
+
+def test_the_registered_surface(surface):
+    rec, module = surface
+    names = [n for n, f in inspect.getmembers(module, inspect.isfunction) if f.__module__ == "udfs" and not n.startswith("_")]
+    assert len(names) >= 9 and set(names) == set(rec.funcs)  # every public function is an Excel function
+    assert len({n.upper() for n in names}) == len(names)
+    for name in names:
+        func = getattr(module, name)
+        assert name == name.upper() and name.startswith("KWAI_"), name
+        assert rec.funcs[name].get("category") == "kwai-xl", name
+        assert func.__doc__ and len(func.__doc__.strip()) > 20, name
+        params = list(inspect.signature(func).parameters)
+        documented = rec.args.get(name, {})
+        assert set(documented) == set(params), (name, set(params) - set(documented))
+        for param, options in documented.items():
+            assert re.search(r"\[[^\]]+\]$", options.get("doc", "")), f"{name}({param}) doc has no [unit]"
+
+
+def test_engine_imports_no_excel():
+    import subprocess
+    code = ("import sys, kwai_xl.model, kwai_xl.gmv, kwai_xl.comps, kwai_xl.sotp, kwai_xl.drivers, kwai_xl.excel_args;"
+            "bad = [m for m in ('xlwings', 'openpyxl', 'formualizer') if m in sys.modules]; print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+# Parity: each UDF fed the workbook's named inputs equals LibreOffice's value of the native formula.
+def _parity(v):
+    grid = np.array(udfs.KWAI_GMV_GRID(v.value("um_netizens"), v.numbers("um_penetration"),
+                                       v.numbers("um_active_ratio"), v.numbers("um_spend")))
+    assert np.allclose(grid, v.numbers("um_gmv_grid"), rtol=1e-12)
+    buyers = udfs.KWAI_BUYERS(v.value("um_netizens"), v.numbers("um_penetration"), v.numbers("um_active_ratio"))
+    assert np.allclose(buyers, v.numbers("um_buyers"), rtol=1e-12)
+    diag = udfs.KWAI_GMV(v.value("um_netizens"), v.numbers("um_penetration"), v.numbers("um_active_ratio"),
+                         v.numbers("um_spend"))
+    assert np.allclose(np.ravel(diag), np.diag(v.numbers("um_gmv_grid")), rtol=1e-12)
+    cgrid = np.array(udfs.KWAI_GMV_CATEGORY_GRID(v.numbers("cm_sales"), v.numbers("cm_penetration"),
+                                                 v.value("cm_completion"), v.numbers("cm_share")))
+    assert np.allclose(cgrid, v.numbers("cm_gmv_grid"), rtol=1e-12)
+    cdiag = udfs.KWAI_GMV_CATEGORY(v.numbers("cm_sales"), v.numbers("cm_penetration"), v.value("cm_completion"),
+                                   v.numbers("cm_share"))
+    assert np.allclose(np.ravel(cdiag), np.diag(v.numbers("cm_gmv_grid")), rtol=1e-12)
+    for prefix, mult, metric in (("ls", "pe", "np"), ("ads", "ps", "rev"), ("ec", "pgmv", "gmv")):
+        table = udfs.KWAI_MULTIPLE(v.numbers(f"{prefix}_mcap"), v.block(f"{prefix}_{metric}"))
+        native = v.value(f"{prefix}_{mult}")
+        for got_row, native_row in zip(table, native):
+            for g, n in zip(got_row, native_row):
+                assert g == n if isinstance(n, str) else g == pytest.approx(n, rel=1e-12)
+        for stat in ("mean", "median"):
+            for k in range(3):
+                col = [row[k] for row in native]
+                assert udfs.KWAI_PEER_STAT(col, stat) == pytest.approx(v.value(f"{prefix}_{mult}_{stat}")[k], rel=1e-12)
+    premium = v.numbers("sotp_premium").ravel()
+    value = udfs.KWAI_SOTP(v.value("sotp_ls_revenue"), v.value("sotp_ls_margin"), v.value("sotp_ls_multiple"),
+                           v.value("sotp_ads_revenue"), v.value("sotp_ads_multiple"), v.value("sotp_ec_gmv"),
+                           v.value("sotp_ec_multiple"), v.value("fx_rmb_per_hkd"), v.value("shares"),
+                           v.value("net_cash"), v.value("holding_discount"), *premium)
+    assert value == pytest.approx(v.value("sotp_per_share"), rel=1e-12)
+    assert udfs.KWAI_UPSIDE(value, v.value("price")) == pytest.approx(v.value("sotp_upside"), rel=1e-9)
+
+
+@pytest.mark.parametrize("variant", ["default", "bear", "median"] + [f"perturbed{s}" for s in PERTURB_SEEDS])
+def test_udfs_match_libreoffice(recalculated, variant):
+    _parity(recalculated[variant])

@@ -1,0 +1,211 @@
+"""kwai-xl's Excel functions (UDFs) through xlwings: thin wrappers over the engine.
+
+Every function takes single cells or ranges (ranges broadcast like Excel
+arithmetic and the result spills), shows a short ``#VALUE! …`` text in the
+cell on bad input instead of a traceback, and lets an empty optional argument
+take its default. Argument docs end with the unit in brackets; Excel's
+function wizard shows them, under the category "kwai-xl".
+
+Desktop Excel: ``xlwings addin install``, then point "UDF Modules" at ``udfs``
+(a workbook built with ``kwai-xl build --xlwings`` carries that setting).
+"""
+
+import numpy as np
+import xlwings as xw
+
+from kwai_xl import comps, gmv, sotp
+from kwai_xl.excel_args import ArgumentError, broadcast, cells, excel_safe, numbers, optional_numbers, text, to_cell
+
+CATEGORY = "kwai-xl"
+RANGE = {"convert": np.array, "ndim": 2}
+"""Ranges arrive as 2-D numpy arrays, so a row stays a row and a column a column."""
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("netizens", **RANGE, doc="Internet users [亿人]")
+@xw.arg("penetration", **RANGE, doc="Live-commerce penetration of internet users, 0 to 1 [fraction]")
+@xw.arg("active_ratio", **RANGE, doc="Share of live-commerce users who buy, 0 to 1 [fraction]")
+@excel_safe
+def KWAI_BUYERS(netizens, penetration, active_ratio):
+    """Live-commerce active buyers by the user method (亿人) = netizens × penetration × active ratio."""
+    n, p, a = broadcast(netizens=numbers(netizens, "netizens", "nonnegative"),
+                        penetration=numbers(penetration, "penetration", "fraction"),
+                        active_ratio=numbers(active_ratio, "active_ratio", "fraction"))
+    return to_cell(gmv.user_buyers(n, p, a))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("netizens", **RANGE, doc="Internet users [亿人]")
+@xw.arg("penetration", **RANGE, doc="Live-commerce penetration of internet users, 0 to 1 [fraction]")
+@xw.arg("active_ratio", **RANGE, doc="Share of live-commerce users who buy, 0 to 1 [fraction]")
+@xw.arg("spend", **RANGE, doc="Spend per buyer per year [元]")
+@excel_safe
+def KWAI_GMV(netizens, penetration, active_ratio, spend):
+    """Live-commerce GMV by the user method (亿元) = netizens × penetration × active ratio × spend."""
+    n, p, a, s = broadcast(netizens=numbers(netizens, "netizens", "nonnegative"),
+                           penetration=numbers(penetration, "penetration", "fraction"),
+                           active_ratio=numbers(active_ratio, "active_ratio", "fraction"),
+                           spend=numbers(spend, "spend", "nonnegative"))
+    return to_cell(gmv.user_gmv(n, p, a, s))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("category_sales", **RANGE, doc="Online sales of the advantage categories, one total or the lines (summed) [亿元]")
+@xw.arg("penetration", **RANGE, doc="Live-commerce penetration of those categories, 0 to 1 [fraction]")
+@xw.arg("completion_rate", **RANGE, doc="Order completion rate, above 0 and up to 1 [fraction]")
+@xw.arg("adv_share", **RANGE, doc="Advantage categories' share of live-commerce GMV, above 0 and up to 1 [fraction]")
+@excel_safe
+def KWAI_GMV_CATEGORY(category_sales, penetration, completion_rate, adv_share):
+    """Live-commerce GMV by the category method (亿元) = Σ sales × penetration / completion / share."""
+    total = numbers(category_sales, "category_sales", "nonnegative").sum()
+    p, c, s = broadcast(penetration=numbers(penetration, "penetration", "fraction"),
+                        completion_rate=_share(completion_rate, "completion_rate"),
+                        adv_share=_share(adv_share, "adv_share"))
+    return to_cell(gmv.category_gmv(total, p, c, s))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("netizens", **RANGE, doc="Internet users, one value or one per case row [亿人]")
+@xw.arg("penetration", **RANGE, doc="Penetration Bear/Base/Bull: 3 cells, or n case rows × 3 [fraction]")
+@xw.arg("active_ratio", **RANGE, doc="Active-buyer ratio Bear/Base/Bull: 3 cells, or n rows × 3 [fraction]")
+@xw.arg("spend", **RANGE, doc="Spend per buyer Bear/Base/Bull: 3 cells, or n rows × 3 [元]")
+@excel_safe
+def KWAI_GMV_GRID(netizens, penetration, active_ratio, spend):
+    """User-method GMV grid (亿元): 3 × 3, rows spend, columns buyers; n case rows give n × 9 (row-major grids)."""
+    rows = _scenario_rows(penetration=numbers(penetration, "penetration", "fraction"),
+                          active_ratio=numbers(active_ratio, "active_ratio", "fraction"),
+                          spend=numbers(spend, "spend", "nonnegative"))
+    n = _case_column(numbers(netizens, "netizens", "nonnegative"), "netizens", rows)
+    return _grid_cells(gmv.user_gmv_grid(n, rows["penetration"], rows["active_ratio"], rows["spend"]))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("category_sales", **RANGE, doc="Advantage-category online sales: one total or the lines (summed) [亿元]")
+@xw.arg("penetration", **RANGE, doc="Penetration Bear/Base/Bull: 3 cells, or n case rows × 3 [fraction]")
+@xw.arg("completion_rate", **RANGE, doc="Order completion rate, one value or one per case row [fraction]")
+@xw.arg("adv_share", **RANGE, doc="Advantage-category share Bear/Base/Bull: 3 cells, or n rows × 3 [fraction]")
+@excel_safe
+def KWAI_GMV_CATEGORY_GRID(category_sales, penetration, completion_rate, adv_share):
+    """Category-method GMV grid (亿元): 3 × 3, rows share, columns advantage GMV; n case rows give n × 9."""
+    total = numbers(category_sales, "category_sales", "nonnegative").sum()
+    rows = _scenario_rows(penetration=numbers(penetration, "penetration", "fraction"),
+                          adv_share=_share(adv_share, "adv_share"))
+    c = _case_column(_share(completion_rate, "completion_rate"), "completion_rate", rows)
+    return _grid_cells(gmv.category_gmv_grid(total, rows["penetration"], c, rows["adv_share"]))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("market_cap", **RANGE, doc="Market capitalisation [百万, listed currency]")
+@xw.arg("metric", **RANGE, doc="Revenue, net profit or GMV; blank = n.a., zero or negative = n.m. [百万]")
+@xw.arg("fx", **RANGE, doc="Optional: metric-currency units per market-cap unit, e.g. 0.855 RMB per HKD; default 1 [ratio]")
+@excel_safe
+def KWAI_MULTIPLE(market_cap, metric, fx=None):
+    """A valuation multiple (×) = market cap × fx / metric: "n.a." for a missing, "n.m." for a zero or negative metric."""
+    cap, den, rate = broadcast(market_cap=numbers(market_cap, "market_cap", "positive"),
+                               metric=optional_numbers(metric, "metric"),
+                               fx=numbers(fx, "fx", "positive", default=1.0))
+    return to_cell(comps.multiple_labels(cap * rate, den))
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("multiples", doc="Peer multiples; text such as n.m./n.a. and blank cells are skipped [×]")
+@xw.arg("statistic", doc='"mean" (default), "median" or "count" [text]')
+@excel_safe
+def KWAI_PEER_STAT(multiples, statistic=None):
+    """Mean, median or count of the meaningful peer multiples (×); "n.a." when none is meaningful."""
+    which = text(statistic, "statistic", ("mean", "median", "count"), "mean")
+    stat = comps.peer_stat(cells(multiples))
+    if which == "count":
+        return stat.count
+    return to_cell(stat.mean if which == "mean" else stat.median)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("ls_revenue", **RANGE, doc="Live-streaming revenue FY1 [RMB 百万]")
+@xw.arg("ls_margin", **RANGE, doc="Live-streaming net margin [fraction]")
+@xw.arg("ls_pe", **RANGE, doc="Live-streaming peer PE FY1 [×]")
+@xw.arg("ads_revenue", **RANGE, doc="Online-marketing revenue FY1 [RMB 百万]")
+@xw.arg("ads_ps", **RANGE, doc="Online-marketing peer PS FY1 [×]")
+@xw.arg("ec_gmv", **RANGE, doc="Live-commerce GMV FY1 [RMB 百万]")
+@xw.arg("ec_pgmv", **RANGE, doc="Live-commerce peer P/GMV FY1 [×]")
+@xw.arg("fx_rmb_per_hkd", **RANGE, doc="RMB per HKD [RMB/HKD]")
+@xw.arg("shares", **RANGE, doc="Shares outstanding [百万 shares]")
+@xw.arg("net_cash", **RANGE, doc="Optional net cash, default 0 [RMB 百万]")
+@xw.arg("holding_discount", **RANGE, doc="Optional holding-company discount, default 0 [RMB 百万]")
+@xw.arg("ls_premium", **RANGE, doc="Optional premium (+) or discount (−) on the PE, default 0 [fraction]")
+@xw.arg("ads_premium", **RANGE, doc="Optional premium (+) or discount (−) on the PS, default 0 [fraction]")
+@xw.arg("ec_premium", **RANGE, doc="Optional premium (+) or discount (−) on the P/GMV, default 0 [fraction]")
+@excel_safe
+def KWAI_SOTP(ls_revenue, ls_margin, ls_pe, ads_revenue, ads_ps, ec_gmv, ec_pgmv, fx_rmb_per_hkd, shares,
+              net_cash=None, holding_discount=None, ls_premium=None, ads_premium=None, ec_premium=None):
+    """Sum-of-the-parts value per share (HKD): segment metrics × peer multiples + net cash, in HKD, per share."""
+    args = broadcast(
+        ls_revenue=numbers(ls_revenue, "ls_revenue", "nonnegative"), ls_margin=numbers(ls_margin, "ls_margin"),
+        ls_pe=numbers(ls_pe, "ls_pe", "nonnegative"), ads_revenue=numbers(ads_revenue, "ads_revenue", "nonnegative"),
+        ads_ps=numbers(ads_ps, "ads_ps", "nonnegative"), ec_gmv=numbers(ec_gmv, "ec_gmv", "nonnegative"),
+        ec_pgmv=numbers(ec_pgmv, "ec_pgmv", "nonnegative"),
+        fx_rmb_per_hkd=numbers(fx_rmb_per_hkd, "fx_rmb_per_hkd", "positive"),
+        shares=numbers(shares, "shares", "positive"),
+        net_cash=numbers(net_cash, "net_cash", default=0.0),
+        holding_discount=numbers(holding_discount, "holding_discount", "nonnegative", default=0.0),
+        ls_premium=_premium(ls_premium, "ls_premium"), ads_premium=_premium(ads_premium, "ads_premium"),
+        ec_premium=_premium(ec_premium, "ec_premium"))
+    names = ("ls_revenue", "ls_margin", "ls_pe", "ads_revenue", "ads_ps", "ec_gmv", "ec_pgmv", "fx_rmb_per_hkd",
+             "shares", "net_cash", "holding_discount", "ls_premium", "ads_premium", "ec_premium")
+    kwargs = dict(zip(names, args))
+    return to_cell(sotp.sotp(**kwargs, price=1.0).per_share)
+
+
+@xw.func(category=CATEGORY)
+@xw.arg("value", **RANGE, doc="Value per share [HKD]")
+@xw.arg("price", **RANGE, doc="Share price [HKD]")
+@excel_safe
+def KWAI_UPSIDE(value, price):
+    """Upside (fraction) = value per share / share price − 1."""
+    v, p = broadcast(value=numbers(value, "value"), price=numbers(price, "price", "positive"))
+    return to_cell(sotp.upside(v, p))
+
+
+def _share(value, name):
+    arr = numbers(value, name, "fraction")
+    if (arr <= 0).any():
+        raise ArgumentError(f"#VALUE! {name} must be above 0")
+    return arr
+
+
+def _premium(value, name):
+    arr = numbers(value, name, default=0.0)
+    if (arr <= -1).any():
+        raise ArgumentError(f"#VALUE! {name} must be above -1 (a discount under 100%)")
+    return arr
+
+
+def _scenario_rows(**arrays: np.ndarray) -> dict[str, np.ndarray]:
+    """Scenario inputs as n × 3 (a 3-cell row or column becomes 1 × 3); all must have the same n."""
+    rows = {}
+    for name, arr in arrays.items():
+        if arr.size == 3:
+            arr = arr.reshape(1, 3)
+        if arr.shape[1] != 3:
+            raise ArgumentError(f"#VALUE! {name} needs 3 scenarios (Bear, Base, Bull) per row, not {arr.shape[1]}")
+        rows[name] = arr
+    counts = {a.shape[0] for a in rows.values()} - {1}
+    if len(counts) > 1:
+        raise ArgumentError("#VALUE! ranges have mismatched shapes (different numbers of case rows)")
+    n = counts.pop() if counts else 1
+    return {name: np.broadcast_to(a, (n, 3)) for name, a in rows.items()}
+
+
+def _case_column(arr: np.ndarray, name: str, rows: dict) -> np.ndarray:
+    """One value per case row (n,) from a single cell or a column of n."""
+    n = next(iter(rows.values())).shape[0]
+    if arr.size == 1:
+        return np.full(n, arr.ravel()[0])
+    if arr.size != n:
+        raise ArgumentError(f"#VALUE! {name} needs one value or one per case row ({n}), not {arr.size}")
+    return arr.ravel()
+
+
+def _grid_cells(grids: np.ndarray):
+    """One case: the 3 × 3 grid; n cases: n rows of 9 (each grid row after row)."""
+    return to_cell(grids[0] if grids.shape[0] == 1 else grids.reshape(grids.shape[0], 9))
