@@ -22,6 +22,9 @@ from .quarter import Company, Quarter
 from .writer import workbook_from_layouts
 
 SHEETS = ("cover", "assumptions", "user_gmv", "category_gmv", "peer_comps", "sotp", "drivers", "checks")
+XLWINGS_SHEETS = ("udf_check",)
+XLWINGS_CONF = "xlwings.conf"
+UDF_MODULE = "udfs"
 LANGUAGES = ("en", "zh")
 FUNDAMENTAL_FIELD = {"rev": "revenue", "np": "net_profit", "gmv": "gmv"}
 DRIVER_FORMATS = {"ad_load": "num3", "inner_loop_take_rate": "pct2", "monetisation_rate": "pct2",
@@ -106,15 +109,15 @@ def _filters(env) -> None:
     env.filters["brace"] = lambda v: "{" + v + "}"
 
 
-def layouts(q: Quarter, lang: str = "en", stale: list[str] | None = None,
+def layouts(q: Quarter, lang: str = "en", stale: list[str] | None = None, xlwings: bool = False,
             templates_dir: Path = paths.TEMPLATES_DIR) -> list[SheetLayout]:
-    """Render and place every sheet of the workbook for quarter ``q``."""
+    """Render and place every sheet of the workbook for quarter ``q`` (with the UDF sheet for ``xlwings``)."""
     labels = load_labels(lang, templates_dir)
     env = template_environment(templates_dir)
     _filters(env)
     context = template_context(q, labels, stale)
     sheets = []
-    for key in SHEETS:
+    for key in SHEETS + (XLWINGS_SHEETS if xlwings else ()):
         sheet = render_sheet(env, f"sheets/{key}.yaml.j2", context)
         sheet.labels_as_of = labels["common"]["as_of"]
         sheet.labels_source = labels.get("source", "Source")
@@ -130,9 +133,32 @@ class BuildResult:
     errors: dict
 
 
-def workbook_bytes(q: Quarter, lang: str = "en", stale: list[str] | None = None) -> tuple[bytes, dict]:
+def add_xlwings_conf(wb) -> None:
+    """The ``xlwings.conf`` sheet the desktop add-in reads: where to find the UDF module."""
+    ws = wb.create_sheet(XLWINGS_CONF)
+    for row, (key, value) in enumerate((("UDF Modules", UDF_MODULE), ("PYTHONPATH", str(paths.ROOT))), start=1):
+        ws.cell(row, 1, key)
+        ws.cell(row, 2, value)
+    ws.column_dimensions["A"].width = 16
+    ws.column_dimensions["B"].width = 60
+
+
+def unexpected_errors(summary: dict) -> dict:
+    """Formula errors other than #NAME? on the xlwings sheets (where UDFs need the add-in)."""
+    out = {}
+    for token, info in summary.get("error_summary", {}).items():
+        locations = [loc for loc in info.get("locations", []) if not (token == "#NAME?" and "xlwings" in loc)]
+        if locations:
+            out[token] = locations
+    return out
+
+
+def workbook_bytes(q: Quarter, lang: str = "en", stale: list[str] | None = None,
+                   xlwings: bool = False) -> tuple[bytes, dict]:
     """The finished .xlsx file as bytes, with every formula's cached value filled, and the fill summary."""
-    wb = workbook_from_layouts(layouts(q, lang, stale))
+    wb = workbook_from_layouts(layouts(q, lang, stale, xlwings))
+    if xlwings:
+        add_xlwings_conf(wb)
     wb.custom_doc_props.append(StringProperty(name=TOOL_PROPERTY, value=f"kwai-xl {__version__}"))
     wb.custom_doc_props.append(StringProperty(name=QUARTER_PROPERTY, value=q.quarter))
     buf = io.BytesIO()
@@ -160,9 +186,10 @@ def default_workbook_path(quarter: str) -> Path:
     return paths.WORKBOOKS_DIR / f"kuaishou-{quarter}.xlsx"
 
 
-def build_workbook(q: Quarter, out: Path | None = None, lang: str = "en", stale: list[str] | None = None) -> BuildResult:
+def build_workbook(q: Quarter, out: Path | None = None, lang: str = "en", stale: list[str] | None = None,
+                   xlwings: bool = False) -> BuildResult:
     """Build quarter ``q``'s workbook at ``out`` (default ``workbooks/kuaishou-Q.xlsx``)."""
     path = Path(out) if out else default_workbook_path(q.quarter)
-    data, summary = workbook_bytes(q, lang, stale)
+    data, summary = workbook_bytes(q, lang, stale, xlwings)
     write_atomically(path, data)
-    return BuildResult(path, summary.get("total_formulas", 0), summary.get("error_summary", {}))
+    return BuildResult(path, summary.get("total_formulas", 0), unexpected_errors(summary))

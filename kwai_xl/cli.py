@@ -10,7 +10,8 @@ from rich.console import Console
 from pathlib import Path
 
 from . import paths
-from .build import LANGUAGES, build_workbook
+from .build import LANGUAGES, build_workbook, write_atomically
+from .lite import lite_main_py
 from .errors import KwaiError
 from .inputs import inputs_from_quarter
 from .model import evaluate
@@ -77,11 +78,12 @@ def calc(quarter, as_json):
 @quarter_option
 @click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the workbook.")
 @click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True, help="Label language.")
+@click.option("--xlwings", is_flag=True, help="Add the xlwings.conf sheet and a sheet of UDFs beside native formulas.")
 @one_line_errors
-def build(quarter, out, lang):
+def build(quarter, out, lang, xlwings):
     """Build a quarter's formula-live workbook (default: workbooks/kuaishou-QUARTER.xlsx)."""
     q = load_quarter(paths.quarter_path(quarter))
-    result = build_workbook(q, out, lang)
+    result = build_workbook(q, out, lang, xlwings=xlwings)
     if result.errors:
         raise KwaiError(f"{result.path}: formulas evaluate to errors: {result.errors}")
     click.echo(f"built {result.path} ({q.quarter}, {result.formulas} formulas)")
@@ -109,3 +111,13 @@ def verify(workbooks):
         for mismatch in report.mismatches:
             click.echo(f"  mismatch: {mismatch}")
     sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), default=Path("main.py"),
+              show_default=True, help="Where to write the bundle.")
+@one_line_errors
+def lite(out):
+    """Write a main.py for xlwings Lite holding the engine and every KWAI_ function."""
+    write_atomically(out, lite_main_py().encode("utf-8"))
+    click.echo(f"wrote {out}: paste it into xlwings Lite's main.py; requirements.txt needs numpy")

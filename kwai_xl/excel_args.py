@@ -32,6 +32,8 @@ def numbers(value, name: str, rule: str = "any", default=None) -> np.ndarray:
         if default is None:
             raise ArgumentError(f"#VALUE! {name} is empty")
         value = default
+    if isinstance(value, np.ndarray) and value.dtype.kind in "fiu" and value.ndim <= 2:
+        return _checked(np.atleast_2d(value.astype(float)), name, rule)
     arr = np.array(value, dtype=object)
     if arr.ndim == 0:
         arr = arr.reshape(1, 1)
@@ -56,6 +58,21 @@ def numbers(value, name: str, rule: str = "any", default=None) -> np.ndarray:
             raise ArgumentError(f"#VALUE! {name} must be above 0, not {_describe(v)}")
         out[idx] = f
     return out
+
+
+def _checked(arr: np.ndarray, name: str, rule: str) -> np.ndarray:
+    """The vectorised path of :func:`numbers` for a numeric array: the same checks, the first failure reported."""
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        first = arr[bad][0]
+        raise ArgumentError(f"#VALUE! {name} has an empty cell" if np.isnan(first) else f"#VALUE! {name} must be finite")
+    if rule == "fraction" and ((arr < 0) | (arr > 1)).any():
+        raise ArgumentError(f"#VALUE! {name} must be between 0 and 1, not {_describe(arr[(arr < 0) | (arr > 1)][0])}")
+    if rule == "nonnegative" and (arr < 0).any():
+        raise ArgumentError(f"#VALUE! {name} must not be negative, not {_describe(arr[arr < 0][0])}")
+    if rule == "positive" and (arr <= 0).any():
+        raise ArgumentError(f"#VALUE! {name} must be above 0, not {_describe(arr[arr <= 0][0])}")
+    return arr
 
 
 def optional_numbers(value, name: str, rule: str = "any") -> np.ndarray:

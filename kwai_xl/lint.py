@@ -25,13 +25,19 @@ class FormulaProblem:
         return f"{self.where}: {self.problem} in {self.formula}"
 
 
-def formula_problems(formula: str) -> list[str]:
-    """What breaks the rules in one formula: unsafe functions and constants other than 0 and 1."""
+UDF_PREFIX = "KWAI_"
+
+
+def formula_problems(formula: str, allow_udfs: bool = False) -> list[str]:
+    """What breaks the rules in one formula: unsafe functions and constants other than 0 and 1.
+
+    ``allow_udfs`` admits kwai-xl's own functions (the xlwings sheets only).
+    """
     problems = []
     for token in Tokenizer(formula).items:
         if token.type == Token.FUNC and token.subtype == Token.OPEN:
             name = token.value[:-1].upper()
-            if name not in SAFE_FUNCTIONS:
+            if name not in SAFE_FUNCTIONS and not (allow_udfs and name.startswith(UDF_PREFIX)):
                 problems.append(f"function {name} is not on the allow-list")
         elif token.type == Token.OPERAND and token.subtype == Token.NUMBER and token.value not in ALLOWED_CONSTANTS:
             problems.append(f"constant {token.value} typed into a formula")
@@ -45,6 +51,6 @@ def lint_workbook(wb) -> list[FormulaProblem]:
         for row in ws.iter_rows():
             for cell in row:
                 if cell.data_type == "f":
-                    for problem in formula_problems(cell.value):
+                    for problem in formula_problems(cell.value, allow_udfs="xlwings" in ws.title):
                         found.append(FormulaProblem(f"{ws.title}!{cell.coordinate}", cell.value, problem))
     return found

@@ -110,10 +110,12 @@ class WorkbookValues:
         return out
 
     def error_cells(self) -> list[str]:
-        """Addresses of every cell holding an error value."""
+        """Addresses of every cell holding an error value, outside the xlwings sheets (whose UDFs need the add-in)."""
         from openpyxl.utils import get_column_letter
         found = []
         for sheet, rows in self.sheets.items():
+            if "xlwings" in sheet:
+                continue
             for i, row in enumerate(rows, start=1):
                 for j, v in enumerate(row, start=1):
                     if isinstance(v, str) and v.startswith(ERROR_VALUES):

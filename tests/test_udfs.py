@@ -92,6 +92,9 @@ BAD = [
     (lambda: udfs.KWAI_SOTP(1, 0.1, 9, 1, 3, 1, 0.2, 0.855, 10, 0, 0, -2), "#VALUE! ls_premium must be above -1"),
     (lambda: udfs.KWAI_UPSIDE(100, "n.a."), "#VALUE! price must be a number"),
     (lambda: udfs.KWAI_GMV(float("inf"), 0.6, 0.75, 8000), "#VALUE! netizens must be finite"),
+    (lambda: udfs.KWAI_GMV(11.2, np.array([[0.5, 1.6, 0.7]]), 0.75, 8000), "#VALUE! penetration must be between 0 and 1"),
+    (lambda: udfs.KWAI_GMV(11.2, 0.6, np.array([[0.7, np.nan]]), 8000), "#VALUE! active_ratio has an empty cell"),
+    (lambda: udfs.KWAI_GMV(np.array([[-1.0]]), 0.6, 0.75, 8000), "#VALUE! netizens must not be negative"),
 ]
 
 

@@ -1,0 +1,99 @@
+"""Benchmarks for this machine: prints figures, asserts nothing (speed is reported, not tested).
+
+    make bench      # or: .venv/bin/python bench/run.py
+
+Cold build (a fresh process: imports + build) and its peak memory, the time Python
+takes just to import what the build uses, a warm in-process build, the UDFs' cost
+per call (scalar, and the grid over 10,000 case rows), the SOTP engine over 10^6
+draws, and LibreOffice's recalculation of the same workbook as the yardstick.
+"""
+
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import timeit
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BUILD_IMPORTS = "import kwai_xl.build, kwai_xl.quarter, openpyxl, formualizer, jinja2, pydantic, ruamel.yaml, numpy"
+
+
+def wall(cmd: list[str], runs: int = 3) -> tuple[float, float]:
+    """Median wall time (s) of a command over ``runs``, and the peak RSS (MiB) of any child so far."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return statistics.median(times), peak
+
+
+def per_call(stmt, number: int) -> float:
+    """Best-of-five seconds per call of ``stmt``."""
+    return min(timeit.repeat(stmt, number=number, repeat=5)) / number
+
+
+def main() -> None:
+    from kwai_xl import libreoffice, sotp
+    from kwai_xl.build import build_workbook
+    from kwai_xl.paths import DATA_DIR
+    from kwai_xl.quarter import load_quarter
+
+    import udfs
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "bench.xlsx"
+        cold, peak = wall([sys.executable, "-m", "kwai_xl", "build", "--out", str(out)])
+        imports, _ = wall([sys.executable, "-c", BUILD_IMPORTS])
+        rows.append(("cold `kwai-xl build` (2022Q2), fresh process", f"{cold:.3f} s"))
+        rows.append(("  peak memory of a build process", f"{peak:.0f} MiB"))
+        rows.append(("Python importing the build's libraries only", f"{imports:.3f} s"))
+        rows.append(("  cold build / imports alone", f"{cold / imports:.2f}×"))
+        q = load_quarter(DATA_DIR / "2022Q2.yaml")
+        warm = min(timeit.repeat(lambda: build_workbook(q, out), number=1, repeat=5))
+        rows.append(("build after imports, in process (best of 5)", f"{warm:.3f} s"))
+
+        if libreoffice.soffice():
+            start = time.perf_counter()
+            libreoffice.recalculate([out], Path(tmp) / "lo")
+            rows.append(("LibreOffice: start, recalculate and save the same workbook", f"{time.perf_counter() - start:.3f} s"))
+
+    scalar = per_call(lambda: udfs.KWAI_GMV(11.2, 0.6, 0.75, 8000), 20000)
+    rows.append(("KWAI_GMV, one scalar call", f"{scalar * 1e6:.1f} µs"))
+    n = 10_000
+    rng = np.random.default_rng(0)
+    pen = np.sort(rng.uniform(0.3, 0.8, (n, 3)), axis=1)
+    act = np.sort(rng.uniform(0.6, 0.9, (n, 3)), axis=1)
+    spend = np.sort(rng.uniform(5000, 11000, (n, 3)), axis=1)
+    grid = per_call(lambda: udfs.KWAI_GMV_GRID(11.2, pen, act, spend), 5)
+    rows.append((f"KWAI_GMV_GRID over {n:,} case rows, one call", f"{grid * 1e3:.1f} ms ({grid / n * 1e6:.2f} µs per row)"))
+    rows.append(("  nine scalar KWAI_GMV calls per row instead", f"{9 * n * scalar * 1e3:.1f} ms"))
+
+    draws = 1_000_000
+    ads_ps = rng.uniform(2.2, 5.2, draws)
+    ec_pgmv = rng.uniform(0.12, 0.24, draws)
+    ls_pe = rng.uniform(4, 14, draws)
+    start = time.perf_counter()
+    result = sotp.sotp(ls_revenue=34100, ls_margin=0.1, ls_pe=ls_pe, ads_revenue=50900, ads_ps=ads_ps,
+                       ec_gmv=883964, ec_pgmv=ec_pgmv, fx_rmb_per_hkd=0.855, shares=4266, price=79.9)
+    elapsed = time.perf_counter() - start
+    rows.append((f"SOTP engine over {draws:,} draws", f"{elapsed:.3f} s ({draws / elapsed / 1e6:.1f} M evaluations/s)"))
+    assert result.per_share.shape == (draws,)
+
+    width = max(len(k) for k, _ in rows)
+    print(f"kwai-xl benchmarks on {sys.platform}, Python {sys.version.split()[0]}")
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+
+
+if __name__ == "__main__":
+    main()
