@@ -87,7 +87,7 @@ def template_context(q: Quarter, labels: dict, stale: list[str] | None = None) -
     groups = []
     for prefix, (key, multiples, applied) in GROUPS.items():
         group = _table(prefix, list(getattr(q.peers, key)), multiples, labels["name_attr"], mn)
-        group.update(label=labels["groups"][prefix], note=labels["group_notes"][prefix], applied=applied,
+        group.update(label=labels["groups"][prefix], note=q.peers.notes.get(key, ""), applied=applied,
                      applied_fy1_col=group["table_names"][f"{prefix}_{applied}"][2] + 1)
         groups.append(group)
     return {

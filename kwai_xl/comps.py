@@ -28,16 +28,18 @@ def multiple_values(market_cap, metric) -> np.ndarray:
     cap = _as_float(market_cap)
     den = _as_float(metric)
     ok = np.isfinite(den) & (den > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(ok, cap / np.where(ok, den, 1.0), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        values = np.where(ok, cap / np.where(ok, den, 1.0), np.nan)
+    return np.where(np.isfinite(values), values, np.nan)
 
 
 def multiple_labels(market_cap, metric) -> np.ndarray:
     """Like :func:`multiple_values`, but "n.a." for a missing and "n.m." for a zero or negative metric."""
     den = _as_float(metric)
-    values = multiple_values(market_cap, den).astype(object)
-    values[np.isnan(den)] = NOT_AVAILABLE
-    values[np.isfinite(den) & (den <= 0)] = NOT_MEANINGFUL
+    numeric = multiple_values(market_cap, den)
+    values = numeric.astype(object)
+    values[np.isnan(numeric)] = NOT_MEANINGFUL  # zero, negative, or so small the multiple overflows
+    values[np.broadcast_to(np.isnan(den), values.shape)] = NOT_AVAILABLE
     return values
 
 

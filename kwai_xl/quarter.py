@@ -182,6 +182,8 @@ class Peers(Strict):
     live_streaming: PeerList
     online_marketing: PeerList
     live_commerce: PeerList
+    notes: dict[Literal["live_streaming", "online_marketing", "live_commerce"], Text] = {}
+    """One line per group shown in its table's title, e.g. why a peer left the set."""
 
 
 class Sotp(Strict):

@@ -119,7 +119,7 @@ def test_no_argument_ever_raises(name, args):
     out = func(*args)
     assert out is None or isinstance(out, (int, float, str, list))
     if isinstance(out, str):
-        assert out.startswith("#VALUE!") or out == "n.a."
+        assert out.startswith("#VALUE!") or out in ("n.a.", "n.m.")
 
 
 class Recorder:
