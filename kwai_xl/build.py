@@ -19,6 +19,7 @@ from .errors import KwaiError
 from .inputs import DRIVERS, GROUPS, MULTIPLE_METRIC, UNIT_CONSTANTS
 from .layout import FIRST_VALUE_COL, SheetLayout, place, render_sheet, template_environment
 from .quarter import Company, Quarter
+from .staleness import stale_inputs, stale_summary
 from .writer import workbook_from_layouts
 
 SHEETS = ("cover", "assumptions", "user_gmv", "category_gmv", "peer_comps", "sotp", "drivers", "checks")
@@ -31,6 +32,8 @@ DRIVER_FORMATS = {"ad_load": "num3", "inner_loop_take_rate": "pct2", "monetisati
                   "brand_spend": "num2", "orders_per_month": "num2"}
 TOOL_PROPERTY = "kwai_xl_tool"
 QUARTER_PROPERTY = "kwai_xl_quarter"
+LANG_PROPERTY = "kwai_xl_lang"
+XLWINGS_PROPERTY = "kwai_xl_xlwings"
 
 
 def _merged(base: dict, over: dict) -> dict:
@@ -51,9 +54,9 @@ def load_labels(lang: str, templates_dir: Path = paths.TEMPLATES_DIR) -> dict:
     return _merged(english, yaml.load((templates_dir / "labels" / f"{lang}.yaml").read_text(encoding="utf-8")))
 
 
-def year_labels(q: Quarter) -> list[str]:
+def year_labels(years) -> list[str]:
     """FY0 is the last actual (A), FY1 and FY2 estimates (E)."""
-    return [f"{q.years[0]}A", f"{q.years[1]}E", f"{q.years[2]}E"]
+    return [f"{years[0]}A", f"{years[1]}E", f"{years[2]}E"]
 
 
 def _table(prefix: str, companies: list[Company], multiples: tuple[str, ...], name_attr: str, mn: str) -> dict:
@@ -81,7 +84,7 @@ def _table(prefix: str, companies: list[Company], multiples: tuple[str, ...], na
     }
 
 
-def template_context(q: Quarter, labels: dict, stale: list[str] | None = None) -> dict:
+def template_context(q: Quarter, labels: dict) -> dict:
     """Everything the sheet templates read."""
     mn = labels["units"]["mn"]
     groups = []
@@ -93,12 +96,13 @@ def template_context(q: Quarter, labels: dict, stale: list[str] | None = None) -
     return {
         "q": q,
         "L": labels,
-        "years": year_labels(q),
+        "years": year_labels(q.years),
+        "peer_years": year_labels(q.peers.years or q.years),
         "groups": groups,
         "kuaishou": _table("ks", [q.kuaishou], ("ps", "pe", "pgmv"), labels["name_attr"], mn),
         "drivers": [(key, DRIVER_FORMATS.get(key, "num1")) for key in DRIVERS],
         "constants": UNIT_CONSTANTS,
-        "stale": stale or [],
+        "stale": stale_summary(stale_inputs(q)),
     }
 
 
@@ -109,13 +113,13 @@ def _filters(env) -> None:
     env.filters["brace"] = lambda v: "{" + v + "}"
 
 
-def layouts(q: Quarter, lang: str = "en", stale: list[str] | None = None, xlwings: bool = False,
+def layouts(q: Quarter, lang: str = "en", xlwings: bool = False,
             templates_dir: Path = paths.TEMPLATES_DIR) -> list[SheetLayout]:
     """Render and place every sheet of the workbook for quarter ``q`` (with the UDF sheet for ``xlwings``)."""
     labels = load_labels(lang, templates_dir)
     env = template_environment(templates_dir)
     _filters(env)
-    context = template_context(q, labels, stale)
+    context = template_context(q, labels)
     sheets = []
     for key in SHEETS + (XLWINGS_SHEETS if xlwings else ()):
         sheet = render_sheet(env, f"sheets/{key}.yaml.j2", context)
@@ -153,14 +157,15 @@ def unexpected_errors(summary: dict) -> dict:
     return out
 
 
-def workbook_bytes(q: Quarter, lang: str = "en", stale: list[str] | None = None,
-                   xlwings: bool = False) -> tuple[bytes, dict]:
+def workbook_bytes(q: Quarter, lang: str = "en", xlwings: bool = False) -> tuple[bytes, dict]:
     """The finished .xlsx file as bytes, with every formula's cached value filled, and the fill summary."""
-    wb = workbook_from_layouts(layouts(q, lang, stale, xlwings))
+    wb = workbook_from_layouts(layouts(q, lang, xlwings))
     if xlwings:
         add_xlwings_conf(wb)
     wb.custom_doc_props.append(StringProperty(name=TOOL_PROPERTY, value=f"kwai-xl {__version__}"))
     wb.custom_doc_props.append(StringProperty(name=QUARTER_PROPERTY, value=q.quarter))
+    wb.custom_doc_props.append(StringProperty(name=LANG_PROPERTY, value=lang))
+    wb.custom_doc_props.append(StringProperty(name=XLWINGS_PROPERTY, value="yes" if xlwings else "no"))
     buf = io.BytesIO()
     wb.save(buf)
     filled = formualizer.recalculate_xlsx_bytes(buf.getvalue())
@@ -186,10 +191,9 @@ def default_workbook_path(quarter: str) -> Path:
     return paths.WORKBOOKS_DIR / f"kuaishou-{quarter}.xlsx"
 
 
-def build_workbook(q: Quarter, out: Path | None = None, lang: str = "en", stale: list[str] | None = None,
-                   xlwings: bool = False) -> BuildResult:
+def build_workbook(q: Quarter, out: Path | None = None, lang: str = "en", xlwings: bool = False) -> BuildResult:
     """Build quarter ``q``'s workbook at ``out`` (default ``workbooks/kuaishou-Q.xlsx``)."""
     path = Path(out) if out else default_workbook_path(q.quarter)
-    data, summary = workbook_bytes(q, lang, stale, xlwings)
+    data, summary = workbook_bytes(q, lang, xlwings)
     write_atomically(path, data)
     return BuildResult(path, summary.get("total_formulas", 0), unexpected_errors(summary))

@@ -6,12 +6,18 @@ from functools import wraps
 
 import click
 from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
 
 from pathlib import Path
 
 from . import paths
-from .build import LANGUAGES, build_workbook, write_atomically
+from .build import LANGUAGES, build_workbook, default_workbook_path, write_atomically
+from .compare import input_differences, result_differences
 from .lite import lite_main_py
+from .pull import pull as pull_workbook
+from .rollover import new_quarter as roll_quarter
+from .staleness import stale_inputs
 from .errors import KwaiError
 from .inputs import inputs_from_quarter
 from .model import evaluate
@@ -20,6 +26,7 @@ from .report import gmv_grid_table, jsonable, peer_stats_table, sotp_table
 from .verify import verify_workbooks
 
 console = Console()
+err_console = Console(stderr=True)
 
 
 def one_line_errors(func):
@@ -75,14 +82,33 @@ def calc(quarter, as_json):
 
 
 @main.command()
-@quarter_option
+@click.option("--quarter", "-q", default=None, help=f"Quarter (e.g. 2022Q2) or a .yaml file [default: {paths.DEFAULT_QUARTER}].")
+@click.option("--all", "build_all", is_flag=True, help="Build every quarter in the data folder.")
 @click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the workbook.")
 @click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True, help="Label language.")
 @click.option("--xlwings", is_flag=True, help="Add the xlwings.conf sheet and a sheet of UDFs beside native formulas.")
 @one_line_errors
-def build(quarter, out, lang, xlwings):
+def build(quarter, build_all, out, lang, xlwings):
     """Build a quarter's formula-live workbook (default: workbooks/kuaishou-QUARTER.xlsx)."""
-    q = load_quarter(paths.quarter_path(quarter))
+    if build_all:
+        if quarter or out:
+            raise KwaiError("--all builds every quarter to workbooks/; it takes neither --quarter nor --out")
+        files = paths.quarter_files()
+        with Progress(console=err_console, transient=True) as progress:
+            task = progress.add_task("building", total=len(files))
+            for path in files:
+                progress.update(task, description=f"building {path.stem}")
+                _build_one(load_quarter(path), None, lang, xlwings)
+                progress.advance(task)
+        return
+    _build_one(load_quarter(paths.quarter_path(quarter or paths.DEFAULT_QUARTER)), out, lang, xlwings)
+
+
+def _build_one(q, out, lang, xlwings):
+    stale = stale_inputs(q)
+    if stale:
+        click.echo(f"warning: {q.quarter}: {len(stale)} stale input(s), dated over a quarter before {q.as_of}: "
+                   + "; ".join(map(str, stale[:4])) + (" …" if len(stale) > 4 else ""), err=True)
     result = build_workbook(q, out, lang, xlwings=xlwings)
     if result.errors:
         raise KwaiError(f"{result.path}: formulas evaluate to errors: {result.errors}")
@@ -121,3 +147,64 @@ def lite(out):
     """Write a main.py for xlwings Lite holding the engine and every KWAI_ function."""
     write_atomically(out, lite_main_py().encode("utf-8"))
     click.echo(f"wrote {out}: paste it into xlwings Lite's main.py; requirements.txt needs numpy")
+
+
+@main.command("new-quarter")
+@click.argument("new")
+@click.option("--from", "old", required=True, help="The quarter to roll forward from, e.g. 2022Q2.")
+@click.option("--force", is_flag=True, help="Replace NEW's data file if it exists.")
+@one_line_errors
+def new_quarter_command(new, old, force):
+    """Write NEW's data file from OLD's, rolling the years; print what must be refreshed."""
+    result = roll_quarter(new, old, force=force)
+    click.echo(f"wrote {result.path} (years moved {result.shift} on)")
+    if result.problem:
+        click.echo(f"before it builds, fix: {result.problem}")
+    if result.stale:
+        click.echo(f"{len(result.stale)} input(s) carried forward with their old dates; refresh them:")
+        for item in result.stale:
+            click.echo(f"  {item}")
+
+
+@main.command()
+@click.argument("workbook", type=click.Path(path_type=Path))
+@click.option("--quarter", "-q", default=None, help="Refuse unless the workbook was built for this quarter.")
+@click.option("--accept-overrides", is_flag=True, help="Pull the inputs even where numbers were typed over formulas.")
+@click.option("--dry-run", is_flag=True, help="Print the changes, write nothing.")
+@one_line_errors
+def pull(workbook, quarter, accept_overrides, dry_run):
+    """Carry the inputs changed in WORKBOOK back into its quarter's data file."""
+    result = pull_workbook(workbook, quarter, accept_overrides, dry_run=dry_run)
+    for line in result.overrides:
+        click.echo(f"override (ignored): {line}")
+    if not result.changes:
+        click.echo(f"no input changed; {result.data_file} left as it was")
+        return
+    verb = "would change" if dry_run else "changed"
+    click.echo(f"{verb} {len(result.changes)} value(s) in {result.data_file}:")
+    for change in result.changes:
+        click.echo(f"  {change}")
+
+
+@main.command()
+@click.argument("old")
+@click.argument("new")
+@click.option("--sources", is_flag=True, help="Also list changed sources and as-of dates.")
+@one_line_errors
+def diff(old, new, sources):
+    """Show what changed between two quarters' inputs and results."""
+    qa, qb = load_quarter(paths.quarter_path(old)), load_quarter(paths.quarter_path(new))
+    inputs = Table(title=f"Inputs: {qa.quarter} → {qb.quarter}")
+    for column in ("input", qa.quarter, qb.quarter):
+        inputs.add_column(column)
+    for d in input_differences(qa, qb, sources):
+        inputs.add_row(d.path, str(d.old), str(d.new))
+    console.print(inputs)
+    results = Table(title="Results")
+    for column in ("result", qa.quarter, qb.quarter, "change"):
+        results.add_column(column, justify="right" if column != "result" else "left")
+    oa, ob = evaluate(inputs_from_quarter(qa)), evaluate(inputs_from_quarter(qb))
+    for d in result_differences(oa, ob):
+        change = f"{d.new / d.old - 1:+.1%}" if d.old else "–"
+        results.add_row(d.path, f"{d.old:,.4g}", f"{d.new:,.4g}", change)
+    console.print(results)

@@ -184,6 +184,8 @@ class Peers(Strict):
     live_commerce: PeerList
     notes: dict[Literal["live_streaming", "online_marketing", "live_commerce"], Text] = {}
     """One line per group shown in its table's title, e.g. why a peer left the set."""
+    years: Optional[tuple[int, int, int]] = None
+    """The fiscal years of the peers' figures when they are not the quarter's (carried-forward data)."""
 
 
 class Sotp(Strict):
@@ -211,6 +213,20 @@ class Drivers(Strict):
     other_revenue: Scalar[NonNegative]
 
 
+class Reported(Strict):
+    """A year's reported outcomes, for checking earlier quarters' forecasts (RMB 百万; market in 亿元)."""
+
+    year: Annotated[int, Field(ge=2000, le=2100)]
+    as_of: date
+    source: Text
+    revenue: Optional[float] = None
+    online_marketing: Optional[float] = None
+    live_streaming: Optional[float] = None
+    gmv: Optional[float] = None
+    dau: Optional[NonNegative] = None
+    live_commerce_market: Optional[NonNegative] = None
+
+
 class Quarter(Strict):
     """Every input of one quarter's model."""
 
@@ -227,6 +243,14 @@ class Quarter(Strict):
     peers: Peers
     sotp: Sotp
     drivers: Drivers
+    reported: list[Reported] = []
+
+    @model_validator(mode="after")
+    def _sotp_metrics_present(self):
+        if self.kuaishou.gmv[1] is None or self.kuaishou.gmv[1] <= 0:
+            raise ValueError(f"kuaishou.gmv.1: the SOTP values live commerce on Kuaishou's FY1 GMV, which must be "
+                             f"a positive number (got {self.kuaishou.gmv[1]!r})")
+        return self
 
     @field_validator("years")
     @classmethod
@@ -266,7 +290,7 @@ def parse_quarter(path: Path, data) -> Quarter:
     try:
         quarter = Quarter.model_validate(data)
     except ValidationError as err:
-        raise KwaiError(_validation_message(path, err)) from None
+        raise KwaiError(_validation_message(path, err), field=err.errors()[0]["loc"]) from None
     if quarter.quarter != path.stem:
         raise KwaiError(f"{path}: quarter: {quarter.quarter!r} does not match the file name {path.stem!r}")
     return quarter

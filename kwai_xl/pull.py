@@ -1,0 +1,164 @@
+"""``kwai-xl pull``: carry an analyst's edits in a generated workbook back into the quarter's data file.
+
+The workbook names its inputs (MODEL.md §7) and the Assumptions sheet holds each
+one's as-of date and source beside it. Pull rebuilds the layout the workbook
+was generated with, reads every input cell (and its date and source), and
+writes the ones that changed into the data file, keeping its comments and
+order. Cells where a number was typed over a formula are overrides: pull
+lists them and stops unless told to accept them (they are not inputs and are
+never written back).
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
+from . import paths
+from .build import LANG_PROPERTY, LANGUAGES, QUARTER_PROPERTY, TOOL_PROPERTY, XLWINGS_PROPERTY, layouts, write_atomically
+from .datafile import dated_paths, dump_document, get_path, input_paths, load_document, set_path, validate_document
+from .errors import KwaiError
+from .layout import defined_names
+from .quarter import load_quarter
+from .reader import open_checked
+
+REL_TOL = 1e-12
+
+
+@dataclass
+class Change:
+    path: str
+    old: object
+    new: object
+    cell: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.old!r} → {self.new!r}  ({self.cell})"
+
+
+@dataclass
+class PullResult:
+    data_file: Path
+    changes: list[Change] = field(default_factory=list)
+    overrides: list[str] = field(default_factory=list)
+
+
+def workbook_identity(wb, path: Path) -> tuple[str, str, bool]:
+    """(quarter, language, xlwings) that kwai-xl recorded when it built the workbook."""
+    props = {p.name: p.value for p in wb.custom_doc_props}
+    if TOOL_PROPERTY not in props or QUARTER_PROPERTY not in props:
+        raise KwaiError(f"{path}: not a workbook built by kwai-xl (no {TOOL_PROPERTY} property); "
+                        f"pull reads only kwai-xl workbooks")
+    lang = props.get(LANG_PROPERTY, "en")
+    if lang not in LANGUAGES:
+        raise KwaiError(f"{path}: unknown label language {lang!r} in its {LANG_PROPERTY} property")
+    return props[QUARTER_PROPERTY], lang, props.get(XLWINGS_PROPERTY) == "yes"
+
+
+def _cell_name(sheet: str, row: int, col: int) -> str:
+    return f"{sheet}!{get_column_letter(col)}{row}"
+
+
+def _same(old, new) -> bool:
+    if isinstance(old, (int, float)) and isinstance(new, (int, float)) and not isinstance(new, bool):
+        return abs(float(old) - float(new)) <= REL_TOL * max(1.0, abs(float(old)))
+    return old == new
+
+
+def _tidy(value, old):
+    """A workbook value as the data file should hold it: blanks None, dates as dates, whole floats as ints."""
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, float) and value.is_integer() and (isinstance(old, int) or old is None) and abs(value) < 1e15:
+        return int(value)
+    return value
+
+
+def overrides_in(wb, sheets) -> list[str]:
+    """Cells that the layout writes as formulas but that now hold typed values."""
+    found = []
+    for sheet in sheets:
+        if sheet.title not in wb.sheetnames:
+            continue
+        ws = wb[sheet.title]
+        for item in sheet.items():
+            if item.kind != "formula":
+                continue
+            for i, row in enumerate(item.cells):
+                for j, raw in enumerate(row):
+                    if raw is None:
+                        continue
+                    cell = ws.cell(item.row + i, item.col + j)
+                    if cell.data_type != "f":
+                        label = f" ({item.name or item.id})" if (item.name or item.id) else ""
+                        found.append(f"{_cell_name(sheet.title, cell.row, cell.column)}{label} = {cell.value!r}")
+    return found
+
+
+def pull(workbook: Path, quarter: str | None = None, accept_overrides: bool = False,
+         data_dir: Path = paths.DATA_DIR, dry_run: bool = False) -> PullResult:
+    """Write the inputs changed in ``workbook`` into its quarter's data file; return what changed."""
+    workbook = open_checked(workbook)
+    try:
+        wb = load_workbook(workbook)
+    except Exception as err:
+        raise KwaiError(f"{workbook}: cannot be read as an .xlsx workbook ({err.__class__.__name__})") from None
+    built_for, lang, xlwings = workbook_identity(wb, workbook)
+    if quarter and quarter != built_for:
+        raise KwaiError(f"{workbook}: built for quarter {built_for}, not {quarter}; pull it into {built_for}")
+    data_file = paths.quarter_path(built_for, data_dir)
+    q = load_quarter(data_file)
+    sheets = layouts(q, lang, xlwings)
+    expected = defined_names(sheets)
+    actual = {name: dn.attr_text for name, dn in wb.defined_names.items()}
+    moved = [name for name, ref in expected.items() if actual.get(name) != ref]
+    if moved:
+        raise KwaiError(f"{workbook}: its layout does not match {data_file} (name {moved[0]} is "
+                        f"{actual.get(moved[0], 'missing')}, expected {expected[moved[0]]}); were rows inserted?")
+    result = PullResult(data_file, overrides=overrides_in(wb, sheets))
+    if result.overrides and not accept_overrides:
+        shown = "; ".join(result.overrides[:4]) + (f"; and {len(result.overrides) - 4} more" if len(result.overrides) > 4 else "")
+        raise KwaiError(f"{workbook}: {len(result.overrides)} cell(s) hold typed values over formulas: {shown}. "
+                        f"Restore the formulas (kwai-xl build) or pass --accept-overrides to pull the inputs anyway")
+
+    doc = load_document(data_file)
+    items = {item.name: (sheet, item) for sheet in sheets for item in sheet.items() if item.name}
+    cells_of = {}
+    for name, cells in input_paths(q).items():
+        sheet, item = items[name]
+        ws = wb[sheet.title]
+        rows = sorted({i for i, _ in cells})
+        for (i, j), path in cells.items():
+            where = _cell_name(sheet.title, item.row + i, item.col + j)
+            cells_of[path] = where
+            old = get_path(doc, path)
+            new = _tidy(ws.cell(item.row + i, item.col + j).value, old)
+            if not _same(old, new):
+                set_path(doc, path, new)
+                result.changes.append(Change(".".join(map(str, path)), old, new, where))
+        for i in rows:
+            for path, col in zip(dated_paths(name, i), (sheet.as_of_col, sheet.source_col)):
+                if path is None:
+                    continue
+                old = get_path(doc, path)
+                new = _tidy(ws.cell(item.row + i, col).value, old)
+                if isinstance(old, date) and isinstance(new, str):
+                    raise KwaiError(f"{workbook}: {_cell_name(sheet.title, item.row + i, col)} ({name} as of): "
+                                    f"{new!r} is not a date")
+                if new is not None and not _same(old, new):
+                    set_path(doc, path, new)
+                    result.changes.append(Change(".".join(map(str, path)), old, new,
+                                                 _cell_name(sheet.title, item.row + i, col)))
+    try:
+        validate_document(data_file, doc)
+    except KwaiError as err:
+        where = cells_of.get(tuple(err.field), "")
+        raise KwaiError(f"{workbook}: {where + ': ' if where else ''}the edited inputs do not validate: {err}") from None
+    if result.changes and not dry_run:
+        write_atomically(data_file, dump_document(doc).encode("utf-8"))
+    return result

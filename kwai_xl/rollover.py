@@ -1,0 +1,97 @@
+"""``kwai-xl new-quarter``: a new quarter's data file, rolled forward from an earlier one.
+
+Every figure is carried forward with its old as-of date, so whatever the
+analyst does not refresh is visibly stale. When the fiscal year turns
+(FY0 = the year before the quarter's), Kuaishou's per-year figures move one
+slot left per year and the new slots are empty; the peers keep their figures
+and the years those figures are for (``peers.years``) until refreshed.
+"""
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from ruamel.yaml.comments import CommentedSeq
+
+from . import paths
+from .build import write_atomically
+from .datafile import dump_document, load_document, validate_document
+from .errors import KwaiError
+from .quarter import Quarter, load_quarter
+from .staleness import StaleInput, stale_inputs
+
+YEAR_FIELDS = ("revenue", "net_profit", "gmv")
+
+
+@dataclass
+class Rollover:
+    path: Path
+    shift: int
+    stale: list[StaleInput]
+    problem: str | None  # why the new file does not validate yet, if it does not
+
+
+def quarter_end(quarter: str) -> date:
+    year, q = int(quarter[:4]), int(quarter[5])
+    month = 3 * q
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def fy0_of(quarter: str) -> int:
+    """The last reported fiscal year in ``quarter``: Kuaishou reports each year in the following March."""
+    return int(quarter[:4]) - 1
+
+
+def _flow(values) -> CommentedSeq:
+    seq = CommentedSeq(values)
+    seq.fa.set_flow_style()
+    return seq
+
+
+def roll_document(doc, old: Quarter, new_quarter: str, today: date):
+    """Edit the round-trip document of ``old`` in place into ``new_quarter``'s; return the year shift."""
+    shift = fy0_of(new_quarter) - old.years[0]
+    if shift < 0:
+        raise KwaiError(f"new-quarter: {new_quarter} is before {old.quarter}'s fiscal years ({old.years[0]}); "
+                        f"roll forward only")
+    doc.yaml_set_start_comment(f"Rolled forward from {old.quarter} by kwai-xl new-quarter on {today}: "
+                               f"refresh what it listed as stale.")
+    doc["quarter"] = new_quarter
+    doc["as_of"] = min(today, quarter_end(new_quarter))
+    doc["title"] = f"Kuaishou 01024.HK SOTP, {new_quarter} (rolled forward from {old.quarter})"
+    if shift:
+        doc["years"] = _flow([y + shift for y in old.years])
+        kuaishou = doc["kuaishou"]
+        for key in YEAR_FIELDS:
+            if key in kuaishou:
+                values = list(kuaishou[key])[shift:] + [None] * min(shift, 3)
+                kuaishou[key] = _flow(values[:3])
+                kuaishou.yaml_add_eol_comment(f"rolled from {old.quarter}: refresh", key)
+        if "years" not in doc["peers"]:
+            doc["peers"]["years"] = _flow(list(old.years))
+    return shift
+
+
+def new_quarter(new: str, old: str, data_dir: Path = paths.DATA_DIR, today: date | None = None,
+                force: bool = False) -> Rollover:
+    """Write ``new``'s data file from ``old``'s; refuse to overwrite an existing file unless ``force``."""
+    if not re.fullmatch(r"\d{4}Q[1-4]", new):
+        raise KwaiError(f"new-quarter: {new!r} is not a quarter like 2024Q1")
+    old_path = paths.quarter_path(old, data_dir)
+    new_path = Path(data_dir) / f"{new}.yaml"
+    if new_path.exists() and not force:
+        raise KwaiError(f"{new_path}: already exists; pass --force to replace it")
+    old_q = load_quarter(old_path)
+    doc = load_document(old_path)
+    shift = roll_document(doc, old_q, new, today or date.today())
+    problem = None
+    try:
+        new_q = validate_document(new_path, doc)
+        stale = stale_inputs(new_q)
+    except KwaiError as err:
+        problem = str(err)
+        stale = []
+    write_atomically(new_path, dump_document(doc).encode("utf-8"))
+    return Rollover(new_path, shift, stale, problem)
