@@ -15,6 +15,7 @@ from openpyxl.packaging.custom import StringProperty
 from ruamel.yaml import YAML
 
 from . import __version__, paths
+from .backtest import actuals_for
 from .errors import KwaiError
 from .inputs import DRIVERS, GROUPS, MULTIPLE_METRIC, UNIT_CONSTANTS
 from .layout import FIRST_VALUE_COL, SheetLayout, place, render_sheet, template_environment
@@ -22,7 +23,8 @@ from .quarter import Company, Quarter
 from .staleness import stale_inputs, stale_summary
 from .writer import workbook_from_layouts
 
-SHEETS = ("cover", "assumptions", "user_gmv", "category_gmv", "peer_comps", "sotp", "drivers", "checks")
+SHEETS = ("cover", "assumptions", "user_gmv", "category_gmv", "peer_comps", "sotp", "drivers", "forecast_actual",
+          "checks")
 XLWINGS_SHEETS = ("udf_check",)
 XLWINGS_CONF = "xlwings.conf"
 UDF_MODULE = "udfs"
@@ -84,7 +86,7 @@ def _table(prefix: str, companies: list[Company], multiples: tuple[str, ...], na
     }
 
 
-def template_context(q: Quarter, labels: dict) -> dict:
+def template_context(q: Quarter, labels: dict, data_dir: Path | None = None) -> dict:
     """Everything the sheet templates read."""
     mn = labels["units"]["mn"]
     groups = []
@@ -103,6 +105,7 @@ def template_context(q: Quarter, labels: dict) -> dict:
         "drivers": [(key, DRIVER_FORMATS.get(key, "num1")) for key in DRIVERS],
         "constants": UNIT_CONSTANTS,
         "stale": stale_summary(stale_inputs(q)),
+        "actuals": actuals_for(q, data_dir),
     }
 
 

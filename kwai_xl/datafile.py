@@ -20,13 +20,14 @@ def round_trip_yaml() -> YAML:
     yaml = YAML()
     yaml.preserve_quotes = True
     yaml.width = 4096
+    yaml.indent(mapping=2, sequence=4, offset=2)  # the shipped files indent list items under their key
     yaml.allow_duplicate_keys = False
     return yaml
 
 
 def load_document(path: Path):
     """The quarter file as a round-trip document (after checking it parses at all)."""
-    read_yaml(path)
+    read_yaml(Path(path))
     return round_trip_yaml().load(Path(path).read_text(encoding="utf-8"))
 
 

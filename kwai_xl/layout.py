@@ -51,6 +51,7 @@ class Item:
     validation: str | None = None
     style: str | None = None
     comment: str | None = None
+    beside: int | None = None  # placed on the previous item's rows, this many columns right of the first value column
     row: int = 0
     col: int = FIRST_VALUE_COL
 
@@ -105,7 +106,7 @@ class SheetLayout:
     max_col: int = 0
 
     def width(self) -> int:
-        return max((it.w for b in self.blocks for it in b.items), default=1)
+        return max(((it.beside or 0) + it.w for b in self.blocks for it in b.items), default=1)
 
     @property
     def as_of_col(self) -> int:
@@ -172,7 +173,7 @@ def _item(spec: dict) -> Item:
         kind = spec.pop("kind", "note")
         cells = [[]]
     allowed = {"id", "label", "unit", "source", "as_of", "fmt", "name", "names", "row_labels",
-               "validation", "style", "comment"}
+               "validation", "style", "comment", "beside"}
     unknown = set(spec) - allowed - {"kind"}
     if unknown:
         raise KwaiError(f"template item {spec.get('id') or spec.get('label')!r}: unknown keys {sorted(unknown)}")
@@ -199,9 +200,15 @@ def place(sheet: SheetLayout) -> None:
     for block in sheet.blocks:
         block.row = r
         r += 1 + len(block.header)
+        previous = None
         for item in block.items:
-            item.row = r
-            r += max(item.h, 1)
+            if item.beside is not None and previous is not None:
+                item.row, item.col = previous.row, FIRST_VALUE_COL + item.beside
+                r = max(r, item.row + max(item.h, 1))
+            else:
+                item.row = r
+                r += max(item.h, 1)
+            previous = item
         r += 1
     sheet.max_row = r
     sheet.max_col = sheet.source_col

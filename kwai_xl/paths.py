@@ -13,19 +13,20 @@ WORKBOOKS_DIR = ROOT / "workbooks"
 DEFAULT_QUARTER = "2022Q2"
 
 
-def quarter_files(data_dir: Path = DATA_DIR) -> list[Path]:
-    """The quarter data files in ``data_dir``, oldest quarter first."""
-    return sorted(p for p in Path(data_dir).glob("*.yaml") if re.fullmatch(r"\d{4}Q[1-4]", p.stem))
+def quarter_files(data_dir: Path | None = None) -> list[Path]:
+    """The quarter data files in ``data_dir`` (default: the shipped folder), oldest quarter first."""
+    return sorted(p for p in Path(data_dir or DATA_DIR).glob("*.yaml") if re.fullmatch(r"\d{4}Q[1-4]", p.stem))
 
 
-def quarter_path(quarter: str, data_dir: Path = DATA_DIR) -> Path:
+def quarter_path(quarter: str, data_dir: Path | None = None) -> Path:
     """The data file of ``quarter`` (e.g. 2022Q2), or a file path given directly."""
     candidate = Path(quarter)
     if candidate.suffix in (".yaml", ".yml"):
         return candidate
     if not re.fullmatch(r"\d{4}Q[1-4]", quarter):
         raise KwaiError(f"--quarter: {quarter!r} is not a quarter like 2022Q2 or a .yaml file")
-    path = Path(data_dir) / f"{quarter}.yaml"
+    data_dir = Path(data_dir or DATA_DIR)
+    path = data_dir / f"{quarter}.yaml"
     if not path.exists():
         known = ", ".join(p.stem for p in quarter_files(data_dir)) or "none"
         raise KwaiError(f"{path}: no data file for quarter {quarter} (known: {known})")

@@ -101,7 +101,7 @@ def overrides_in(wb, sheets) -> list[str]:
 
 
 def pull(workbook: Path, quarter: str | None = None, accept_overrides: bool = False,
-         data_dir: Path = paths.DATA_DIR, dry_run: bool = False) -> PullResult:
+         data_dir: Path | None = None, dry_run: bool = False) -> PullResult:
     """Write the inputs changed in ``workbook`` into its quarter's data file; return what changed."""
     workbook = open_checked(workbook)
     try:

@@ -109,6 +109,15 @@ class WorkbookValues:
             out[idx] = float(v)
         return out
 
+    def optional_numbers(self, name: str) -> np.ndarray:
+        """A named range as floats, blanks (and text) as NaN."""
+        arr = np.array(self.block(name), dtype=object)
+        out = np.full(arr.shape, np.nan)
+        for idx, v in np.ndenumerate(arr):
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                out[idx] = float(v)
+        return out
+
     def error_cells(self) -> list[str]:
         """Addresses of every cell holding an error value, outside the xlwings sheets (whose UDFs need the add-in)."""
         from openpyxl.utils import get_column_letter

@@ -74,13 +74,13 @@ def roll_document(doc, old: Quarter, new_quarter: str, today: date):
     return shift
 
 
-def new_quarter(new: str, old: str, data_dir: Path = paths.DATA_DIR, today: date | None = None,
+def new_quarter(new: str, old: str, data_dir: Path | None = None, today: date | None = None,
                 force: bool = False) -> Rollover:
     """Write ``new``'s data file from ``old``'s; refuse to overwrite an existing file unless ``force``."""
     if not re.fullmatch(r"\d{4}Q[1-4]", new):
         raise KwaiError(f"new-quarter: {new!r} is not a quarter like 2024Q1")
     old_path = paths.quarter_path(old, data_dir)
-    new_path = Path(data_dir) / f"{new}.yaml"
+    new_path = Path(data_dir or paths.DATA_DIR) / f"{new}.yaml"
     if new_path.exists() and not force:
         raise KwaiError(f"{new_path}: already exists; pass --force to replace it")
     old_q = load_quarter(old_path)

@@ -56,18 +56,20 @@ def stale_inputs(q: Quarter) -> list[StaleInput]:
     return found
 
 
-def stale_summary(stale: list[StaleInput], limit: int = 12) -> list[str]:
-    """Short lines for the Cover and the terminal: peers grouped per group, the rest one per input."""
-    lines, groups = [], {}
+def stale_summary(stale: list[StaleInput]) -> list[str]:
+    """One line per section (peers: per group) naming its stale inputs and the oldest date, for the Cover."""
+    sections: dict[str, list[StaleInput]] = {}
     for item in stale:
-        if item.path.startswith("peers."):
-            group = item.path.split("[")[0]
-            groups.setdefault(group, []).append(item)
-        else:
-            lines.append(str(item))
-    for group, items in groups.items():
+        head, _, rest = item.path.partition(".")
+        if head == "peers":
+            group, _, _ = rest.partition("[")
+            head = f"peers.{group}"
+        sections.setdefault(head, []).append(item)
+    lines = []
+    for section, items in sections.items():
+        names = [i.path.removeprefix(section).lstrip(".") for i in items]
+        names = [n.strip("[]") for n in names if n] or [section]
         oldest = min(i.as_of for i in items)
-        lines.append(f"{group}: {len(items)} peers (as of {oldest})")
-    if len(lines) > limit:
-        lines = lines[: limit - 1] + [f"… and {len(lines) - limit + 1} more (kwai-xl build prints them all)"]
+        shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+        lines.append(f"{section}: {shown} (oldest as of {oldest})")
     return lines

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import libreoffice
+from . import backtest, libreoffice
 from .model import evaluate
 from .reader import WorkbookValues, inputs_from_workbook, open_checked
 
@@ -93,7 +93,12 @@ def check_values(values: WorkbookValues, rel: float = REL_TOL) -> VerifyReport:
     report.errors = values.error_cells()
     if report.missing:
         return report
-    report.compared, report.mismatches = compare(values, evaluate(inputs_from_workbook(values)), rel)
+    inputs = inputs_from_workbook(values)
+    outputs = evaluate(inputs)
+    if "fva_forecast" in values.names:
+        outputs["fva_forecast"] = backtest.forecast_values(inputs, outputs)
+        outputs["fva_error"] = backtest.forecast_errors(outputs["fva_forecast"], values.optional_numbers("fva_actual").ravel())
+    report.compared, report.mismatches = compare(values, outputs, rel)
     return report
 
 

@@ -1,0 +1,85 @@
+"""Forecast against actual: what a quarter's model said, beside what was reported later.
+
+The forecasts are the quarter's own figures (Kuaishou's FY1/FY2 consensus, the
+SOTP's segment revenues, the 2025E live-commerce market by both methods); the
+actuals come from the ``reported`` tables of later quarter files.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from . import paths
+from .errors import KwaiError
+from .inputs import ModelInputs
+from .quarter import Quarter, Reported, load_quarter
+
+FORECASTS = (
+    # key, reported field, year: FY index (1, 2) or "market" (the category method's sales year)
+    ("revenue_fy1", "revenue", 1),
+    ("revenue_fy2", "revenue", 2),
+    ("gmv_fy1", "gmv", 1),
+    ("gmv_fy2", "gmv", 2),
+    ("ads_fy1", "online_marketing", 1),
+    ("live_fy1", "live_streaming", 1),
+    ("market_user", "live_commerce_market", "market"),
+    ("market_category", "live_commerce_market", "market"),
+)
+
+
+@dataclass(frozen=True)
+class Actual:
+    key: str
+    year: int
+    value: float | None
+    source: str
+    as_of: date | None
+
+
+def forecast_values(inputs: ModelInputs, outputs: dict) -> np.ndarray:
+    """The quarter's forecasts in :data:`FORECASTS` order (RMB 百万; the market in 亿元)."""
+    ks = inputs.ks
+    by_key = {
+        "revenue_fy1": ks.rev[0, 1], "revenue_fy2": ks.rev[0, 2], "gmv_fy1": ks.gmv[0, 1], "gmv_fy2": ks.gmv[0, 2],
+        "ads_fy1": inputs.sotp_ads_revenue, "live_fy1": inputs.sotp_ls_revenue,
+        "market_user": outputs["um_gmv"], "market_category": outputs["cm_gmv"],
+    }
+    return np.array([by_key[key] for key, _, _ in FORECASTS], dtype=float)
+
+
+def forecast_errors(forecasts, actuals) -> np.ndarray:
+    """Forecast / actual − 1 (fraction); NaN where the actual is missing or not positive."""
+    f, a = np.asarray(forecasts, float), np.asarray(actuals, float)
+    ok = np.isfinite(a) & (a > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(ok, f / np.where(ok, a, 1.0) - 1.0, np.nan)
+
+
+def later_reports(q: Quarter, data_dir: Path | None = None) -> dict[int, Reported]:
+    """Each year's reported outcomes from quarter files dated after ``q``; the latest file wins a year."""
+    found: dict[int, tuple[date, Reported]] = {}
+    for path in paths.quarter_files(data_dir):
+        try:
+            other = load_quarter(path)
+        except KwaiError:
+            continue  # a broken file is reported when it is built, not here
+        if other.as_of <= q.as_of:
+            continue
+        for report in other.reported:
+            if report.year not in found or found[report.year][0] < other.as_of:
+                found[report.year] = (other.as_of, report)
+    return {year: report for year, (_, report) in found.items()}
+
+
+def actuals_for(q: Quarter, data_dir: Path | None = None) -> list[Actual]:
+    """The reported outcome for each of ``q``'s forecasts, where a later file records it."""
+    reports = later_reports(q, data_dir)
+    out = []
+    for key, field, year in FORECASTS:
+        target = q.category_method.sales_year if year == "market" else q.years[year]
+        report = reports.get(target)
+        value = getattr(report, field) if report else None
+        out.append(Actual(key, target, value, report.source if report else "", report.as_of if report else None))
+    return out

@@ -1,0 +1,214 @@
+"""New quarters: roll forward, pull edits back, compare quarters, check forecasts against outcomes."""
+
+import shutil
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import Workbook, load_workbook
+
+from kwai_xl import libreoffice, paths
+from kwai_xl.build import build_workbook
+from kwai_xl.cli import main
+from kwai_xl.errors import KwaiError
+from kwai_xl.pull import pull
+from kwai_xl.quarter import load_quarter
+from kwai_xl.reader import WorkbookValues
+from kwai_xl.rollover import new_quarter
+from kwai_xl.staleness import stale_inputs
+from kwai_xl.verify import check_values, verify_workbooks
+
+LO = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is installed by `make test`")
+
+
+def test_new_quarter_rolls_years_and_flags_stale(quarter_dir):
+    result = new_quarter("2023Q1", "2022Q2", data_dir=quarter_dir, today=date(2026, 11, 23))
+    q = load_quarter(result.path)  # it validates
+    assert result.problem is None and result.shift == 1
+    assert q.years == (2022, 2023, 2024) and q.as_of == date(2023, 3, 31)
+    assert q.kuaishou.revenue == (94638, 115552, None)  # FY2022E moves into FY0, 2024E is empty
+    assert q.peers.years == (2021, 2022, 2023)  # peers keep the years their figures are for
+    stale = {s.path for s in stale_inputs(q)}
+    assert {"market.price", "kuaishou", "peers.live_streaming[YY.O]"} <= stale
+    assert stale == {s.path for s in result.stale}
+    text = result.path.read_text(encoding="utf-8")
+    assert "# FY0 (last actual), FY1, FY2" in text and "seed p.12: closing price" in text  # comments and sources kept
+    with pytest.raises(KwaiError, match="already exists"):
+        new_quarter("2023Q1", "2022Q2", data_dir=quarter_dir)
+    with pytest.raises(KwaiError, match="roll forward only"):
+        new_quarter("2020Q1", "2022Q2", data_dir=quarter_dir)
+
+
+def test_new_quarter_cli_prints_what_to_refresh(quarter_dir, monkeypatch):
+    monkeypatch.setattr(paths, "DATA_DIR", quarter_dir)
+    result = CliRunner().invoke(main, ["new-quarter", "2022Q4", "--from", "2022Q2"])
+    assert result.exit_code == 0, result.output
+    assert "refresh them" in result.output and "market.price (as of 2022-06-02)" in result.output
+    assert load_quarter(quarter_dir / "2022Q4.yaml").years == (2021, 2022, 2023)  # the fiscal year has not turned
+
+
+def edit_inputs(path, target):
+    """Change inputs as an analyst would in Excel: by the cells the names point at."""
+    wb = load_workbook(path)
+
+    def cell(name, offset=(0, 0)):
+        sheet, ref = next(iter(wb.defined_names[name].destinations))
+        first = wb[sheet][ref.replace("$", "").split(":")[0]]
+        return wb[sheet].cell(first.row + offset[0], first.column + offset[1])
+
+    cell("price").value = 85.5
+    cell("um_penetration", (0, 1)).value = 0.65
+    cell("ads_rev", (1, 1)).value = 20000  # Baidu revenue 2022E
+    cell("sotp_stat_override", (0, 1)).value = "Median"
+    cell("ls_np", (2, 1)).value = 120.5  # HUYA's 2022E net profit, blank before
+    price = cell("price")  # Assumptions: values in C–E, the as-of date in F, the source in G
+    assert wb["Assumptions"].cell(price.row - 1, 6).value == "as of"
+    wb["Assumptions"].cell(price.row, 6).value = date(2022, 6, 10)
+    wb["Assumptions"].cell(price.row, 7).value = "analyst: closing price of 2022-06-10"
+    wb.save(target)
+    return target
+
+
+@LO
+def test_build_edit_pull_build_round_trip(quarter_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, "DATA_DIR", quarter_dir)
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    built = build_workbook(q, tmp_path / "built.xlsx").path
+    edited = edit_inputs(built, tmp_path / "edited.xlsx")
+    before = (quarter_dir / "2022Q2.yaml").read_text(encoding="utf-8")
+
+    result = pull(edited, data_dir=quarter_dir)
+    changed = {c.path: c.new for c in result.changes}
+    assert changed == {
+        "market.price.value": 85.5, "market.price.as_of": date(2022, 6, 10),
+        "market.price.source": "analyst: closing price of 2022-06-10",
+        "user_method.penetration.values.1": 0.65, "peers.online_marketing.1.revenue.1": 20000,
+        "peers.live_streaming.2.net_profit.1": 120.5, "sotp.statistic.values.1": "Median",
+    }
+    after = (quarter_dir / "2022Q2.yaml").read_text(encoding="utf-8")
+    assert after.count("\n#") == before.count("\n#") and "# implied: market cap / published PE" in after
+    assert sum(a != b for a, b in zip(before.splitlines(), after.splitlines())) == 5  # five lines hold the edits
+    assert pull(edited, data_dir=quarter_dir).changes == []  # a second pull finds nothing new
+
+    rebuilt = build_workbook(load_quarter(quarter_dir / "2022Q2.yaml"), tmp_path / "rebuilt.xlsx").path
+    fresh = WorkbookValues(rebuilt)
+    assert fresh.value("price") == 85.5 and fresh.value("sotp_ads_stat") == "Median"
+    recalculated = WorkbookValues(libreoffice.recalculate([edited], tmp_path / "lo")[0])
+    for name in ("um_gmv", "ads_ps_median", "ls_pe_mean", "sotp_per_share", "sotp_upside", "check_master"):
+        assert fresh.value(name) == pytest.approx(recalculated.value(name), rel=1e-9), name
+    assert check_values(fresh).ok
+
+
+def test_pull_refuses_a_formula_typed_over(quarter_dir, tmp_path):
+    built = build_workbook(load_quarter(quarter_dir / "2022Q2.yaml"), tmp_path / "b.xlsx").path
+    wb = load_workbook(built)
+    sheet, ref = next(iter(wb.defined_names["sotp_per_share"].destinations))
+    wb[sheet][ref.replace("$", "")].value = 150
+    wb.save(tmp_path / "over.xlsx")
+    with pytest.raises(KwaiError, match=r"1 cell\(s\) hold typed values over formulas: SOTP!C\d+ \(sotp_per_share\) = 150"):
+        pull(tmp_path / "over.xlsx", data_dir=quarter_dir)
+    result = pull(tmp_path / "over.xlsx", accept_overrides=True, data_dir=quarter_dir)
+    assert result.changes == [] and result.overrides and "sotp_per_share" in result.overrides[0]
+
+
+def test_pull_refuses_other_tools_and_other_quarters(quarter_dir, tmp_path):
+    other = tmp_path / "other.xlsx"
+    Workbook().save(other)
+    with pytest.raises(KwaiError, match="not a workbook built by kwai-xl"):
+        pull(other, data_dir=quarter_dir)
+    built = build_workbook(load_quarter(quarter_dir / "2022Q2.yaml"), tmp_path / "b.xlsx").path
+    with pytest.raises(KwaiError, match="built for quarter 2022Q2, not 2024Q1"):
+        pull(built, quarter="2024Q1", data_dir=quarter_dir)
+    (tmp_path / "notxlsx.xlsx").write_text("hello")
+    with pytest.raises(KwaiError, match="not an .xlsx workbook"):
+        pull(tmp_path / "notxlsx.xlsx", data_dir=quarter_dir)
+
+
+def test_pull_names_the_cell_of_an_invalid_edit(quarter_dir, tmp_path):
+    built = build_workbook(load_quarter(quarter_dir / "2022Q2.yaml"), tmp_path / "b.xlsx").path
+    wb = load_workbook(built)
+    sheet, ref = next(iter(wb.defined_names["um_penetration"].destinations))
+    first = wb[sheet][ref.replace("$", "").split(":")[0]]
+    wb[sheet].cell(first.row, first.column + 2).value = 1.7
+    wb.save(tmp_path / "bad.xlsx")
+    with pytest.raises(KwaiError, match=r"Assumptions!E\d+: the edited inputs do not validate: .*penetration.values.2"):
+        pull(tmp_path / "bad.xlsx", data_dir=quarter_dir)
+    assert load_quarter(quarter_dir / "2022Q2.yaml").user_method.penetration.values[2] == 0.7  # nothing written
+
+
+@LO
+def test_every_shipped_quarter_builds_and_verifies(tmp_path):
+    books = [build_workbook(load_quarter(p), tmp_path / f"{p.stem}.xlsx").path for p in paths.quarter_files()]
+    assert {b.stem for b in books} >= {"2022Q2", "2024Q1", "2025Q3"}
+    for report in verify_workbooks(books):
+        assert report.ok, (report.path, report.errors, [str(m) for m in report.mismatches])
+
+
+@pytest.mark.parametrize("quarter", ["2024Q1", "2025Q3"])
+def test_every_figure_of_the_new_quarters_has_a_source(quarter):
+    q = load_quarter(paths.DATA_DIR / f"{quarter}.yaml")
+
+    def walk(obj, where, covered=False):
+        """Every figure must sit inside something with a non-empty source (its own or its parent's)."""
+        if hasattr(type(obj), "model_fields"):
+            fields = type(obj).model_fields
+            sources = [n for n in fields if n.endswith("source")]
+            for name in sources:
+                assert str(getattr(obj, name)).strip(), f"{quarter}: {where}.{name} is empty"
+            covered = covered or bool(sources)
+            for name in fields:
+                if not name.endswith(("year", "years")):  # fiscal-year labels, not figures
+                    walk(getattr(obj, name), f"{where}.{name}", covered)
+        elif isinstance(obj, (list, tuple)):
+            for k, item in enumerate(obj):
+                walk(item, f"{where}[{k}]", covered)
+        elif isinstance(obj, dict):
+            for key, item in obj.items():
+                walk(item, f"{where}.{key}", covered)
+        elif isinstance(obj, (int, float)) and not isinstance(obj, bool):
+            assert covered, f"{quarter}: {where} = {obj} has no source"
+
+    for section in ("market", "user_method", "category_method", "context", "kuaishou", "peers", "sotp", "drivers",
+                    "reported"):
+        walk(getattr(q, section), section)
+    assert "TWTR.N" not in [p.ticker for p in q.peers.online_marketing]  # taken private in October 2022
+    assert q.reported and all(r.source for r in q.reported)
+
+
+def test_a_missing_source_fails_to_load(tmp_path):
+    text = (paths.DATA_DIR / "2024Q1.yaml").read_text(encoding="utf-8")
+    broken = text.replace('source: "reported FY2023 average DAU (MODEL.md §6)"', 'source: ""')
+    assert broken != text
+    (tmp_path / "2024Q1.yaml").write_text(broken, encoding="utf-8")
+    with pytest.raises(KwaiError, match=r"drivers.dau.source"):
+        load_quarter(tmp_path / "2024Q1.yaml")
+
+
+def test_forecasts_meet_the_outcomes_of_later_files(seed_quarter):
+    from kwai_xl.backtest import actuals_for
+    actuals = {a.key: a for a in actuals_for(seed_quarter)}
+    assert actuals["gmv_fy1"].year == 2022 and actuals["gmv_fy1"].value == 901_200
+    assert actuals["gmv_fy2"].value == 1_184_400 and actuals["revenue_fy1"].value == 94_183
+    assert actuals["market_user"].year == 2025 and actuals["market_user"].value is None  # not reported yet
+
+
+@LO
+def test_forecast_sheet_shows_the_errors(seed_book, recalculated):
+    values = recalculated["default"]
+    errors = dict(zip(["revenue_fy1", "revenue_fy2", "gmv_fy1", "gmv_fy2"], values.value("fva_error")[:4]))
+    assert errors["gmv_fy1"] == pytest.approx(883_963.772727 / 901_200 - 1, rel=1e-9)
+    assert errors["revenue_fy2"] == pytest.approx(115_552 / 113_470 - 1, rel=1e-9)
+    assert values.value("fva_error")[-1] == "n.a."
+
+
+def test_build_all_and_diff_cli(tmp_path, monkeypatch):
+    runner = CliRunner()
+    monkeypatch.setattr(paths, "WORKBOOKS_DIR", tmp_path)
+    result = runner.invoke(main, ["build", "--all"])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in tmp_path.glob("*.xlsx")} >= {"kuaishou-2022Q2.xlsx", "kuaishou-2024Q1.xlsx", "kuaishou-2025Q3.xlsx"}
+    assert "stale input" in result.stderr
+    diff = runner.invoke(main, ["diff", "2022Q2", "2024Q1"])
+    assert diff.exit_code == 0
+    assert "kuaishou.revenue[0]" in diff.output and "sotp_per_share" in diff.output
+    assert "TWTR.N" in diff.output  # Twitter left the ads peer set
