@@ -28,8 +28,9 @@ def test_every_sheet_prints_with_no_hash_marks(rendered):
     pages = text.split("\f")
     assert len(pngs) >= 8 and all(p.stat().st_size > 2000 for p in pngs)
     assert "###" not in text  # a column too narrow for its number prints as ####
-    sheets = (["Cover", "Assumptions", "User GMV", "Category GMV", "Peer Comps", "SOTP", "Revenue Drivers", "Checks"]
-              if lang == "en" else ["封面", "假设", "用户法GMV", "品类法GMV", "可比公司", "分部估值", "收入驱动", "检查"])
+    sheets = (["Cover", "Assumptions", "User GMV", "Category GMV", "Peer Comps", "SOTP", "Revenue Drivers",
+               "Forecast vs Actual", "Checks"]
+              if lang == "en" else ["封面", "假设", "用户法GMV", "品类法GMV", "可比公司", "分部估值", "收入驱动", "预测与实际", "检查"])
     for sheet in sheets:
         assert any(f"{sheet} — page" in p for p in pages), sheet
     assert "40,320" in text and "102.47" in text and "Err:" not in text
