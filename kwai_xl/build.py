@@ -6,7 +6,9 @@ only assembles the context the templates read and writes the result.
 
 import io
 import os
+import shutil
 import tempfile
+from datetime import datetime
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from ruamel.yaml import YAML
 from . import __version__, paths
 from .backtest import actuals_for
 from .errors import KwaiError
+from .fingerprint import FINGERPRINT_PROPERTY, workbook_fingerprint
 from .inputs import DRIVERS, GROUPS, MULTIPLE_METRIC, UNIT_CONSTANTS
 from .layout import FIRST_VALUE_COL, SheetLayout, place, render_sheet, template_environment
 from .quarter import Company, Quarter
@@ -138,6 +141,7 @@ class BuildResult:
     path: Path
     formulas: int
     errors: dict
+    backup: Path | None = None
 
 
 def add_xlwings_conf(wb) -> None:
@@ -165,6 +169,7 @@ def workbook_bytes(q: Quarter, lang: str = "en", xlwings: bool = False) -> tuple
     wb = workbook_from_layouts(layouts(q, lang, xlwings))
     if xlwings:
         add_xlwings_conf(wb)
+    wb.custom_doc_props.append(StringProperty(name=FINGERPRINT_PROPERTY, value=workbook_fingerprint(wb)))
     wb.custom_doc_props.append(StringProperty(name=TOOL_PROPERTY, value=f"kwai-xl {__version__}"))
     wb.custom_doc_props.append(StringProperty(name=QUARTER_PROPERTY, value=q.quarter))
     wb.custom_doc_props.append(StringProperty(name=LANG_PROPERTY, value=lang))
@@ -176,8 +181,14 @@ def workbook_bytes(q: Quarter, lang: str = "en", xlwings: bool = False) -> tuple
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path`` and rename it into place."""
+    """Write ``data`` to a temporary file beside ``path`` and rename it into place.
+
+    A run killed midway leaves only its temporary file; the next write to ``path`` removes those.
+    """
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+        leftover.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -194,9 +205,50 @@ def default_workbook_path(quarter: str) -> Path:
     return paths.WORKBOOKS_DIR / f"kuaishou-{quarter}.xlsx"
 
 
-def build_workbook(q: Quarter, out: Path | None = None, lang: str = "en", xlwings: bool = False) -> BuildResult:
-    """Build quarter ``q``'s workbook at ``out`` (default ``workbooks/kuaishou-Q.xlsx``)."""
+def edited_since_built(path: Path) -> str | None:
+    """Why the workbook at ``path`` must not be replaced silently (edited, or not ours), or None."""
+    from openpyxl import load_workbook
+
+    from .reader import open_checked
+    try:
+        wb = load_workbook(open_checked(path))
+    except Exception:
+        return "it is not a workbook kwai-xl can read"
+    props = {p.name: p.value for p in wb.custom_doc_props}
+    if FINGERPRINT_PROPERTY not in props:
+        return "it was not built by kwai-xl"
+    if props[FINGERPRINT_PROPERTY] != workbook_fingerprint(wb):
+        return "it was edited since kwai-xl built it"
+    return None
+
+
+def backup_path(path: Path, now: datetime | None = None) -> Path:
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    return path.with_name(f"{path.stem}.{stamp}.bak{path.suffix}")
+
+
+def build_workbook(q: Quarter, out: Path | None = None, lang: str = "en", xlwings: bool = False,
+                   force: bool = False) -> BuildResult:
+    """Build quarter ``q``'s workbook at ``out`` (default ``workbooks/kuaishou-Q.xlsx``).
+
+    An existing file there that was edited since it was built (or not built by kwai-xl) is not
+    replaced unless ``force``, and then a timestamped backup is kept beside it. Nothing is
+    written when a formula would evaluate to an error.
+    """
     path = Path(out) if out else default_workbook_path(q.quarter)
+    backup = None
+    if path.exists():
+        reason = edited_since_built(path)
+        if reason and not force:
+            keep = f"run `kwai-xl pull {path}` to keep its edits" if "edited" in reason else "move it away"
+            raise KwaiError(f"{path}: not replaced, {reason}; {keep}, or pass --force to replace it "
+                            f"(a timestamped backup is kept)")
+        if reason:
+            backup = backup_path(path)
+            shutil.copy2(path, backup)
     data, summary = workbook_bytes(q, lang, xlwings)
+    errors = unexpected_errors(summary)
+    if errors:
+        raise KwaiError(f"{path}: not written, formulas would evaluate to errors: {errors}")
     write_atomically(path, data)
-    return BuildResult(path, summary.get("total_formulas", 0), unexpected_errors(summary))
+    return BuildResult(path, summary.get("total_formulas", 0), errors, backup)

@@ -87,8 +87,9 @@ def calc(quarter, as_json):
 @click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the workbook.")
 @click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True, help="Label language.")
 @click.option("--xlwings", is_flag=True, help="Add the xlwings.conf sheet and a sheet of UDFs beside native formulas.")
+@click.option("--force", is_flag=True, help="Replace a workbook edited since it was built (a backup is kept).")
 @one_line_errors
-def build(quarter, build_all, out, lang, xlwings):
+def build(quarter, build_all, out, lang, xlwings, force):
     """Build a quarter's formula-live workbook (default: workbooks/kuaishou-QUARTER.xlsx)."""
     if build_all:
         if quarter or out:
@@ -98,20 +99,20 @@ def build(quarter, build_all, out, lang, xlwings):
             task = progress.add_task("building", total=len(files))
             for path in files:
                 progress.update(task, description=f"building {path.stem}")
-                _build_one(load_quarter(path), None, lang, xlwings)
+                _build_one(load_quarter(path), None, lang, xlwings, force)
                 progress.advance(task)
         return
-    _build_one(load_quarter(paths.quarter_path(quarter or paths.DEFAULT_QUARTER)), out, lang, xlwings)
+    _build_one(load_quarter(paths.quarter_path(quarter or paths.DEFAULT_QUARTER)), out, lang, xlwings, force)
 
 
-def _build_one(q, out, lang, xlwings):
+def _build_one(q, out, lang, xlwings, force):
     stale = stale_inputs(q)
     if stale:
         click.echo(f"warning: {q.quarter}: {len(stale)} stale input(s), dated over a quarter before {q.as_of}: "
                    + "; ".join(map(str, stale[:4])) + (" …" if len(stale) > 4 else ""), err=True)
-    result = build_workbook(q, out, lang, xlwings=xlwings)
-    if result.errors:
-        raise KwaiError(f"{result.path}: formulas evaluate to errors: {result.errors}")
+    result = build_workbook(q, out, lang, xlwings=xlwings, force=force)
+    if result.backup:
+        click.echo(f"kept the edited workbook as {result.backup}")
     click.echo(f"built {result.path} ({q.quarter}, {result.formulas} formulas)")
 
 

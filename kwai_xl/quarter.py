@@ -250,6 +250,12 @@ class Quarter(Strict):
         if self.kuaishou.gmv[1] is None or self.kuaishou.gmv[1] <= 0:
             raise ValueError(f"kuaishou.gmv.1: the SOTP values live commerce on Kuaishou's FY1 GMV, which must be "
                              f"a positive number (got {self.kuaishou.gmv[1]!r})")
+        for group, field, multiple in (("live_streaming", "net_profit", "PE"), ("online_marketing", "revenue", "PS"),
+                                       ("live_commerce", "gmv", "P/GMV")):
+            fy1 = [getattr(peer, field)[1] for peer in getattr(self.peers, group)]
+            if not any(v is not None and v > 0 for v in fy1):
+                raise ValueError(f"peers.{group}: no peer has a positive FY1 {field.replace('_', ' ')}, so there is no "
+                                 f"FY1 {multiple} for the SOTP (got {fy1})")
         return self
 
     @field_validator("years")
@@ -280,6 +286,8 @@ def _validation_message(path: Path, err: ValidationError) -> str:
         return f"{path}: {loc}: required field is missing{extra}"
     if first["type"] == "extra_forbidden":
         return f"{path}: {loc}: unknown key{extra}"
+    if not first["loc"]:  # a check across fields: its message names the field and value itself
+        return f"{path}: {msg}{extra}"
     return f"{path}: {loc}: {msg} (got {_describe(first.get('input'))}){extra}"
 
 
