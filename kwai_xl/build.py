@@ -26,8 +26,8 @@ from .quarter import Company, Quarter
 from .staleness import stale_inputs, stale_summary
 from .writer import workbook_from_layouts
 
-SHEETS = ("cover", "assumptions", "user_gmv", "category_gmv", "peer_comps", "sotp", "drivers", "forecast_actual",
-          "checks")
+SHEETS = ("cover", "assumptions", "user_gmv", "category_gmv", "peer_comps", "sotp", "sensitivity", "drivers",
+          "forecast_actual", "checks")
 XLWINGS_SHEETS = ("udf_check",)
 XLWINGS_CONF = "xlwings.conf"
 UDF_MODULE = "udfs"
@@ -52,7 +52,7 @@ def load_labels(lang: str, templates_dir: Path = paths.TEMPLATES_DIR) -> dict:
     """The label set of ``lang`` (en or zh); a key missing from a translation falls back to English."""
     if lang not in LANGUAGES:
         raise KwaiError(f"--lang: {lang!r} is not one of {', '.join(LANGUAGES)}")
-    yaml = YAML(typ="safe", pure=True)
+    yaml = YAML(typ="safe")
     english = yaml.load((templates_dir / "labels" / "en.yaml").read_text(encoding="utf-8"))
     if lang == "en":
         return english

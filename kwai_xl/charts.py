@@ -1,12 +1,13 @@
 """Charts the templates ask for, by item id (see :mod:`kwai_xl.layout`), never by address.
 
-``kind``       ``columns`` (vertical bars), ``bars`` (horizontal) or ``football`` (floating bars:
-               the first series is the invisible base, the second the visible range);
+``kind``       ``columns`` (vertical bars), ``bars`` (horizontal), ``football`` (floating bars:
+               the first series is the invisible base, the second the visible range) or
+               ``tornado`` (horizontal bars of each series' deviation, stacked about zero);
 ``data``       an id of an h × w item (one series per row with ``by: rows``, per column with
                ``by: cols``; ``columns: [k, ...]`` keeps some), or a list of ids, one series each;
 ``categories`` the id of the item or block header that labels the categories, or ``labels``
                for the data rows' own labels (column A);
-``series_titles: labels`` names each row series by its label in column A;
+``series_titles`` ``labels`` names each row series by its label in column A; a list names them in turn;
 ``title``, ``y_title``, ``width``, ``height``, ``number_format``.
 """
 
@@ -59,7 +60,14 @@ def _series(spec: dict, refs: References, wb, title: str) -> list[Series]:
                 s.tx = SeriesLabel(strRef=StrRef(f"{quote_sheetname(t.sheet)}!$A${t.row + k}"))
             out.append(s)
         return out
-    return [Series(_ref(ws, t, c0=k, c1=k + 1)) for k in spec.get("columns", range(t.w))]
+    out = []
+    titles = spec.get("series_titles")
+    for n, k in enumerate(spec.get("columns", range(t.w))):
+        s = Series(_ref(ws, t, c0=k, c1=k + 1))
+        if isinstance(titles, list):
+            s.tx = SeriesLabel(v=titles[n])
+        out.append(s)
+    return out
 
 
 def _title(text: str) -> Title:
@@ -76,6 +84,9 @@ def add_chart(ws, spec: dict, refs: References, anchor: str) -> None:
     kind = spec.get("kind", "columns")
     chart = BarChart()
     chart.type = "col" if kind == "columns" else "bar"
+    if kind == "tornado":
+        chart.grouping = "stacked"
+        chart.overlap = 100
     chart.title = _title(title)
     chart.height = spec.get("height", 7.5)
     chart.width = spec.get("width", 16)
@@ -88,6 +99,8 @@ def add_chart(ws, spec: dict, refs: References, anchor: str) -> None:
         chart.series.append(series)
     if len(chart.series) == 1:
         chart.legend = None
+    elif kind == "tornado":
+        chart.legend.position = "b"
     if kind == "football":
         chart.grouping = "stacked"
         chart.overlap = 100

@@ -39,12 +39,18 @@ def dump_document(doc) -> str:
 
 def validate_document(path: Path, doc) -> Quarter:
     """Validate an edited document as if it were the file at ``path``."""
-    return parse_quarter(Path(path), YAML(typ="safe", pure=True).load(dump_document(doc)))
+    return parse_quarter(Path(path), YAML(typ="safe").load(dump_document(doc)))
 
 
-def get_path(doc, path: Path_):
+MISSING = object()
+
+
+def get_path(doc, path: Path_, default=MISSING):
+    """The value at ``path``; ``default`` (if given) where a mapping lacks the key."""
     node = doc
     for key in path:
+        if default is not MISSING and isinstance(node, dict) and key not in node:
+            return default
         node = node[key]
     return node
 
@@ -84,6 +90,10 @@ def input_paths(q: Quarter) -> dict[str, dict[tuple[int, int], Path_]]:
     out["sotp_stat_override"] = {(0, j): ("sotp", "statistic", "values", j) for j in range(3)}
     for key in DRIVERS:
         out[f"drv_{key}"] = {(0, 0): ("drivers", key, "value")}
+    for key in q.sensitivity.ranges:
+        out[f"rng_{key}"] = {(0, 0): ("sensitivity", "ranges", key, "low"), (0, 1): ("sensitivity", "ranges", key, "high"),
+                             (0, 2): ("sensitivity", "ranges", key, "basis")}
+    out["sens_steps"] = {(0, j): ("sensitivity", "steps", j) for j in range(len(q.sensitivity.steps))}
     for key, table in q.context.items():
         out[f"ctx_{key}"] = {(i, j): ("context", key, "rows", i, "values", j)
                              for i in range(len(table.rows)) for j in range(len(table.columns))}
@@ -98,6 +108,10 @@ def dated_paths(name: str, row: int) -> tuple[Path_ | None, Path_ | None]:
         return (("category_method", "sales_as_of"), ("category_method", "sales_source")) if row == 0 else (None, None)
     if name.startswith("ctx_"):
         return (("context", name[4:], "as_of"), ("context", name[4:], "source")) if row == 0 else (None, None)
+    if name == "sens_steps":
+        return None, ("sensitivity", "steps_source")
+    if name.startswith("rng_"):
+        return ("sensitivity", "ranges", name[4:], "as_of"), ("sensitivity", "ranges", name[4:], "source")
     base = _dated_base(name, row)
     return base + ("as_of",), base + ("source",)
 

@@ -84,6 +84,9 @@ class ModelInputs:
     price: float
     drivers: dict[str, float] = field(default_factory=dict)
     constants: dict[str, float] = field(default_factory=lambda: dict(UNIT_CONSTANTS))
+    ranges: dict[str, tuple] = field(default_factory=dict)
+    """Swept input → (low, high, basis, dist) (see :class:`kwai_xl.quarter.Range`)."""
+    sens_steps: np.ndarray = field(default_factory=lambda: np.array([0.0, 0.25, 0.5, 0.75, 1.0]))
 
     def with_changes(self, **changes) -> "ModelInputs":
         """A copy with some inputs replaced."""
@@ -116,4 +119,6 @@ def inputs_from_quarter(q: Quarter) -> ModelInputs:
         shares=q.market.shares.value,
         price=q.market.price.value,
         drivers={name: getattr(q.drivers, name).value for name in DRIVERS},
+        ranges={key: (r.low, r.high, r.basis, r.dist) for key, r in q.sensitivity.ranges.items()},
+        sens_steps=np.array(q.sensitivity.steps, float),
     )

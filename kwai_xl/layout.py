@@ -49,9 +49,11 @@ class Item:
     names: dict = field(default_factory=dict)
     row_labels: list[str] = field(default_factory=list)
     validation: str | None = None
+    validation_cols: list[int] = field(default_factory=list)  # the columns the dropdown covers (default: all)
     style: str | None = None
     comment: str | None = None
     beside: int | None = None  # placed on the previous item's rows, this many columns right of the first value column
+    shift: int = 0  # on rows of its own, this many columns right of the first value column
     row: int = 0
     col: int = FIRST_VALUE_COL
 
@@ -106,7 +108,7 @@ class SheetLayout:
     max_col: int = 0
 
     def width(self) -> int:
-        return max(((it.beside or 0) + it.w for b in self.blocks for it in b.items), default=1)
+        return max(((it.beside or it.shift) + it.w for b in self.blocks for it in b.items), default=1)
 
     @property
     def as_of_col(self) -> int:
@@ -173,7 +175,7 @@ def _item(spec: dict) -> Item:
         kind = spec.pop("kind", "note")
         cells = [[]]
     allowed = {"id", "label", "unit", "source", "as_of", "fmt", "name", "names", "row_labels",
-               "validation", "style", "comment", "beside"}
+               "validation", "validation_cols", "style", "comment", "beside", "shift"}
     unknown = set(spec) - allowed - {"kind"}
     if unknown:
         raise KwaiError(f"template item {spec.get('id') or spec.get('label')!r}: unknown keys {sorted(unknown)}")
@@ -185,7 +187,7 @@ def render_sheet(env: SandboxedEnvironment, template: str, context: dict) -> She
     """Render one sheet template to a :class:`SheetLayout` (not yet placed)."""
     text = env.get_template(template).render(**context)
     try:
-        data = YAML(typ="safe", pure=True).load(text)
+        data = YAML(typ="safe").load(text)
     except Exception as err:  # a template bug, not user input: say which template
         raise KwaiError(f"template {template}: rendered text is not valid YAML ({err.__class__.__name__}: {str(err).splitlines()[0]})") from None
     blocks = [Block(title=b.get("title", ""), header=_rows(b["header"]) if b.get("header") else [],
@@ -206,7 +208,7 @@ def place(sheet: SheetLayout) -> None:
                 item.row, item.col = previous.row, FIRST_VALUE_COL + item.beside
                 r = max(r, item.row + max(item.h, 1))
             else:
-                item.row = r
+                item.row, item.col = r, FIRST_VALUE_COL + item.shift
                 r += max(item.h, 1)
             previous = item
         r += 1

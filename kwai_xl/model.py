@@ -97,4 +97,20 @@ def evaluate(inputs: ModelInputs) -> dict:
     for name in ("ls_value", "ads_value", "ec_value", "equity_rmb", "equity_hkd", "per_share", "upside"):
         out[f"sotp_{name}"] = float(getattr(result, name))
     out.update(driver_outputs(inputs.drivers, inputs.constants))
+    if inputs.ranges:
+        out.update(sensitivity_outputs(inputs, out))
     return out
+
+
+def sensitivity_outputs(inputs: ModelInputs, out: dict) -> dict:
+    """The Sensitivity sheet's twins: tornado bars and the two grids with their axes."""
+    from . import sweep
+
+    bars = sweep.tornado(inputs, out)
+    ps, pg, grid = sweep.multiples_grid(inputs, out)
+    pen, spend, gmv_grid = sweep.gmv_grid(inputs)
+    return {
+        "sens_tornado_low": np.array([b.at_low for b in bars]), "sens_tornado_high": np.array([b.at_high for b in bars]),
+        "sens_ps_axis": ps, "sens_pgmv_axis": pg, "sens_ps_pgmv": grid,
+        "sens_pen_axis": pen, "sens_spend_axis": spend, "sens_pen_spend": gmv_grid,
+    }

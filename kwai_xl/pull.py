@@ -127,6 +127,7 @@ def pull(workbook: Path, quarter: str | None = None, accept_overrides: bool = Fa
                         f"Restore the formulas (kwai-xl build) or pass --accept-overrides to pull the inputs anyway")
 
     doc = load_document(data_file)
+    model = q.model_dump()  # supplies the defaults of keys the file leaves out
     items = {item.name: (sheet, item) for sheet in sheets for item in sheet.items() if item.name}
     cells_of = {}
     for name, cells in input_paths(q).items():
@@ -136,7 +137,7 @@ def pull(workbook: Path, quarter: str | None = None, accept_overrides: bool = Fa
         for (i, j), path in cells.items():
             where = _cell_name(sheet.title, item.row + i, item.col + j)
             cells_of[path] = where
-            old = get_path(doc, path)
+            old = get_path(doc, path, get_path(model, path))
             new = _tidy(ws.cell(item.row + i, item.col + j).value, old)
             if not _same(old, new):
                 set_path(doc, path, new)
@@ -145,7 +146,7 @@ def pull(workbook: Path, quarter: str | None = None, accept_overrides: bool = Fa
             for path, col in zip(dated_paths(name, i), (sheet.as_of_col, sheet.source_col)):
                 if path is None:
                     continue
-                old = get_path(doc, path)
+                old = get_path(doc, path, get_path(model, path, None))
                 new = _tidy(ws.cell(item.row + i, col).value, old)
                 if isinstance(old, date) and isinstance(new, str):
                     raise KwaiError(f"{workbook}: {_cell_name(sheet.title, item.row + i, col)} ({name} as of): "

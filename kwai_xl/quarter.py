@@ -24,7 +24,8 @@ Fraction = Annotated[float, Field(ge=0, le=1)]
 Positive = Annotated[float, Field(gt=0)]
 NonNegative = Annotated[float, Field(ge=0)]
 Premium = Annotated[float, Field(gt=-1, le=10)]
-Text = Annotated[str, Field(min_length=1, max_length=500)]
+Text = Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")]
+"""Free text for a cell: no control characters (Excel cannot store them)."""
 T = TypeVar("T")
 
 
@@ -189,9 +190,9 @@ class Peers(Strict):
 
 
 class Sotp(Strict):
-    ls_revenue: Scalar[NonNegative]
-    ls_margin: Scalar[Annotated[float, Field(ge=-1, le=1)]]
-    ads_revenue: Scalar[NonNegative]
+    ls_revenue: Scalar[Positive]
+    ls_margin: Scalar[Annotated[float, Field(gt=0, le=1)]]
+    ads_revenue: Scalar[Positive]
     premium: Triple[Premium]
     statistic: Triple[Optional[Literal["Mean", "Median"]]]
 
@@ -211,6 +212,52 @@ class Drivers(Strict):
     order_value: Scalar[NonNegative]
     monetisation_rate: Scalar[Fraction]
     other_revenue: Scalar[NonNegative]
+
+
+SWEEP_KEYS = ("ls_revenue", "ls_margin", "ls_multiple", "ads_revenue", "ads_multiple", "ec_gmv", "ec_multiple")
+"""The SOTP inputs a sweep varies: each segment's metric and the peer multiple applied to it."""
+
+
+class Range(Sourced):
+    """Where a swept input may lie: absolute bounds, or fractions of its base value (``relative``)."""
+
+    low: float
+    high: float
+    basis: Literal["relative", "absolute"] = "absolute"
+    dist: Literal["triangular", "uniform"] = "triangular"
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.low > self.high:
+            raise ValueError(f"low {self.low} is above high {self.high}")
+        if self.basis == "relative" and self.low <= -1:
+            raise ValueError(f"a relative low must be above -1 (got {self.low})")
+        if self.basis == "absolute" and self.low < 0:
+            raise ValueError(f"an absolute low must not be negative (got {self.low})")
+        return self
+
+
+class Sensitivity(Strict):
+    """The sweep's ranges and where the sensitivity grids' axes sit between low (0) and high (1)."""
+
+    steps: Annotated[list[Fraction], Field(min_length=2, max_length=9)]
+    steps_source: Text
+    ranges: dict[Literal[SWEEP_KEYS], Range]
+
+    @field_validator("steps")
+    @classmethod
+    def _increasing(cls, v):
+        if any(b <= a for a, b in zip(v, v[1:])):
+            raise ValueError("must increase from low to high")
+        return v
+
+    @field_validator("ranges")
+    @classmethod
+    def _complete(cls, v):
+        missing = [k for k in SWEEP_KEYS if k not in v]
+        if missing:
+            raise ValueError(f"needs a range for every swept input; missing {', '.join(missing)}")
+        return v
 
 
 class Reported(Strict):
@@ -243,6 +290,7 @@ class Quarter(Strict):
     peers: Peers
     sotp: Sotp
     drivers: Drivers
+    sensitivity: Sensitivity
     reported: list[Reported] = []
 
     @model_validator(mode="after")
@@ -267,7 +315,7 @@ class Quarter(Strict):
 
 
 def _yaml() -> YAML:
-    yaml = YAML(typ="safe", pure=True)
+    yaml = YAML(typ="safe")
     yaml.allow_duplicate_keys = False
     return yaml
 

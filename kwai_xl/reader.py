@@ -16,6 +16,7 @@ from python_calamine import CalamineWorkbook
 
 from .errors import KwaiError
 from .inputs import DRIVERS, GROUPS, UNIT_CONSTANTS, ModelInputs, PeerGroup
+from .quarter import SWEEP_KEYS
 
 ERROR_VALUES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "Err:", "#SPILL!", "#CALC!")
 
@@ -222,4 +223,13 @@ def inputs_from_workbook(values: WorkbookValues) -> ModelInputs:
         price=values.number("price"),
         drivers={key: values.number(f"drv_{key}") for key in DRIVERS},
         constants={key: values.number(key) for key in UNIT_CONSTANTS},
+        ranges={key: _range(values, f"rng_{key}") for key in SWEEP_KEYS if f"rng_{key}" in values.names},
+        sens_steps=values.numbers("sens_steps").ravel() if "sens_steps" in values.names else np.array([0.0, 0.5, 1.0]),
     )
+
+
+def _range(values: WorkbookValues, name: str) -> tuple:
+    low, high, basis = values.block(name)[0]
+    if basis not in ("relative", "absolute") or not all(isinstance(v, (int, float)) for v in (low, high)):
+        raise KwaiError(f"{values.path}: {name} should be low, high and relative/absolute, found {[low, high, basis]}")
+    return float(low), float(high), basis

@@ -4,7 +4,7 @@ from datetime import date
 
 from openpyxl import Workbook
 from openpyxl.comments import Comment
-from openpyxl.formatting.rule import CellIsRule
+from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -78,10 +78,16 @@ def _write_item(ws, sheet: SheetLayout, item: Item, refs: References, validation
         if item.kind == "note" and item.h == 1 and label:
             ws.cell(r, 1).alignment = styles.Alignment(vertical="top")
     if item.validation:
-        rng = f"{get_column_letter(item.col)}{item.row}:{get_column_letter(item.col + item.w - 1)}{item.row + item.h - 1}"
-        validations.setdefault(item.validation, []).append(rng)
+        for j in item.validation_cols or range(item.w):
+            col = get_column_letter(item.col + j)
+            validations.setdefault(item.validation, []).append(f"{col}{item.row}:{col}{item.row + item.h - 1}")
     if item.comment:
         ws.cell(item.row, item.col).comment = Comment(item.comment, "kwai-xl")
+    if item.style == "heat":
+        rng = f"{get_column_letter(item.col)}{item.row}:{get_column_letter(item.col + item.w - 1)}{item.row + item.h - 1}"
+        ws.conditional_formatting.add(rng, ColorScaleRule(start_type="min", start_color="F8696B", mid_type="percentile",
+                                                          mid_value=50, mid_color="FFEB84", end_type="max",
+                                                          end_color="63BE7B"))
     if item.style == "check":
         rng = f"{get_column_letter(item.col)}{item.row}:{get_column_letter(item.col + item.w - 1)}{item.row + item.h - 1}"
         ws.conditional_formatting.add(rng, CellIsRule(operator="equal", formula=["1"], fill=styles.CHECK_OK_FILL))

@@ -28,9 +28,9 @@ def test_every_sheet_prints_with_no_hash_marks(rendered):
     pages = text.split("\f")
     assert len(pngs) >= 8 and all(p.stat().st_size > 2000 for p in pngs)
     assert "###" not in text  # a column too narrow for its number prints as ####
-    sheets = (["Cover", "Assumptions", "User GMV", "Category GMV", "Peer Comps", "SOTP", "Revenue Drivers",
+    sheets = (["Cover", "Assumptions", "User GMV", "Category GMV", "Peer Comps", "SOTP", "Sensitivity", "Revenue Drivers",
                "Forecast vs Actual", "Checks"]
-              if lang == "en" else ["封面", "假设", "用户法GMV", "品类法GMV", "可比公司", "分部估值", "收入驱动", "预测与实际", "检查"])
+              if lang == "en" else ["封面", "假设", "用户法GMV", "品类法GMV", "可比公司", "分部估值", "敏感性", "收入驱动", "预测与实际", "检查"])
     for sheet in sheets:
         assert any(f"{sheet} — page" in p for p in pages), sheet
     assert "40,320" in text and "102.47" in text and "Err:" not in text
@@ -40,8 +40,8 @@ def test_charts_are_in_the_file_and_on_the_page(rendered):
     lang, book, text, _ = rendered
     with zipfile.ZipFile(book) as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
-    assert len(charts) == 6  # two GMV grids, three peer groups, the football field
+    assert len(charts) == 7  # two GMV grids, three peer groups, the football field, the tornado
     if lang == "en":
         for title in ("User method: GMV 2025E", "Category method: GMV 2025E", "PE 2022E", "PS 2022E",
-                      "P/GMV 2022E", "Value per share (HKD)"):
+                      "P/GMV 2022E", "Value per share (HKD)", "Tornado: change in value per share"):
             assert title in " ".join(text.split()), title

@@ -69,7 +69,7 @@ def test_every_value_row_has_a_unit_and_every_input_a_source_and_date(book):
 
 def test_sheets_are_set_up_for_reading_and_printing(book):
     assert book.sheetnames == ["Cover", "Assumptions", "User GMV", "Category GMV", "Peer Comps", "SOTP",
-                               "Revenue Drivers", "Forecast vs Actual", "Checks"]
+                               "Sensitivity", "Revenue Drivers", "Forecast vs Actual", "Checks"]
     for ws in book.worksheets:
         assert ws.print_area, ws.title
         if ws.title != "Cover":
