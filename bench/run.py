@@ -3,9 +3,12 @@
     make bench      # or: .venv/bin/python bench/run.py
 
 Cold build (a fresh process: imports + build) and its peak memory, the time Python
-takes just to import what the build uses, a warm in-process build, the UDFs' cost
-per call (scalar, and the grid over 10,000 case rows), the SOTP engine over 10^6
-draws, and LibreOffice's recalculation of the same workbook as the yardstick.
+takes just to import what `kwai-xl build` uses, a warm in-process build, builds of
+synthetic quarters with 10× and 50× the peers and twice the years of history (the
+model's FY0–FY2 are fixed by MODEL.md §7, so the years that can grow are the
+supporting tables'), the UDFs' cost per call (scalar, and the grid over 10,000 case
+rows), the full Monte Carlo sweep over 10^6 draws, and LibreOffice's recalculation
+of the same workbook as the yardstick.
 """
 
 import resource
@@ -22,7 +25,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-BUILD_IMPORTS = "import kwai_xl.build, kwai_xl.quarter, openpyxl, formualizer, jinja2, pydantic, ruamel.yaml, numpy"
+BUILD_IMPORTS = ("import kwai_xl.build, kwai_xl.quarter, openpyxl, formualizer, jinja2, pydantic, ruamel.yaml, numpy, "
+                 "click, rich.console, rich.progress, rich.table")
 
 
 def wall(cmd: list[str], runs: int = 3) -> tuple[float, float]:
@@ -41,8 +45,23 @@ def per_call(stmt, number: int) -> float:
     return min(timeit.repeat(stmt, number=number, repeat=5)) / number
 
 
+def scaled_quarter(q, peers: int, years: int):
+    """A synthetic copy of quarter ``q``: each peer group ``peers`` times over, each history table ``years`` times wider."""
+    data = q.model_dump()
+    for group in ("live_streaming", "online_marketing", "live_commerce"):
+        base = data["peers"][group]
+        data["peers"][group] = [dict(p, ticker=f"{p['ticker']}-{k}") for k in range(peers) for p in base][:200]
+    for table in data["context"].values():
+        table["columns"] = [f"{c}/{k}" for k in range(years) for c in table["columns"]]
+        for row in table["rows"]:
+            row["values"] = row["values"] * years
+    return type(q).model_validate(data)
+
+
 def main() -> None:
-    from kwai_xl import libreoffice, sotp
+    from kwai_xl import libreoffice, sweep
+    from kwai_xl.inputs import inputs_from_quarter
+    from kwai_xl.model import evaluate
     from kwai_xl.build import build_workbook
     from kwai_xl.paths import DATA_DIR
     from kwai_xl.quarter import load_quarter
@@ -52,15 +71,26 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "bench.xlsx"
-        cold, peak = wall([sys.executable, "-m", "kwai_xl", "build", "--out", str(out)])
+        cold, peak = wall([sys.executable, "-m", "kwai_xl", "build", "--force", "--out", str(out)])
         imports, _ = wall([sys.executable, "-c", BUILD_IMPORTS])
         rows.append(("cold `kwai-xl build` (2022Q2), fresh process", f"{cold:.3f} s"))
         rows.append(("  peak memory of a build process", f"{peak:.0f} MiB"))
         rows.append(("Python importing the build's libraries only", f"{imports:.3f} s"))
         rows.append(("  cold build / imports alone", f"{cold / imports:.2f}×"))
         q = load_quarter(DATA_DIR / "2022Q2.yaml")
-        warm = min(timeit.repeat(lambda: build_workbook(q, out), number=1, repeat=5))
+        warm = min(timeit.repeat(lambda: build_workbook(q, out, force=True), number=1, repeat=5))
         rows.append(("build after imports, in process (best of 5)", f"{warm:.3f} s"))
+
+        base_cells = None
+        for peers, years in ((1, 1), (10, 1), (50, 1), (1, 2), (10, 2), (50, 2)):
+            scaled = scaled_quarter(q, peers, years)
+            n = sum(len(getattr(scaled.peers, g)) for g in ("live_streaming", "online_marketing", "live_commerce"))
+            elapsed = min(timeit.repeat(lambda: build_workbook(scaled, out, force=True), number=1, repeat=3))
+            cells = n * years
+            base_cells = base_cells or (cells, elapsed)
+            rows.append((f"build with {n} peers, {years}× history years (in process)",
+                         f"{elapsed:.3f} s ({elapsed / base_cells[1]:.2f}× the default for "
+                         f"{cells / base_cells[0]:.1f}× peers × years)"))
 
         if libreoffice.soffice():
             start = time.perf_counter()
@@ -79,15 +109,14 @@ def main() -> None:
     rows.append(("  nine scalar KWAI_GMV calls per row instead", f"{9 * n * scalar * 1e3:.1f} ms"))
 
     draws = 1_000_000
-    ads_ps = rng.uniform(2.2, 5.2, draws)
-    ec_pgmv = rng.uniform(0.12, 0.24, draws)
-    ls_pe = rng.uniform(4, 14, draws)
+    inputs = inputs_from_quarter(q)
+    outputs = evaluate(inputs)
     start = time.perf_counter()
-    result = sotp.sotp(ls_revenue=34100, ls_margin=0.1, ls_pe=ls_pe, ads_revenue=50900, ads_ps=ads_ps,
-                       ec_gmv=883964, ec_pgmv=ec_pgmv, fx_rmb_per_hkd=0.855, shares=4266, price=79.9)
+    mc = sweep.monte_carlo(inputs, outputs, draws, seed=0)
     elapsed = time.perf_counter() - start
-    rows.append((f"SOTP engine over {draws:,} draws", f"{elapsed:.3f} s ({draws / elapsed / 1e6:.1f} M evaluations/s)"))
-    assert result.per_share.shape == (draws,)
+    rows.append((f"Monte Carlo SOTP over {draws:,} draws of 7 inputs (draws included)",
+                 f"{elapsed:.3f} s ({draws / elapsed / 1e6:.1f} M evaluations/s)"))
+    assert mc.per_share.shape == (draws,)
 
     width = max(len(k) for k, _ in rows)
     print(f"kwai-xl benchmarks on {sys.platform}, Python {sys.version.split()[0]}")

@@ -112,19 +112,11 @@ def template_context(q: Quarter, labels: dict, data_dir: Path | None = None) -> 
     }
 
 
-def _filters(env) -> None:
-    env.filters["as_row"] = lambda v: [v]
-    env.filters["add_suffix"] = lambda v, s: f"{v}{s}"
-    env.filters["prefix"] = lambda v, p: f"{p}{v}"
-    env.filters["brace"] = lambda v: "{" + v + "}"
-
-
 def layouts(q: Quarter, lang: str = "en", xlwings: bool = False,
             templates_dir: Path = paths.TEMPLATES_DIR) -> list[SheetLayout]:
     """Render and place every sheet of the workbook for quarter ``q`` (with the UDF sheet for ``xlwings``)."""
     labels = load_labels(lang, templates_dir)
     env = template_environment(templates_dir)
-    _filters(env)
     context = template_context(q, labels)
     sheets = []
     for key in SHEETS + (XLWINGS_SHEETS if xlwings else ()):

@@ -87,6 +87,7 @@ def add_chart(ws, spec: dict, refs: References, anchor: str) -> None:
     if kind == "tornado":
         chart.grouping = "stacked"
         chart.overlap = 100
+        chart.x_axis.tickLblPos = "low"  # category labels at the left edge, clear of the bars
     chart.title = _title(title)
     chart.height = spec.get("height", 7.5)
     chart.width = spec.get("width", 16)

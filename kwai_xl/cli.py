@@ -209,3 +209,49 @@ def diff(old, new, sources):
         change = f"{d.new / d.old - 1:+.1%}" if d.old else "–"
         results.add_row(d.path, f"{d.old:,.4g}", f"{d.new:,.4g}", change)
     console.print(results)
+
+
+@main.command()
+@quarter_option
+@click.option("--draws", "-n", default=100_000, show_default=True, type=click.IntRange(1, 10_000_000),
+              help="Monte Carlo draws.")
+@click.option("--seed", default=0, show_default=True, help="Random seed of the draws.")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@one_line_errors
+def sweep(quarter, draws, seed, as_json):
+    """Value per share over the data file's sweep ranges: a tornado and Monte Carlo percentiles."""
+    from . import sweep as sweeps
+
+    q = load_quarter(paths.quarter_path(quarter))
+    inputs = inputs_from_quarter(q)
+    out = evaluate(inputs)
+    bars = sorted(sweeps.tornado(inputs, out), key=lambda b: b.swing, reverse=True)
+    mc = sweeps.monte_carlo(inputs, out, draws, seed)
+    price = q.market.price.value
+    if as_json:
+        click.echo(json.dumps({
+            "quarter": q.quarter, "base_per_share": out["sotp_per_share"], "price": price,
+            "tornado": [{"input": b.key, "low": b.low, "high": b.high, "at_low": b.at_low, "at_high": b.at_high,
+                         "swing": b.swing} for b in bars],
+            "monte_carlo": {"draws": draws, "seed": seed, "mean": float(mc.per_share.mean()),
+                            "percentiles": {f"p{k}": v for k, v in mc.percentiles().items()},
+                            "probability_above_price": mc.probability_above(price)},
+        }, indent=1))
+        return
+    console.print(f"[bold]{q.quarter}[/]: value per share HKD {out['sotp_per_share']:,.2f} (price {price:,.2f})")
+    table = Table(title="Tornado: value per share with each input alone at its low and high")
+    for column in ("input", "low", "high", "at low", "at high", "swing"):
+        table.add_column(column, justify="left" if column == "input" else "right")
+    for b in bars:
+        spec = ".2f" if b.key.endswith(("multiple", "margin")) else ",.0f"
+        table.add_row(b.key, format(b.low, spec), format(b.high, spec), f"{b.at_low:,.2f}", f"{b.at_high:,.2f}",
+                      f"{b.swing:,.2f}")
+    console.print(table)
+    pct = Table(title=f"Monte Carlo: {draws:,} draws (seed {seed}), HKD per share")
+    for k in mc.percentiles():
+        pct.add_column(f"p{k}", justify="right")
+    pct.add_column("mean", justify="right")
+    pct.add_column("P(> price)", justify="right")
+    pct.add_row(*[f"{v:,.2f}" for v in mc.percentiles().values()], f"{mc.per_share.mean():,.2f}",
+                f"{mc.probability_above(price):.1%}")
+    console.print(pct)

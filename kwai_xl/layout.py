@@ -16,13 +16,16 @@ reference, relative along the axis it follows (so each row repeats one formula)
 and absolute elsewhere, prefixed by the sheet where it crosses sheets.
 """
 
+import functools
 import json
+import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jinja2 import StrictUndefined
+from jinja2 import FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 from openpyxl.utils import get_column_letter, quote_sheetname
 from ruamel.yaml import YAML
@@ -134,13 +137,29 @@ def _isoformat(value):
     raise TypeError(f"{type(value).__name__} cannot go into a template")
 
 
+@functools.lru_cache(maxsize=4)
 def template_environment(templates_dir: Path) -> SandboxedEnvironment:
-    """A sandboxed jinja2 environment over ``templates_dir``; undefined variables are errors."""
-    from jinja2 import FileSystemLoader
+    """A sandboxed jinja2 environment over ``templates_dir``; undefined variables are errors.
 
+    Compiled templates are cached in memory and, keyed by their source's checksum, in a folder
+    of the system's temporary directory, so a fresh process skips compiling them.
+    """
+    cache_dir = Path(tempfile.gettempdir()) / f"kwai-xl-templates-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    try:
+        cache_dir.mkdir(mode=0o700, exist_ok=True)
+        bytecode_cache = FileSystemBytecodeCache(str(cache_dir))
+    except OSError:
+        bytecode_cache = None
     env = SandboxedEnvironment(loader=FileSystemLoader(str(templates_dir)), undefined=StrictUndefined,
-                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters["y"] = yaml_scalar
+                               trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                               bytecode_cache=bytecode_cache)
+    env.filters.update({
+        "y": yaml_scalar,                            # any value as a YAML scalar, safe for any text
+        "as_row": lambda v: [v],                     # a scalar as a one-cell row
+        "add_suffix": lambda v, suffix: f"{v}{suffix}",
+        "prefix": lambda v, prefix: f"{prefix}{v}",
+        "brace": lambda v: "{" + v + "}",           # an id as a formula reference token
+    })
     return env
 
 
