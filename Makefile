@@ -26,6 +26,7 @@ system-deps:
 	fi
 
 test: $(STAMP) system-deps
+	$(BIN)/ruff check kwai_xl udfs.py tests bench
 	$(BIN)/python -m pytest
 
 bench: $(STAMP) system-deps

@@ -59,14 +59,13 @@ def scaled_quarter(q, peers: int, years: int):
 
 
 def main() -> None:
+    import udfs
     from kwai_xl import libreoffice, sweep
+    from kwai_xl.build import build_workbook
     from kwai_xl.inputs import inputs_from_quarter
     from kwai_xl.model import evaluate
-    from kwai_xl.build import build_workbook
     from kwai_xl.paths import DATA_DIR
     from kwai_xl.quarter import load_quarter
-
-    import udfs
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -8,8 +8,8 @@ import io
 import os
 import shutil
 import tempfile
-from datetime import datetime
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import formualizer
@@ -21,7 +21,7 @@ from .backtest import actuals_for
 from .errors import KwaiError
 from .fingerprint import FINGERPRINT_PROPERTY, workbook_fingerprint
 from .inputs import DRIVERS, GROUPS, MULTIPLE_METRIC, UNIT_CONSTANTS
-from .layout import FIRST_VALUE_COL, SheetLayout, place, render_sheet, template_environment
+from .layout import SheetLayout, place, render_sheet, template_environment
 from .quarter import Company, Quarter
 from .staleness import stale_inputs, stale_summary
 from .writer import workbook_from_layouts

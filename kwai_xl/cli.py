@@ -3,26 +3,25 @@
 import json
 import sys
 from functools import wraps
+from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from pathlib import Path
-
 from . import paths
-from .build import LANGUAGES, build_workbook, default_workbook_path, write_atomically
+from .build import LANGUAGES, build_workbook, write_atomically
 from .compare import input_differences, result_differences
-from .lite import lite_main_py
-from .pull import pull as pull_workbook
-from .rollover import new_quarter as roll_quarter
-from .staleness import stale_inputs
 from .errors import KwaiError
 from .inputs import inputs_from_quarter
+from .lite import lite_main_py
 from .model import evaluate
+from .pull import pull as pull_workbook
 from .quarter import load_quarter
 from .report import gmv_grid_table, jsonable, peer_stats_table, sotp_table
+from .rollover import new_quarter as roll_quarter
+from .staleness import stale_inputs
 from .verify import verify_workbooks
 
 console = Console()

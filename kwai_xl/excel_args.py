@@ -13,6 +13,7 @@ from functools import wraps
 
 import numpy as np
 
+
 class ArgumentError(ValueError):
     """A bad UDF argument; ``str()`` is the short text the cell shows."""
 

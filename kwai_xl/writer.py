@@ -13,6 +13,7 @@ from . import styles
 from .charts import add_chart
 from .layout import FIRST_VALUE_COL, Item, References, SheetLayout, defined_names
 
+
 def _text(cell, value) -> None:
     """Write ``value`` as text, even when it starts with = (never a formula)."""
     cell.value = value

@@ -10,12 +10,11 @@ from openpyxl import load_workbook
 
 from kwai_xl import libreoffice
 from kwai_xl.build import build_workbook
-from kwai_xl.reader import WorkbookValues
-
 from kwai_xl.inputs import inputs_from_quarter
 from kwai_xl.model import evaluate
 from kwai_xl.paths import DATA_DIR
 from kwai_xl.quarter import load_quarter
+from kwai_xl.reader import WorkbookValues
 
 SEED_QUARTER = DATA_DIR / "2022Q2.yaml"
 

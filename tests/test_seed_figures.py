@@ -2,11 +2,18 @@
 
 import numpy as np
 import pytest
-
 from conftest import seed_round
-
-from seed_figures import (SEED_CM_ADV, SEED_CM_GRID, SEED_CM_TOTAL, SEED_KS_PGMV, SEED_KS_PS, SEED_STATS,
-                          SEED_UM_BUYERS, SEED_UM_GRID, CM_TOLERANCE)
+from seed_figures import (
+    CM_TOLERANCE,
+    SEED_CM_ADV,
+    SEED_CM_GRID,
+    SEED_CM_TOTAL,
+    SEED_KS_PGMV,
+    SEED_KS_PS,
+    SEED_STATS,
+    SEED_UM_BUYERS,
+    SEED_UM_GRID,
+)
 
 
 def test_user_method_buyers_and_grid_exact(seed_outputs):
@@ -58,8 +65,9 @@ def test_headline_picks(seed_outputs):
     assert seed_round(seed_outputs["sotp_ec_multiple"]) == 0.19
 
 
-def test_sotp_chain_from_the_shipped_inputs(seed_quarter, seed_outputs):
-    out, q = seed_outputs, seed_quarter
+def test_sotp_chain_from_the_shipped_inputs(seed_outputs):
+    """The chain from the seed's figures: 509亿 ads revenue (p.17), 42.66亿 shares (p.14), 0.8550 RMB/HKD (p.7)."""
+    out = seed_outputs
     assert out["sotp_ec_gmv"] == pytest.approx(883_964, abs=1)  # MODEL.md: ≈ 883,900 implied by P/GMV 0.33
     assert out["sotp_ls_value"] == pytest.approx(34_100 * 0.10 * out["sotp_ls_multiple"])
     assert out["sotp_ads_value"] == pytest.approx(50_900 * out["sotp_ads_multiple"])

@@ -7,13 +7,12 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import PERTURB_SEEDS
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from seed_figures import SEED_UM_BUYERS, SEED_UM_GRID
 
 import udfs
-from conftest import PERTURB_SEEDS
-from kwai_xl import comps, gmv
-from seed_figures import SEED_UM_BUYERS, SEED_UM_GRID
 
 PUBLIC = [name for name, f in inspect.getmembers(udfs, inspect.isfunction) if name.startswith("KWAI_")]
 SCEN = ([0.5, 0.6, 0.7], [0.7, 0.75, 0.8], [6000, 8000, 10000])

@@ -1,22 +1,18 @@
 """The generated workbook, recalculated by LibreOffice, agrees with the seed and with the engine."""
 
-import random
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-from openpyxl import load_workbook
-
-from kwai_xl import libreoffice
-from kwai_xl.build import build_workbook
-from kwai_xl.model import evaluate
-from kwai_xl.reader import WorkbookValues, defined_names, inputs_from_workbook
-from kwai_xl.verify import REQUIRED_NAMES, check_values, verify_workbook
 from conftest import PERTURB_SEEDS
+from openpyxl import load_workbook
 from seed_figures import CM_TOLERANCE, SEED_CM_ADV, SEED_CM_GRID, SEED_UM_BUYERS, SEED_UM_GRID
+
+from kwai_xl.build import build_workbook
+from kwai_xl.reader import WorkbookValues, defined_names
+from kwai_xl.verify import REQUIRED_NAMES, check_values, verify_workbook
 
 pytestmark = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is installed by `make test`")
 

@@ -1,13 +1,11 @@
 """What an analyst expects of the file itself: safe formulas, FAST colours, units, names, layout from templates."""
 
-import re
 
 import pytest
 from openpyxl import load_workbook
 
-from kwai_xl.build import build_workbook, layouts
+from kwai_xl.build import build_workbook
 from kwai_xl.lint import formula_problems, lint_workbook
-from kwai_xl.quarter import Peer
 
 
 @pytest.fixture(scope="module")
