@@ -51,21 +51,21 @@ def quarter_dir(tmp_path) -> Path:
 
 
 PERTURB_SEEDS = (1, 2, 3, 4)
-FRACTION_NAMES = {"um_penetration", "um_active_ratio", "cm_penetration", "cm_completion", "cm_share", "sotp_ls_margin"}
+FRACTION_NAMES = {"um_penetration", "um_active_ratio", "cm_penetration", "cm_completion", "cm_share", "sotp_ls_margin",
+                  "sens_steps"}
 
 
 def input_cells(wb):
-    """(name, cell) for every numeric input cell behind a defined name on the Assumptions sheet."""
+    """(name, cell) for every numeric input cell (a typed number, blue) behind a defined name, on any sheet."""
     for name, dn in wb.defined_names.items():
         for sheet, ref in dn.destinations:
-            if sheet != "Assumptions":
-                continue
             cells = wb[sheet][ref.replace("$", "")]
             cells = cells if isinstance(cells, tuple) else ((cells,),)
             cells = cells if isinstance(cells[0], tuple) else (cells,)
             for row in cells:
                 for cell in row:
-                    if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool) and cell.data_type == "n":
+                    typed = isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool) and cell.data_type == "n"
+                    if typed and cell.font.color is not None and str(cell.font.color.rgb).endswith("0000FF"):
                         yield name, cell
 
 
