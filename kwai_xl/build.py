@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 import formualizer
+from openpyxl import load_workbook
 from openpyxl.packaging.custom import StringProperty
 from ruamel.yaml import YAML
 
@@ -23,6 +24,7 @@ from .fingerprint import FINGERPRINT_PROPERTY, workbook_fingerprint
 from .inputs import DRIVERS, GROUPS, MULTIPLE_METRIC, UNIT_CONSTANTS
 from .layout import SheetLayout, place, render_sheet, template_environment
 from .quarter import Company, Quarter
+from .reader import open_checked
 from .staleness import stale_inputs, stale_summary
 from .writer import workbook_from_layouts
 
@@ -199,9 +201,6 @@ def default_workbook_path(quarter: str) -> Path:
 
 def edited_since_built(path: Path) -> str | None:
     """Why the workbook at ``path`` must not be replaced silently (edited, or not ours), or None."""
-    from openpyxl import load_workbook
-
-    from .reader import open_checked
     try:
         wb = load_workbook(open_checked(path))
     except Exception:

@@ -112,7 +112,9 @@ def _build_one(q, out, lang, xlwings, force):
     result = build_workbook(q, out, lang, xlwings=xlwings, force=force)
     if result.backup:
         click.echo(f"kept the edited workbook as {result.backup}")
-    click.echo(f"built {result.path} ({q.quarter}, {result.formulas} formulas)")
+    out = evaluate(inputs_from_quarter(q))
+    click.echo(f"built {result.path} ({q.quarter}, {result.formulas} formulas): value per share HKD "
+               f"{out['sotp_per_share']:,.2f}, {out['sotp_upside']:+.1%} to {q.market.price.value:,.2f}")
 
 
 @main.command()
