@@ -236,3 +236,16 @@ def test_zero_and_negative_denominators_show_nm_not_div0(tmp_path, seed_quarter)
     assert report.ok
     assert list(report.values.value("ads_ps")[0]) == ["n.m.", "n.m.", "n.a."]
     assert not any("#DIV/0!" in e for e in report.errors)
+
+
+def test_templates_render_in_a_sandbox_with_strict_variables(tmp_path):
+    from jinja2.exceptions import SecurityError, UndefinedError
+
+    from kwai_xl.layout import template_environment
+    (tmp_path / "t.j2").write_text("{{ missing }}")
+    (tmp_path / "u.j2").write_text("{{ ''.__class__.__mro__[1].__subclasses__() }}")
+    env = template_environment(tmp_path)
+    with pytest.raises(UndefinedError):
+        env.get_template("t.j2").render()
+    with pytest.raises(SecurityError):
+        env.get_template("u.j2").render()
