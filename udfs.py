@@ -19,12 +19,18 @@ from kwai_xl.excel_args import ArgumentError, broadcast, cells, excel_safe, numb
 CATEGORY = "kwai-xl"
 RANGE = {"convert": np.array, "ndim": 2}
 """Ranges arrive as 2-D numpy arrays, so a row stays a row and a column a column."""
+DOC = {
+    "netizens": "Internet users [亿人]",
+    "penetration": "Live-commerce penetration of internet users, 0 to 1 [fraction]",
+    "active_ratio": "Share of live-commerce users who buy, 0 to 1 [fraction]",
+}
+"""Argument docs that several functions share (Excel's function wizard shows them)."""
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("netizens", **RANGE, doc="Internet users [亿人]")
-@xw.arg("penetration", **RANGE, doc="Live-commerce penetration of internet users, 0 to 1 [fraction]")
-@xw.arg("active_ratio", **RANGE, doc="Share of live-commerce users who buy, 0 to 1 [fraction]")
+@xw.arg("netizens", **RANGE, doc=DOC["netizens"])
+@xw.arg("penetration", **RANGE, doc=DOC["penetration"])
+@xw.arg("active_ratio", **RANGE, doc=DOC["active_ratio"])
 @excel_safe
 def KWAI_BUYERS(netizens, penetration, active_ratio):
     """Live-commerce active buyers by the user method (亿人) = netizens × penetration × active ratio."""
@@ -35,9 +41,9 @@ def KWAI_BUYERS(netizens, penetration, active_ratio):
 
 
 @xw.func(category=CATEGORY)
-@xw.arg("netizens", **RANGE, doc="Internet users [亿人]")
-@xw.arg("penetration", **RANGE, doc="Live-commerce penetration of internet users, 0 to 1 [fraction]")
-@xw.arg("active_ratio", **RANGE, doc="Share of live-commerce users who buy, 0 to 1 [fraction]")
+@xw.arg("netizens", **RANGE, doc=DOC["netizens"])
+@xw.arg("penetration", **RANGE, doc=DOC["penetration"])
+@xw.arg("active_ratio", **RANGE, doc=DOC["active_ratio"])
 @xw.arg("spend", **RANGE, doc="Spend per buyer per year [元]")
 @excel_safe
 def KWAI_GMV(netizens, penetration, active_ratio, spend):

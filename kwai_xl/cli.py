@@ -207,8 +207,12 @@ def diff(old, new, sources):
         results.add_column(column, justify="right" if column != "result" else "left")
     oa, ob = evaluate(inputs_from_quarter(qa)), evaluate(inputs_from_quarter(qb))
     for d in result_differences(oa, ob):
-        change = f"{d.new / d.old - 1:+.1%}" if d.old else "–"
-        results.add_row(d.path, f"{d.old:,.4g}", f"{d.new:,.4g}", change)
+        if d.path == "sotp_upside":  # a fraction: show it and its change in percentage points
+            results.add_row(d.path, f"{d.old:+.1%}", f"{d.new:+.1%}", f"{(d.new - d.old) * 100:+.1f} pp")
+        else:
+            spec = ",.2f" if abs(d.old) < 1000 else ",.0f"
+            change = f"{d.new / d.old - 1:+.1%}" if d.old else "–"
+            results.add_row(d.path, format(d.old, spec), format(d.new, spec), change)
     console.print(results)
 
 

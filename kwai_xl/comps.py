@@ -63,10 +63,6 @@ class PeerStat:
     median: float
     count: int
 
-    def pick(self, statistic: str) -> float:
-        """The mean or the median, by name (Mean/Median)."""
-        return self.mean if statistic.lower() == "mean" else self.median
-
 
 def peer_stat(values) -> PeerStat:
     """Mean, median and count of the meaningful multiples in ``values`` (NaN when none is)."""

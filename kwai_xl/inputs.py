@@ -34,9 +34,8 @@ def _figures(values) -> np.ndarray:
 
 @dataclass
 class PeerGroup:
-    """One peer group: names, market caps (n,) and fundamentals (n × 3), NaN where missing."""
+    """One peer group: market caps (n,) and fundamentals (n × 3), NaN where missing."""
 
-    tickers: list[str]
     mcap: np.ndarray
     rev: np.ndarray
     np: np.ndarray
@@ -45,7 +44,6 @@ class PeerGroup:
     @classmethod
     def from_companies(cls, companies: list[Company]) -> "PeerGroup":
         return cls(
-            tickers=[c.ticker for c in companies],
             mcap=np.array([c.market_cap for c in companies], dtype=float),
             rev=np.array([_figures(c.revenue) for c in companies]).reshape(-1, 3),
             np=np.array([_figures(c.net_profit) for c in companies]).reshape(-1, 3),

@@ -11,7 +11,6 @@ from .inputs import GROUPS, ModelInputs
 from .scenarios import scenario_index
 
 FY1 = 1
-SOTP_SEGMENTS = ("ls", "ads", "ec")
 
 
 def statistics_used(inputs: ModelInputs) -> list[str]:
@@ -75,7 +74,7 @@ def evaluate(inputs: ModelInputs) -> dict:
 
     stats = statistics_used(inputs)
     multiples = []
-    for seg, stat in zip(SOTP_SEGMENTS, stats):
+    for seg, stat in zip(sotp.SEGMENTS, stats):
         applied = GROUPS[seg][2]
         picked = out[f"{seg}_{applied}_{stat.lower()}"][FY1]
         multiples.append(picked)

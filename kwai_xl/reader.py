@@ -192,7 +192,7 @@ def inputs_from_workbook(values: WorkbookValues) -> ModelInputs:
         n = mcap.size
         shape = (n, 3)
         return PeerGroup(
-            tickers=[str(i) for i in range(n)], mcap=mcap,
+            mcap=mcap,
             rev=values.numbers(f"{prefix}_rev").reshape(shape),
             np=values.numbers(f"{prefix}_np").reshape(shape) if f"{prefix}_np" in values.names else np.full(shape, np.nan),
             gmv=values.numbers(f"{prefix}_gmv").reshape(shape) if f"{prefix}_gmv" in values.names else np.full(shape, np.nan),

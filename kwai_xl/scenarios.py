@@ -11,10 +11,3 @@ def scenario_index(scenario: str) -> int:
             return i
     raise ValueError(f"scenario must be one of {', '.join(SCENARIOS)}, not {scenario!r}")
 
-
-def statistic_name(statistic: str) -> str:
-    """Canonical spelling of a peer statistic (Mean or Median, any case)."""
-    for name in STATISTICS:
-        if str(statistic).strip().lower() == name.lower():
-            return name
-    raise ValueError(f"statistic must be Mean or Median, not {statistic!r}")

@@ -22,7 +22,7 @@ def scalar_case(inputs, outputs, case: dict) -> float:
                         case["ec_multiple"] / outputs["sotp_ec_multiple"]]) * (1 + inputs.sotp_premium) - 1
     changed = inputs.with_changes(sotp_ls_revenue=case["ls_revenue"], sotp_ls_margin=case["ls_margin"],
                                   sotp_ads_revenue=case["ads_revenue"], sotp_premium=premium, ranges={},
-                                  ks=PeerGroup(ks.tickers, ks.mcap, ks.rev, ks.np, gmv))
+                                  ks=PeerGroup(ks.mcap, ks.rev, ks.np, gmv))
     return evaluate(changed)["sotp_per_share"]
 
 
