@@ -13,8 +13,8 @@ Desktop Excel: ``xlwings addin install``, then point "UDF Modules" at ``udfs``
 import numpy as np
 import xlwings as xw
 
-from kwai_xl import comps, gmv, sotp
-from kwai_xl.excel_args import ArgumentError, broadcast, cells, excel_safe, numbers, optional_numbers, text, to_cell
+from kwai_xl.engine import comps, gmv, sotp
+from kwai_xl.interfaces.excel_args import ArgumentError, broadcast, cells, excel_safe, numbers, optional_numbers, text, to_cell
 
 CATEGORY = "kwai-xl"
 RANGE = {"convert": np.array, "ndim": 2}

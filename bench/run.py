@@ -25,7 +25,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-BUILD_IMPORTS = ("import kwai_xl.build, kwai_xl.quarter, openpyxl, formualizer, jinja2, pydantic, ruamel.yaml, numpy, "
+BUILD_IMPORTS = ("import kwai_xl.workbook.build, kwai_xl.quarters.schema, openpyxl, formualizer, jinja2, pydantic, ruamel.yaml, numpy, "
                  "click, rich.console, rich.progress, rich.table")
 
 
@@ -60,12 +60,13 @@ def scaled_quarter(q, peers: int, years: int):
 
 def main() -> None:
     import udfs
-    from kwai_xl import libreoffice, sweep
-    from kwai_xl.build import build_workbook
-    from kwai_xl.inputs import inputs_from_quarter
-    from kwai_xl.model import evaluate
+    from kwai_xl.engine import sweep
+    from kwai_xl.engine.model import evaluate
     from kwai_xl.paths import DATA_DIR
-    from kwai_xl.quarter import load_quarter
+    from kwai_xl.quarters.inputs import inputs_from_quarter
+    from kwai_xl.quarters.schema import load_quarter
+    from kwai_xl.readback import libreoffice
+    from kwai_xl.workbook.build import build_workbook
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

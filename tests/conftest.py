@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from kwai_xl import libreoffice
-from kwai_xl.build import build_workbook
-from kwai_xl.inputs import inputs_from_quarter
-from kwai_xl.model import evaluate
+from kwai_xl.engine.model import evaluate
 from kwai_xl.paths import DATA_DIR
-from kwai_xl.quarter import load_quarter
-from kwai_xl.reader import WorkbookValues
+from kwai_xl.quarters.inputs import inputs_from_quarter
+from kwai_xl.quarters.schema import load_quarter
+from kwai_xl.readback import libreoffice
+from kwai_xl.readback.reader import WorkbookValues
+from kwai_xl.workbook.build import build_workbook
 
 SEED_QUARTER = DATA_DIR / "2022Q2.yaml"
 

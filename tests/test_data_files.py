@@ -6,7 +6,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from kwai_xl.cli import main
+from kwai_xl.interfaces.cli import main
 from kwai_xl.paths import DATA_DIR
 
 SEED_TEXT = (DATA_DIR / "2022Q2.yaml").read_text(encoding="utf-8")

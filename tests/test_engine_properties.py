@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kwai_xl import comps, gmv, sotp
-from kwai_xl.model import evaluate
+from kwai_xl.engine import comps, gmv, sotp
+from kwai_xl.engine.model import evaluate
 
 pos = st.floats(min_value=1e-3, max_value=1e4, allow_nan=False, allow_infinity=False)
 frac = st.floats(min_value=1e-3, max_value=1.0, allow_nan=False, allow_infinity=False)

@@ -17,14 +17,14 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from ruamel.yaml import YAML
 
-from kwai_xl.build import build_workbook
-from kwai_xl.cli import main
 from kwai_xl.errors import KwaiError
+from kwai_xl.interfaces.cli import main
 from kwai_xl.paths import DATA_DIR
-from kwai_xl.pull import pull
-from kwai_xl.quarter import load_quarter
-from kwai_xl.reader import WorkbookValues
-from kwai_xl.verify import verify_workbook
+from kwai_xl.quarters.schema import load_quarter
+from kwai_xl.readback.pull import pull
+from kwai_xl.readback.reader import WorkbookValues
+from kwai_xl.readback.verify import verify_workbook
+from kwai_xl.workbook.build import build_workbook
 
 SEED = YAML(typ="safe", pure=True).load((DATA_DIR / "2022Q2.yaml").read_text(encoding="utf-8"))
 
@@ -241,7 +241,7 @@ def test_zero_and_negative_denominators_show_nm_not_div0(tmp_path, seed_quarter)
 def test_templates_render_in_a_sandbox_with_strict_variables(tmp_path):
     from jinja2.exceptions import SecurityError, UndefinedError
 
-    from kwai_xl.layout import template_environment
+    from kwai_xl.workbook.layout import template_environment
     (tmp_path / "t.j2").write_text("{{ missing }}")
     (tmp_path / "u.j2").write_text("{{ ''.__class__.__mro__[1].__subclasses__() }}")
     env = template_environment(tmp_path)

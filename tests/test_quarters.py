@@ -7,16 +7,17 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 
-from kwai_xl import libreoffice, paths
-from kwai_xl.build import build_workbook
-from kwai_xl.cli import main
+from kwai_xl import paths
 from kwai_xl.errors import KwaiError
-from kwai_xl.pull import pull
-from kwai_xl.quarter import load_quarter
-from kwai_xl.reader import WorkbookValues
-from kwai_xl.rollover import new_quarter
-from kwai_xl.staleness import stale_inputs
-from kwai_xl.verify import check_values, verify_workbooks
+from kwai_xl.interfaces.cli import main
+from kwai_xl.quarters.rollover import new_quarter
+from kwai_xl.quarters.schema import load_quarter
+from kwai_xl.quarters.staleness import stale_inputs
+from kwai_xl.readback import libreoffice
+from kwai_xl.readback.pull import pull
+from kwai_xl.readback.reader import WorkbookValues
+from kwai_xl.readback.verify import check_values, verify_workbooks
+from kwai_xl.workbook.build import build_workbook
 
 LO = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is installed by `make test`")
 
@@ -185,7 +186,7 @@ def test_a_missing_source_fails_to_load(tmp_path):
 
 
 def test_forecasts_meet_the_outcomes_of_later_files(seed_quarter):
-    from kwai_xl.backtest import actuals_for
+    from kwai_xl.quarters.backtest import actuals_for
     actuals = {a.key: a for a in actuals_for(seed_quarter)}
     assert actuals["gmv_fy1"].year == 2022 and actuals["gmv_fy1"].value == 901_200
     assert actuals["gmv_fy2"].value == 1_184_400 and actuals["revenue_fy1"].value == 94_183

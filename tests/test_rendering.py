@@ -6,8 +6,8 @@ import zipfile
 
 import pytest
 
-from kwai_xl import libreoffice
-from kwai_xl.build import build_workbook
+from kwai_xl.readback import libreoffice
+from kwai_xl.workbook.build import build_workbook
 
 pytestmark = pytest.mark.skipif(not (shutil.which("soffice") and shutil.which("pdftoppm")),
                                 reason="LibreOffice and poppler are installed by `make test`")

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from kwai_xl import sweep
-from kwai_xl.cli import main
-from kwai_xl.inputs import PeerGroup
-from kwai_xl.model import evaluate
-from kwai_xl.quarter import SWEEP_KEYS
+from kwai_xl.engine import sweep
+from kwai_xl.engine.inputs import PeerGroup
+from kwai_xl.engine.model import evaluate
+from kwai_xl.engine.sweep import SWEEP_KEYS
+from kwai_xl.interfaces.cli import main
 
 
 def scalar_case(inputs, outputs, case: dict) -> float:

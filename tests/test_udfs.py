@@ -177,7 +177,7 @@ def test_the_registered_surface(surface):
 
 def test_engine_imports_no_excel():
     import subprocess
-    code = ("import sys, kwai_xl.model, kwai_xl.gmv, kwai_xl.comps, kwai_xl.sotp, kwai_xl.drivers, kwai_xl.excel_args;"
+    code = ("import sys, kwai_xl.engine.model, kwai_xl.engine.sweep, kwai_xl.interfaces.excel_args;"
             "bad = [m for m in ('xlwings', 'openpyxl', 'formualizer') if m in sys.modules]; print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

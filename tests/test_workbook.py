@@ -10,9 +10,9 @@ from conftest import PERTURB_SEEDS
 from openpyxl import load_workbook
 from seed_figures import CM_TOLERANCE, SEED_CM_ADV, SEED_CM_GRID, SEED_UM_BUYERS, SEED_UM_GRID
 
-from kwai_xl.build import build_workbook
-from kwai_xl.reader import WorkbookValues, defined_names
-from kwai_xl.verify import REQUIRED_NAMES, check_values, verify_workbook
+from kwai_xl.readback.reader import WorkbookValues, defined_names
+from kwai_xl.readback.verify import REQUIRED_NAMES, check_values, verify_workbook
+from kwai_xl.workbook.build import build_workbook
 
 pytestmark = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is installed by `make test`")
 

@@ -4,8 +4,8 @@
 import pytest
 from openpyxl import load_workbook
 
-from kwai_xl.build import build_workbook
-from kwai_xl.lint import formula_problems, lint_workbook
+from kwai_xl.readback.lint import formula_problems, lint_workbook
+from kwai_xl.workbook.build import build_workbook
 
 
 @pytest.fixture(scope="module")
@@ -99,8 +99,8 @@ def test_adding_a_peer_changes_data_not_python(seed_quarter, tmp_path):
                  revenue=(100.0, 200.0, 400.0))
     data["peers"]["online_marketing"].append(extra)
     q = type(seed_quarter).model_validate(data)
-    from kwai_xl.reader import defined_names
-    from kwai_xl.verify import verify_workbook
+    from kwai_xl.readback.reader import defined_names
+    from kwai_xl.readback.verify import verify_workbook
     path = build_workbook(q, tmp_path / "more.xlsx").path
     assert defined_names(path)["ads_mcap"].shape == (5, 1)
     report = verify_workbook(path)

@@ -10,9 +10,9 @@ from openpyxl import load_workbook
 from openpyxl.formula.tokenizer import Token, Tokenizer
 
 import udfs
-from kwai_xl.build import build_workbook
-from kwai_xl.lint import lint_workbook
-from kwai_xl.lite import lite_main_py
+from kwai_xl.interfaces.lite import lite_main_py
+from kwai_xl.readback.lint import lint_workbook
+from kwai_xl.workbook.build import build_workbook
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def test_every_udf_is_called_on_the_named_inputs_with_a_valid_signature(xl_book)
 def test_xlwings_build_still_verifies(xl_book):
     if not shutil.which("soffice"):
         pytest.skip("LibreOffice is installed by `make test`")
-    from kwai_xl.verify import verify_workbook
+    from kwai_xl.readback.verify import verify_workbook
     report = verify_workbook(xl_book)
     assert report.ok, (report.errors, [str(m) for m in report.mismatches])
     assert report.values.value("sotp_per_share") > 0
@@ -72,7 +72,7 @@ def test_lite_bundle_runs_without_the_package(tmp_path):
     main = tmp_path / "main.py"
     main.write_text(lite_main_py(), encoding="utf-8")
     code = ("import runpy, sys; ns = runpy.run_path(sys.argv[1]);"
-            "print(ns['KWAI_GMV'](11.2, 0.6, 0.75, 8000), sys.modules['kwai_xl.gmv'].__file__,"
+            "print(ns['KWAI_GMV'](11.2, 0.6, 0.75, 8000), sys.modules['kwai_xl.engine.gmv'].__file__,"
             " ns['KWAI_GMV'](11.2, 1.6, 0.75, 8000))")
     out = subprocess.run([sys.executable, "-c", code, str(main)], capture_output=True, text=True, check=True,
                          cwd=tmp_path).stdout

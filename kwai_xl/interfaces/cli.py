@@ -10,19 +10,20 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from . import paths
-from .build import LANGUAGES, build_workbook, write_atomically
-from .compare import input_differences, result_differences
-from .errors import KwaiError
-from .inputs import inputs_from_quarter
+from .. import paths
+from ..atomic import write_atomically
+from ..engine.model import evaluate
+from ..errors import KwaiError
+from ..quarters.compare import input_differences, result_differences
+from ..quarters.inputs import inputs_from_quarter
+from ..quarters.rollover import new_quarter as roll_quarter
+from ..quarters.schema import load_quarter
+from ..quarters.staleness import stale_inputs
+from ..readback.pull import pull as pull_workbook
+from ..readback.verify import verify_workbooks
+from ..workbook.build import LANGUAGES, build_workbook
 from .lite import lite_main_py
-from .model import evaluate
-from .pull import pull as pull_workbook
-from .quarter import load_quarter
 from .report import gmv_grid_table, jsonable, peer_stats_table, sotp_table
-from .rollover import new_quarter as roll_quarter
-from .staleness import stale_inputs
-from .verify import verify_workbooks
 
 console = Console()
 err_console = Console(stderr=True)
@@ -225,7 +226,7 @@ def diff(old, new, sources):
 @one_line_errors
 def sweep(quarter, draws, seed, as_json):
     """Value per share over the data file's sweep ranges: a tornado and Monte Carlo percentiles."""
-    from . import sweep as sweeps
+    from ..engine import sweep as sweeps
 
     q = load_quarter(paths.quarter_path(quarter))
     inputs = inputs_from_quarter(q)

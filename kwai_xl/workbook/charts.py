@@ -1,4 +1,4 @@
-"""Charts the templates ask for, by item id (see :mod:`kwai_xl.layout`), never by address.
+"""Charts the templates ask for, by item id (see :mod:`kwai_xl.workbook.layout`), never by address.
 
 ``kind``       ``columns`` (vertical bars), ``bars`` (horizontal), ``football`` (floating bars:
                the first series is the invisible base, the second the visible range) or
@@ -20,7 +20,7 @@ from openpyxl.chart.title import Title
 from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RegularTextRun
 from openpyxl.utils import quote_sheetname
 
-from .errors import KwaiError
+from ..errors import KwaiError
 from .layout import References
 
 PALETTE = ("8FAADC", "2F5597", "C55A11", "70AD47", "7F7F7F", "FFC000")

@@ -15,11 +15,11 @@ from pathlib import Path
 
 from ruamel.yaml.comments import CommentedSeq
 
-from . import paths
-from .build import write_atomically
+from .. import paths
+from ..atomic import write_atomically
+from ..errors import KwaiError
 from .datafile import dump_document, load_document, validate_document
-from .errors import KwaiError
-from .quarter import Quarter, load_quarter
+from .schema import Quarter, load_quarter
 from .staleness import StaleInput, stale_inputs
 
 YEAR_FIELDS = ("revenue", "net_profit", "gmv")

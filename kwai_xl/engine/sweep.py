@@ -3,7 +3,7 @@
 The swept inputs are the SOTP's seven multiplicative drivers (each segment's
 metric and the peer multiple applied to it); everything else stays at the
 quarter's values. Every function evaluates all its cases in one vectorised
-call of :func:`kwai_xl.sotp.sotp`.
+call of :func:`kwai_xl.engine.sotp.sotp`.
 """
 
 from dataclasses import dataclass
@@ -12,10 +12,12 @@ import numpy as np
 
 from . import gmv, sotp
 from .inputs import ModelInputs
-from .quarter import SWEEP_KEYS
 from .scenarios import scenario_index
 
 PERCENTILES = (5, 25, 50, 75, 95)
+
+SWEEP_KEYS = ("ls_revenue", "ls_margin", "ls_multiple", "ads_revenue", "ads_multiple", "ec_gmv", "ec_multiple")
+"""The SOTP inputs a sweep varies: each segment's metric and the peer multiple applied to it."""
 
 
 def base_values(inputs: ModelInputs, outputs: dict) -> dict[str, float]:

@@ -16,13 +16,14 @@ from pathlib import Path
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from . import paths
-from .build import LANG_PROPERTY, LANGUAGES, QUARTER_PROPERTY, TOOL_PROPERTY, XLWINGS_PROPERTY, layouts, write_atomically
-from .datafile import dated_paths, dump_document, get_path, input_paths, load_document, set_path, validate_document
-from .errors import KwaiError
-from .layout import defined_names
-from .quarter import load_quarter
-from .reader import open_checked
+from .. import paths
+from ..atomic import write_atomically
+from ..errors import KwaiError
+from ..quarters.datafile import dated_paths, dump_document, get_path, input_paths, load_document, set_path, validate_document
+from ..quarters.schema import load_quarter
+from ..workbook.build import LANG_PROPERTY, LANGUAGES, QUARTER_PROPERTY, TOOL_PROPERTY, XLWINGS_PROPERTY, layouts
+from ..workbook.layout import defined_names
+from ..workbook.package import open_checked
 
 REL_TOL = 1e-12
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from .errors import KwaiError
-from .inputs import DRIVERS, GROUPS
-from .quarter import Quarter, parse_quarter, read_yaml
+from ..engine.inputs import DRIVERS, GROUPS
+from ..errors import KwaiError
+from .schema import Quarter, parse_quarter, read_yaml
 
 Path_ = tuple  # a path into the document: keys and list indices
 

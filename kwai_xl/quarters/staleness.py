@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel
 
-from .quarter import Quarter
+from .schema import Quarter
 
 STALE_AFTER = timedelta(days=92)
 

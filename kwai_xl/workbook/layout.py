@@ -30,7 +30,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from openpyxl.utils import get_column_letter, quote_sheetname
 from ruamel.yaml import YAML
 
-from .errors import KwaiError
+from ..errors import KwaiError
 
 FIRST_VALUE_COL = 3  # A: label, B: unit, C…: values
 TOKEN = re.compile(r"\{(@?)([a-z_][a-z0-9_]*)(?:\[([^\]]+)\])?(:?)\}")

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import backtest, libreoffice
-from .model import evaluate
-from .reader import WorkbookValues, inputs_from_workbook, open_checked
+from ..engine.model import evaluate
+from ..quarters import backtest
+from ..workbook.package import open_checked
+from . import libreoffice
+from .reader import WorkbookValues, inputs_from_workbook
 
 REQUIRED_NAMES = (
     "um_netizens", "um_penetration", "um_active_ratio", "um_spend", "um_buyers", "um_gmv_grid",

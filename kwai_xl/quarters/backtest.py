@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import paths
-from .errors import KwaiError
-from .inputs import ModelInputs
-from .quarter import Quarter, Reported, load_quarter
+from .. import paths
+from ..engine.inputs import ModelInputs
+from ..errors import KwaiError
+from .schema import Quarter, Reported, load_quarter
 
 FORECASTS = (
     # key, reported field, year: FY index (1, 2) or "market" (the category method's sales year)

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from .quarter import Quarter
+from .schema import Quarter
 
 KEY_RESULTS = ("um_gmv", "cm_gmv", "sotp_ls_value", "sotp_ads_value", "sotp_ec_value", "sotp_equity_rmb",
                "sotp_per_share", "sotp_upside")

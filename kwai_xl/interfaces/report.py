@@ -5,8 +5,8 @@ import math
 import numpy as np
 from rich.table import Table
 
-from .inputs import GROUPS
-from .scenarios import SCENARIOS
+from ..engine.inputs import GROUPS
+from ..engine.scenarios import SCENARIOS
 
 MULTIPLE_LABEL = {"ps": "PS", "pe": "PE", "pgmv": "P/GMV"}
 GROUP_LABEL = {"ls": "Live streaming", "ads": "Online marketing", "ec": "Live commerce"}

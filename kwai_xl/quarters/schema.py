@@ -14,8 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from .errors import KwaiError
-from .scenarios import SCENARIOS, STATISTICS
+from ..engine.scenarios import SCENARIOS, STATISTICS
+from ..engine.sweep import SWEEP_KEYS
+from ..errors import KwaiError
 
 QUARTER_PATTERN = r"^\d{4}Q[1-4]$"
 MAX_PEERS = 200
@@ -212,10 +213,6 @@ class Drivers(Strict):
     order_value: Scalar[NonNegative]
     monetisation_rate: Scalar[Fraction]
     other_revenue: Scalar[NonNegative]
-
-
-SWEEP_KEYS = ("ls_revenue", "ls_margin", "ls_multiple", "ads_revenue", "ads_multiple", "ec_gmv", "ec_multiple")
-"""The SOTP inputs a sweep varies: each segment's metric and the peer multiple applied to it."""
 
 
 class Range(Sourced):

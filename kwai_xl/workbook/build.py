@@ -5,9 +5,7 @@ only assembles the context the templates read and writes the result.
 """
 
 import io
-import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,15 +15,16 @@ from openpyxl import load_workbook
 from openpyxl.packaging.custom import StringProperty
 from ruamel.yaml import YAML
 
-from . import __version__, paths
-from .backtest import actuals_for
-from .errors import KwaiError
+from .. import __version__, paths
+from ..atomic import write_atomically
+from ..engine.inputs import DRIVERS, GROUPS, MULTIPLE_METRIC, UNIT_CONSTANTS
+from ..errors import KwaiError
+from ..quarters.backtest import actuals_for
+from ..quarters.schema import Company, Quarter
+from ..quarters.staleness import stale_inputs, stale_summary
 from .fingerprint import FINGERPRINT_PROPERTY, workbook_fingerprint
-from .inputs import DRIVERS, GROUPS, MULTIPLE_METRIC, UNIT_CONSTANTS
 from .layout import SheetLayout, place, render_sheet, template_environment
-from .quarter import Company, Quarter
-from .reader import open_checked
-from .staleness import stale_inputs, stale_summary
+from .package import open_checked
 from .writer import workbook_from_layouts
 
 SHEETS = ("cover", "assumptions", "user_gmv", "category_gmv", "peer_comps", "sotp", "sensitivity", "drivers",
@@ -172,27 +171,6 @@ def workbook_bytes(q: Quarter, lang: str = "en", xlwings: bool = False) -> tuple
     wb.save(buf)
     filled = formualizer.recalculate_xlsx_bytes(buf.getvalue())
     return filled["bytes"], filled["summary"]
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path`` and rename it into place.
-
-    A run killed midway leaves only its temporary file; the next write to ``path`` removes those.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
-        leftover.unlink(missing_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def default_workbook_path(quarter: str) -> Path:

@@ -1,0 +1,1 @@
+"""What users call: the CLI, its tables, the UDFs' argument handling and the xlwings Lite bundle."""

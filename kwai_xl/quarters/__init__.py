@@ -1,0 +1,1 @@
+"""Quarter data files: the schema, loading, editing in place, rolling forward, staleness and reported outcomes."""

@@ -1,0 +1,1 @@
+"""Writing the formula-live workbook: templates → layouts → cells, names, styles and charts → a safe file."""
