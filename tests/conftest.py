@@ -111,7 +111,7 @@ def recalculated(seed_book, tmp_path_factory):
     variants["bear"] = switched_copy(seed_book, work / "bear.xlsx", scenario="Bear")
     variants["bull"] = switched_copy(seed_book, work / "bull.xlsx", scenario="Bull")
     variants["median"] = switched_copy(seed_book, work / "median.xlsx", sotp_stat="Median",
-                                       sotp_stat_override=["Mean", None, None])
+                                       sotp_ls_stat_override="Mean")
     for seed in PERTURB_SEEDS:
         variants[f"perturbed{seed}"] = perturbed_copy(seed_book, work / f"perturbed{seed}.xlsx", seed)
     outs = libreoffice.recalculate([Path(p) for p in variants.values()], work / "out")

@@ -85,10 +85,10 @@ def test_per_share_value_scales_inversely_with_shares(seed_inputs, shares, k):
 
 def test_sotp_broadcasts_over_draws():
     draws = np.linspace(2.0, 4.0, 5)
-    r = sotp.sotp(ls_revenue=34100, ls_margin=0.1, ls_pe=9.45, ads_revenue=50900, ads_ps=draws,
-                  ec_gmv=883964, ec_pgmv=0.19, fx_rmb_per_hkd=0.855, shares=4266, price=79.9)
-    single = [sotp.sotp(ls_revenue=34100, ls_margin=0.1, ls_pe=9.45, ads_revenue=50900, ads_ps=d,
-                        ec_gmv=883964, ec_pgmv=0.19, fx_rmb_per_hkd=0.855, shares=4266, price=79.9).per_share
+    metrics = np.array([34100 * 0.1, 50900, 883964])
+    multiples = np.stack([np.full(5, 9.45), draws, np.full(5, 0.19)], axis=-1)  # 5 draws × 3 segments
+    r = sotp.sotp(metrics, multiples, np.zeros(3), fx_rmb_per_hkd=0.855, shares=4266, price=79.9)
+    single = [sotp.sotp(metrics, [9.45, d, 0.19], [0, 0, 0], fx_rmb_per_hkd=0.855, shares=4266, price=79.9).per_share
               for d in draws]
     assert r.per_share == pytest.approx(single, rel=1e-12)
     assert np.all(np.diff(r.per_share) > 0)
@@ -96,7 +96,7 @@ def test_sotp_broadcasts_over_draws():
 
 def test_statistic_override_per_segment(seed_inputs):
     base = evaluate(seed_inputs)
-    mixed = evaluate(seed_inputs.with_changes(sotp_stat_override=(None, "Median", None)))
+    mixed = evaluate(seed_inputs.with_changes(seg_stat_override=(None, "Median", None)))
     assert mixed["sotp_ads_multiple"] == pytest.approx(base["ads_ps_median"][1])
     assert mixed["sotp_ls_multiple"] == pytest.approx(base["ls_pe_mean"][1])
     assert mixed["sotp_per_share"] < base["sotp_per_share"]  # the ads median (3.30) is below the mean (3.50)

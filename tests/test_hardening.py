@@ -206,11 +206,11 @@ def test_cli_refusal_is_one_line(hostile):
 def test_too_many_peers_and_years_are_refused(tmp_path):
     text = (DATA_DIR / "2022Q2.yaml").read_text(encoding="utf-8")
     data = YAML(typ="safe", pure=True).load(text)
-    data["peers"]["online_marketing"] = data["peers"]["online_marketing"] * 51  # 204 peers
+    data["peers"]["groups"][1]["companies"] = data["peers"]["groups"][1]["companies"] * 51  # 204 peers
     buf = io.StringIO()
     YAML(typ="safe", pure=True).dump(data, buf)
     (tmp_path / "2022Q2.yaml").write_text(buf.getvalue(), encoding="utf-8")
-    with pytest.raises(KwaiError, match=r"peers.online_marketing: List should have at most 200 items"):
+    with pytest.raises(KwaiError, match=r"peers.groups.1.companies: List should have at most 200 items"):
         load_quarter(tmp_path / "2022Q2.yaml")
     (tmp_path / "2022Q2.yaml").write_text(text.replace("years: [2021, 2022, 2023]", "years: [2021, 2022, 2023, 2024]"),
                                           encoding="utf-8")
@@ -220,8 +220,8 @@ def test_too_many_peers_and_years_are_refused(tmp_path):
 
 def test_many_peers_within_the_limit_build_and_verify(tmp_path, seed_quarter):
     data = seed_quarter.model_dump()
-    base = data["peers"]["live_commerce"]
-    data["peers"]["live_commerce"] = [dict(p, ticker=f"{p['ticker']}{k}") for k in range(10) for p in base]
+    base = data["peers"]["groups"][2]["companies"]
+    data["peers"]["groups"][2]["companies"] = [dict(p, ticker=f"{p['ticker']}{k}") for k in range(10) for p in base]
     q = type(seed_quarter).model_validate(data)
     report = verify_workbook(build_workbook(q, tmp_path / "many.xlsx").path)
     assert report.ok and report.values.value("ec_pgmv_count")[1] == 40
@@ -230,7 +230,7 @@ def test_many_peers_within_the_limit_build_and_verify(tmp_path, seed_quarter):
 
 def test_zero_and_negative_denominators_show_nm_not_div0(tmp_path, seed_quarter):
     data = seed_quarter.model_dump()
-    data["peers"]["online_marketing"][0]["revenue"] = (0.0, -5.0, None)
+    data["peers"]["groups"][1]["companies"][0]["revenue"] = (0.0, -5.0, None)
     q = type(seed_quarter).model_validate(data)
     report = verify_workbook(build_workbook(q, tmp_path / "edge.xlsx").path)
     assert report.ok

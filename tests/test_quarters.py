@@ -30,7 +30,7 @@ def test_new_quarter_rolls_years_and_flags_stale(quarter_dir):
     assert q.kuaishou.revenue == (94638, 115552, None)  # FY2022E moves into FY0, 2024E is empty
     assert q.peers.years == (2021, 2022, 2023)  # peers keep the years their figures are for
     stale = {s.path for s in stale_inputs(q)}
-    assert {"market.price", "kuaishou", "peers.live_streaming[YY.O]"} <= stale
+    assert {"market.price", "kuaishou", "peers.groups[ls].companies[YY.O]"} <= stale
     assert stale == {s.path for s in result.stale}
     text = result.path.read_text(encoding="utf-8")
     assert "# FY0 (last actual), FY1, FY2" in text and "seed p.12: closing price" in text  # comments and sources kept
@@ -60,7 +60,7 @@ def edit_inputs(path, target):
     cell("price").value = 85.5
     cell("um_penetration", (0, 1)).value = 0.65
     cell("ads_rev", (1, 1)).value = 20000  # Baidu revenue 2022E
-    cell("sotp_stat_override", (0, 1)).value = "Median"
+    cell("sotp_ads_stat_override").value = "Median"
     cell("ls_np", (2, 1)).value = 120.5  # HUYA's 2022E net profit, blank before
     price = cell("price")  # Assumptions: values in C–E, the as-of date in F, the source in G
     assert wb["Assumptions"].cell(price.row - 1, 6).value == "as of"
@@ -83,8 +83,8 @@ def test_build_edit_pull_build_round_trip(quarter_dir, tmp_path, monkeypatch):
     assert changed == {
         "market.price.value": 85.5, "market.price.as_of": date(2022, 6, 10),
         "market.price.source": "analyst: closing price of 2022-06-10",
-        "user_method.penetration.values.1": 0.65, "peers.online_marketing.1.revenue.1": 20000,
-        "peers.live_streaming.2.net_profit.1": 120.5, "sotp.statistic.values.1": "Median",
+        "user_method.penetration.values.1": 0.65, "peers.groups.1.companies.1.revenue.1": 20000,
+        "peers.groups.0.companies.2.net_profit.1": 120.5, "sotp.segments.1.statistic.value": "Median",
     }
     after = (quarter_dir / "2022Q2.yaml").read_text(encoding="utf-8")
     assert after.count("\n#") == before.count("\n#") and "# implied: market cap / published PE" in after
@@ -172,7 +172,7 @@ def test_every_figure_of_the_new_quarters_has_a_source(quarter):
     for section in ("market", "user_method", "category_method", "context", "kuaishou", "peers", "sotp", "drivers",
                     "reported"):
         walk(getattr(q, section), section)
-    assert "TWTR.N" not in [p.ticker for p in q.peers.online_marketing]  # taken private in October 2022
+    assert "TWTR.N" not in [p.ticker for g in q.peers.groups for p in g.companies]  # taken private in October 2022
     assert q.reported and all(r.source for r in q.reported)
 
 

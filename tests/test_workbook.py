@@ -53,8 +53,7 @@ def test_perturbed_inputs_really_moved_the_outputs(recalculated):
 
 def test_every_public_name_has_its_shape(seed_book, seed_quarter):
     names = defined_names(seed_book)
-    n = {p: len(getattr(seed_quarter.peers, k)) for p, k in
-         (("ls", "live_streaming"), ("ads", "online_marketing"), ("ec", "live_commerce"))}
+    n = {g.key: len(g.companies) for g in seed_quarter.peers.groups}
     shapes = {"um_netizens": (1, 1), "um_penetration": (1, 3), "um_active_ratio": (1, 3), "um_spend": (1, 3),
               "um_buyers": (1, 3), "um_gmv_grid": (3, 3), "cm_sales": (5, 1), "cm_sales_total": (1, 1),
               "cm_penetration": (1, 3), "cm_share": (1, 3), "cm_completion": (1, 1), "cm_adv_gmv": (1, 3),

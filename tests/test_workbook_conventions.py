@@ -84,8 +84,8 @@ def test_dropdowns_on_the_choices(book):
 
 def test_untrusted_text_is_written_as_text(seed_quarter, tmp_path):
     data = seed_quarter.model_dump()
-    data["peers"]["live_streaming"][0]["name"] = "=HYPERLINK(\"http://x\",\"click\")"
-    data["peers"]["live_streaming"][0]["source"] = "+cmd|' /C calc'!A0"
+    data["peers"]["groups"][0]["companies"][0]["name"] = "=HYPERLINK(\"http://x\",\"click\")"
+    data["peers"]["groups"][0]["companies"][0]["source"] = "+cmd|' /C calc'!A0"
     q = type(seed_quarter).model_validate(data)
     wb = load_workbook(build_workbook(q, tmp_path / "t.xlsx").path)
     texts = [c for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value]
@@ -95,9 +95,9 @@ def test_untrusted_text_is_written_as_text(seed_quarter, tmp_path):
 
 def test_adding_a_peer_changes_data_not_python(seed_quarter, tmp_path):
     data = seed_quarter.model_dump()
-    extra = dict(data["peers"]["online_marketing"][0], ticker="NEW.O", name="New peer", market_cap=1000.0,
+    extra = dict(data["peers"]["groups"][1]["companies"][0], ticker="NEW.O", name="New peer", market_cap=1000.0,
                  revenue=(100.0, 200.0, 400.0))
-    data["peers"]["online_marketing"].append(extra)
+    data["peers"]["groups"][1]["companies"].append(extra)
     q = type(seed_quarter).model_validate(data)
     from kwai_xl.readback.reader import defined_names
     from kwai_xl.readback.verify import verify_workbook

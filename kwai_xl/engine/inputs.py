@@ -8,15 +8,46 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+MULTIPLES = ("ps", "pe", "pgmv")
+METRICS = ("revenue", "net_profit", "gmv")
 MULTIPLE_METRIC = {"ps": "rev", "pe": "np", "pgmv": "gmv"}
 """Each multiple and the fundamental under it: PS on revenue, PE on net profit, P/GMV on GMV."""
+MULTIPLE_BASIS = {"ps": "revenue", "pe": "net_profit", "pgmv": "gmv"}
+"""The same, by the data file's field names."""
+METRIC_FIELD = {"revenue": "rev", "net_profit": "np", "gmv": "gmv"}
+METRIC_NAME = {"revenue": "revenue", "net_profit": "profit", "gmv": "gmv"}
+"""How a segment's metric is spelled in its public names: ``sotp_ls_revenue``, ``sotp_ads_profit``, ``sotp_ec_gmv``."""
+DEFAULT_SEGMENTS = ("ls", "ads", "ec")
+"""MODEL.md's three segments: live streaming on PE of revenue × margin, online marketing on PS, live commerce on P/GMV."""
 
-GROUPS = {
-    "ls": ("live_streaming", ("ps", "pe"), "pe"),
-    "ads": ("online_marketing", ("ps", "pe"), "ps"),
-    "ec": ("live_commerce", ("ps", "pe", "pgmv"), "pgmv"),
-}
-"""Peer group prefix → (data key, multiples shown, multiple the SOTP applies)."""
+
+@dataclass(frozen=True)
+class Segment:
+    """The structure of one SOTP segment: which Kuaishou FY1 metric, times which peer group's multiple."""
+
+    key: str
+    group: str
+    multiple: str      # ps | pe | pgmv
+    metric: str        # revenue | net_profit | gmv: Kuaishou's FY1 figure
+    typed: bool        # the figure is an input of its own (else Kuaishou's comps row, FY1)
+    margin: bool       # revenue × net margin = the profit a PE applies to
+
+    @property
+    def metric_name(self) -> str:
+        """Public name of the Kuaishou figure, e.g. ``sotp_ls_revenue``."""
+        return f"sotp_{self.key}_{METRIC_NAME[self.metric]}"
+
+    @property
+    def sweep_keys(self) -> tuple[str, ...]:
+        """The swept inputs of this segment: its metric, its margin (if any) and its multiple."""
+        return (f"{self.key}_{METRIC_NAME[self.metric]}",) + ((f"{self.key}_margin",) if self.margin else ()) + \
+            (f"{self.key}_multiple",)
+
+
+def sweep_keys(segments) -> tuple[str, ...]:
+    """Every swept input, segment by segment."""
+    return tuple(k for seg in segments for k in seg.sweep_keys)
+
 
 UNIT_CONSTANTS = {"months_per_year": 12.0, "days_per_year": 365.0, "per_mille": 1000.0}
 """Unit conversions the driver tree uses; the workbook shows them as inputs on Assumptions."""
@@ -37,7 +68,12 @@ class PeerGroup:
 
 
     def metric(self, multiple: str) -> np.ndarray:
+        """The fundamentals under ``multiple`` (ps, pe, pgmv)."""
         return getattr(self, MULTIPLE_METRIC[multiple])
+
+    def metric_by_field(self, field: str) -> np.ndarray:
+        """The fundamentals named as in the data file (revenue, net_profit, gmv)."""
+        return getattr(self, METRIC_FIELD[field])
 
 
 @dataclass
@@ -57,11 +93,14 @@ class ModelInputs:
     fx_rmb_per_hkd: float
     ks: PeerGroup
     groups: dict[str, PeerGroup]
-    sotp_ls_revenue: float
-    sotp_ls_margin: float
-    sotp_ads_revenue: float
-    sotp_premium: np.ndarray
-    sotp_stat_override: tuple
+    """Peer group key → its figures, the columns being the quarter's FY0–FY2."""
+    segments: tuple[Segment, ...]
+    seg_value: np.ndarray
+    """Each segment's own FY1 figure (RMB 百万), NaN where it takes Kuaishou's comps row."""
+    seg_margin: np.ndarray
+    """Each segment's net margin (fraction), NaN where it has none."""
+    seg_premium: np.ndarray
+    seg_stat_override: tuple
     net_cash: float
     holding_discount: float
     shares: float
@@ -70,7 +109,10 @@ class ModelInputs:
     constants: dict[str, float] = field(default_factory=lambda: dict(UNIT_CONSTANTS))
     ranges: dict[str, tuple] = field(default_factory=dict)
     """Swept input → (low, high, basis, dist) (see :class:`kwai_xl.quarters.schema.Range`)."""
-    sens_steps: np.ndarray = field(default_factory=lambda: np.array([0.0, 0.25, 0.5, 0.75, 1.0]))
+    sens_steps: np.ndarray = field(default_factory=lambda: np.array([-1.0, -0.5, 0.0, 0.5, 1.0]))
+    """Grid steps: 0 the base case, −1/+1 the ends of each axis' range."""
+    sens_grid: tuple = ()
+    """The two segments whose multiples span the value-per-share grid; empty: the last two."""
 
     def with_changes(self, **changes) -> "ModelInputs":
         """A copy with some inputs replaced."""

@@ -6,8 +6,8 @@ workbook's formulas are its twin and ``kwai-xl verify`` compares the two.
 
 import numpy as np
 
-from . import comps, drivers, gmv, sotp
-from .inputs import GROUPS, ModelInputs
+from . import comps, drivers, gmv, sotp, sweep
+from .inputs import MULTIPLES, ModelInputs
 from .scenarios import scenario_index
 
 FY1 = 1
@@ -15,7 +15,7 @@ FY1 = 1
 
 def statistics_used(inputs: ModelInputs) -> list[str]:
     """The statistic (Mean/Median) each SOTP segment applies: its override, else the global choice."""
-    return [override or inputs.sotp_stat for override in inputs.sotp_stat_override]
+    return [override or inputs.sotp_stat for override in inputs.seg_stat_override]
 
 
 def peer_outputs(inputs: ModelInputs) -> dict:
@@ -23,11 +23,10 @@ def peer_outputs(inputs: ModelInputs) -> dict:
     out = {}
     ks = inputs.ks
     ks_cap_rmb = ks.mcap * inputs.fx_rmb_per_hkd
-    for mult in ("ps", "pe", "pgmv"):
+    for mult in MULTIPLES:
         out[f"ks_{mult}"] = comps.multiple_labels(ks_cap_rmb[:, None], ks.metric(mult))[0]
-    for prefix, (_, multiples, _) in GROUPS.items():
-        group = inputs.groups[prefix]
-        for mult in multiples:
+    for prefix, group in inputs.groups.items():
+        for mult in MULTIPLES:
             table = comps.multiple_labels(group.mcap[:, None], group.metric(mult))
             stats = comps.peer_stats_by_year(table)
             out[f"{prefix}_{mult}"] = table
@@ -35,6 +34,40 @@ def peer_outputs(inputs: ModelInputs) -> dict:
             out[f"{prefix}_{mult}_median"] = np.array([s.median for s in stats])
             out[f"{prefix}_{mult}_count"] = np.array([s.count for s in stats])
     return out
+
+
+def segment_metrics(inputs: ModelInputs) -> tuple[np.ndarray, np.ndarray]:
+    """(Kuaishou's FY1 figure, the figure valued) per segment, RMB 百万: a typed figure or the comps row's,
+    times the net margin where the segment has one."""
+    base = np.array([inputs.seg_value[k] if seg.typed else inputs.ks.metric_by_field(seg.metric)[0, FY1]
+                     for k, seg in enumerate(inputs.segments)], float)
+    valued = np.where(np.isnan(inputs.seg_margin), base, sotp.profit_from_revenue(base, inputs.seg_margin))
+    return base, valued
+
+
+def sotp_outputs(inputs: ModelInputs, out: dict) -> dict:
+    """Each segment's metric, statistic, multiple and value, the equity bridge, value per share and upside."""
+    res = {}
+    multiples = []
+    for seg, stat in zip(inputs.segments, statistics_used(inputs)):
+        multiples.append(float(out[f"{seg.group}_{seg.multiple}_{stat.lower()}"][FY1]))
+        res[f"sotp_{seg.key}_stat"] = stat
+        res[f"sotp_{seg.key}_multiple"] = multiples[-1]
+    base, valued = segment_metrics(inputs)
+    result = sotp.sotp(valued, np.array(multiples), inputs.seg_premium, fx_rmb_per_hkd=inputs.fx_rmb_per_hkd,
+                       shares=inputs.shares, price=inputs.price, net_cash=inputs.net_cash,
+                       holding_discount=inputs.holding_discount)
+    for k, seg in enumerate(inputs.segments):
+        res[seg.metric_name] = float(base[k])
+        if seg.margin:
+            res[f"sotp_{seg.key}_margin"] = float(inputs.seg_margin[k])
+            res[f"sotp_{seg.key}_profit"] = float(valued[k])
+        res[f"sotp_{seg.key}_metric"] = float(valued[k])
+        res[f"sotp_{seg.key}_premium"] = float(inputs.seg_premium[k])
+        res[f"sotp_{seg.key}_value"] = float(result.values[k])
+    for name in ("equity_rmb", "equity_hkd", "per_share", "upside"):
+        res[f"sotp_{name}"] = float(getattr(result, name))
+    return res
 
 
 def driver_outputs(d: dict[str, float], units: dict[str, float]) -> dict:
@@ -71,30 +104,7 @@ def evaluate(inputs: ModelInputs) -> dict:
     out["cm_gmv"] = float(out["cm_gmv_grid"][s, s])
 
     out.update(peer_outputs(inputs))
-
-    stats = statistics_used(inputs)
-    multiples = []
-    for seg, stat in zip(sotp.SEGMENTS, stats):
-        applied = GROUPS[seg][2]
-        picked = out[f"{seg}_{applied}_{stat.lower()}"][FY1]
-        multiples.append(picked)
-        out[f"sotp_{seg}_stat"] = stat
-        out[f"sotp_{seg}_multiple"] = float(picked)
-    out["sotp_ls_revenue"] = inputs.sotp_ls_revenue
-    out["sotp_ls_margin"] = inputs.sotp_ls_margin
-    out["sotp_ads_revenue"] = inputs.sotp_ads_revenue
-    out["sotp_ec_gmv"] = float(inputs.ks.gmv[0, FY1])
-    result = sotp.sotp(
-        ls_revenue=inputs.sotp_ls_revenue, ls_margin=inputs.sotp_ls_margin, ls_pe=multiples[0],
-        ads_revenue=inputs.sotp_ads_revenue, ads_ps=multiples[1],
-        ec_gmv=out["sotp_ec_gmv"], ec_pgmv=multiples[2],
-        fx_rmb_per_hkd=inputs.fx_rmb_per_hkd, shares=inputs.shares, price=inputs.price,
-        net_cash=inputs.net_cash, holding_discount=inputs.holding_discount,
-        ls_premium=inputs.sotp_premium[0], ads_premium=inputs.sotp_premium[1], ec_premium=inputs.sotp_premium[2],
-    )
-    out["sotp_ls_profit"] = float(sotp.live_streaming_profit(inputs.sotp_ls_revenue, inputs.sotp_ls_margin))
-    for name in ("ls_value", "ads_value", "ec_value", "equity_rmb", "equity_hkd", "per_share", "upside"):
-        out[f"sotp_{name}"] = float(getattr(result, name))
+    out.update(sotp_outputs(inputs, out))
     out.update(driver_outputs(inputs.drivers, inputs.constants))
     if inputs.ranges:
         out.update(sensitivity_outputs(inputs, out))
@@ -102,14 +112,14 @@ def evaluate(inputs: ModelInputs) -> dict:
 
 
 def sensitivity_outputs(inputs: ModelInputs, out: dict) -> dict:
-    """The Sensitivity sheet's twins: tornado bars and the two grids with their axes."""
-    from . import sweep
-
+    """The Sensitivity sheet's twins: the tornado (ranks by input, bars widest first) and the two grids."""
     bars = sweep.tornado(inputs, out)
-    ps, pg, grid = sweep.multiples_grid(inputs, out)
+    ranked = sweep.by_swing(bars)
+    rows, cols, grid = sweep.multiples_grid(inputs, out)
     pen, spend, gmv_grid = sweep.gmv_grid(inputs)
     return {
-        "sens_tornado_low": np.array([b.at_low for b in bars]), "sens_tornado_high": np.array([b.at_high for b in bars]),
-        "sens_ps_axis": ps, "sens_pgmv_axis": pg, "sens_ps_pgmv": grid,
+        "sens_tornado_rank": sweep.swing_ranks(bars).astype(float),
+        "sens_tornado_low": np.array([b.at_low for b in ranked]), "sens_tornado_high": np.array([b.at_high for b in ranked]),
+        "sens_row_axis": rows, "sens_col_axis": cols, "sens_multiples": grid,
         "sens_pen_axis": pen, "sens_spend_axis": spend, "sens_pen_spend": gmv_grid,
     }

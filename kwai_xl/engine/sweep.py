@@ -1,7 +1,7 @@
 """Sweeps of the valuation: the tornado, Monte Carlo draws and the sensitivity grids.
 
-The swept inputs are the SOTP's seven multiplicative drivers (each segment's
-metric and the peer multiple applied to it); everything else stays at the
+The swept inputs are the SOTP's multiplicative drivers (each segment's
+metric, its margin where it has one, and the peer multiple applied to it); everything else stays at the
 quarter's values. Every function evaluates all its cases in one vectorised
 call of :func:`kwai_xl.engine.sotp.sotp`.
 """
@@ -11,30 +11,28 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import gmv, sotp
-from .inputs import ModelInputs
+from .inputs import ModelInputs, sweep_keys
 from .scenarios import scenario_index
 
 PERCENTILES = (5, 25, 50, 75, 95)
 
-SWEEP_KEYS = ("ls_revenue", "ls_margin", "ls_multiple", "ads_revenue", "ads_multiple", "ec_gmv", "ec_multiple")
-"""The SOTP inputs a sweep varies: each segment's metric and the peer multiple applied to it."""
-
 
 def base_values(inputs: ModelInputs, outputs: dict) -> dict[str, float]:
-    """Each swept input's value in the quarter's own case."""
-    return {
-        "ls_revenue": inputs.sotp_ls_revenue, "ls_margin": inputs.sotp_ls_margin,
-        "ls_multiple": outputs["sotp_ls_multiple"], "ads_revenue": inputs.sotp_ads_revenue,
-        "ads_multiple": outputs["sotp_ads_multiple"], "ec_gmv": outputs["sotp_ec_gmv"],
-        "ec_multiple": outputs["sotp_ec_multiple"],
-    }
+    """Each swept input's value in the quarter's own case: every segment's metric, margin and multiple."""
+    out = {}
+    for k, seg in enumerate(inputs.segments):
+        out[seg.sweep_keys[0]] = outputs[seg.metric_name]
+        if seg.margin:
+            out[f"{seg.key}_margin"] = float(inputs.seg_margin[k])
+        out[f"{seg.key}_multiple"] = outputs[f"sotp_{seg.key}_multiple"]
+    return out
 
 
 def bounds(inputs: ModelInputs, outputs: dict) -> dict[str, tuple[float, float]]:
     """Each swept input's (low, high), relative ranges applied to its base value."""
     base = base_values(inputs, outputs)
     out = {}
-    for key in SWEEP_KEYS:
+    for key in sweep_keys(inputs.segments):
         low, high, basis = inputs.ranges[key][:3]
         out[key] = (base[key] * (1 + low), base[key] * (1 + high)) if basis == "relative" else (low, high)
     return out
@@ -43,13 +41,16 @@ def bounds(inputs: ModelInputs, outputs: dict) -> dict[str, tuple[float, float]]
 def per_share(inputs: ModelInputs, outputs: dict, **cases) -> np.ndarray:
     """Value per share (HKD) with some swept inputs replaced by arrays of cases (they broadcast)."""
     v = {**base_values(inputs, outputs), **cases}
-    return sotp.sotp(
-        ls_revenue=v["ls_revenue"], ls_margin=v["ls_margin"], ls_pe=v["ls_multiple"],
-        ads_revenue=v["ads_revenue"], ads_ps=v["ads_multiple"], ec_gmv=v["ec_gmv"], ec_pgmv=v["ec_multiple"],
-        fx_rmb_per_hkd=inputs.fx_rmb_per_hkd, shares=inputs.shares, price=inputs.price,
-        net_cash=inputs.net_cash, holding_discount=inputs.holding_discount,
-        ls_premium=inputs.sotp_premium[0], ads_premium=inputs.sotp_premium[1], ec_premium=inputs.sotp_premium[2],
-    ).per_share
+    metrics, multiples = [], []
+    for seg in inputs.segments:
+        metric = v[seg.sweep_keys[0]]
+        metrics.append(sotp.profit_from_revenue(metric, v[f"{seg.key}_margin"]) if seg.margin else metric)
+        multiples.append(v[f"{seg.key}_multiple"])
+    metrics = np.stack(np.broadcast_arrays(*metrics), axis=-1)
+    multiples = np.stack(np.broadcast_arrays(*multiples), axis=-1)
+    return sotp.sotp(metrics, multiples, inputs.seg_premium, fx_rmb_per_hkd=inputs.fx_rmb_per_hkd,
+                     shares=inputs.shares, price=inputs.price, net_cash=inputs.net_cash,
+                     holding_discount=inputs.holding_discount).per_share
 
 
 @dataclass(frozen=True)
@@ -66,30 +67,52 @@ class TornadoBar:
 
 
 def tornado(inputs: ModelInputs, outputs: dict) -> list[TornadoBar]:
-    """Value per share with each swept input alone at its low and its high, in :data:`SWEEP_KEYS` order."""
+    """Value per share with each swept input alone at its low and its high, in :func:`sweep_keys` order."""
     rng = bounds(inputs, outputs)
     return [TornadoBar(key, lo, hi, float(per_share(inputs, outputs, **{key: lo})),
                        float(per_share(inputs, outputs, **{key: hi}))) for key, (lo, hi) in rng.items()]
 
 
-def axis(low: float, high: float, steps) -> np.ndarray:
-    """Points from ``low`` to ``high`` at the given steps (fractions of the way)."""
-    return low + (high - low) * np.asarray(steps, float)
+def swing_ranks(bars: list[TornadoBar]) -> np.ndarray:
+    """Each bar's place (1 = widest) by swing, ties in input order, as the sheet ranks them (RANK + COUNTIF)."""
+    swings = np.array([b.swing for b in bars])
+    return np.array([np.sum(swings > s) + np.sum(swings[:k + 1] == s) for k, s in enumerate(swings)])
+
+
+def by_swing(bars: list[TornadoBar]) -> list[TornadoBar]:
+    """The bars widest first (the tornado's order)."""
+    order = np.argsort(swing_ranks(bars), kind="stable")
+    return [bars[k] for k in order]
+
+
+def centred_axis(low: float, base: float, high: float, steps) -> np.ndarray:
+    """Points about ``base``: step 0 is the base, −1 the low end, +1 the high end, linear on each side."""
+    steps = np.asarray(steps, float)
+    return base + np.maximum(steps, 0) * (high - base) + np.minimum(steps, 0) * (base - low)
+
+
+def grid_segments(inputs: ModelInputs) -> tuple[str, str]:
+    """The two segments whose multiples span the value-per-share grid (rows, columns)."""
+    keys = [seg.key for seg in inputs.segments]
+    return tuple(inputs.sens_grid) if inputs.sens_grid else (keys[-2], keys[-1]) if len(keys) > 1 else (keys[0], keys[0])
 
 
 def multiples_grid(inputs: ModelInputs, outputs: dict):
-    """(PS axis, P/GMV axis, grid): value per share for the ads PS (rows) × the live-commerce P/GMV (columns)."""
-    rng = bounds(inputs, outputs)
-    ps = axis(*rng["ads_multiple"], inputs.sens_steps)
-    pg = axis(*rng["ec_multiple"], inputs.sens_steps)
-    return ps, pg, per_share(inputs, outputs, ads_multiple=ps[:, None], ec_multiple=pg[None, :])
+    """(row axis, column axis, grid): value per share over two segments' multiples, centred on the base case."""
+    rng, base = bounds(inputs, outputs), base_values(inputs, outputs)
+    row_key, col_key = (f"{k}_multiple" for k in grid_segments(inputs))
+    rows = centred_axis(rng[row_key][0], base[row_key], rng[row_key][1], inputs.sens_steps)
+    cols = centred_axis(rng[col_key][0], base[col_key], rng[col_key][1], inputs.sens_steps)
+    if row_key == col_key:
+        return rows, cols, per_share(inputs, outputs, **{row_key: rows[:, None] + 0 * cols[None, :]})
+    return rows, cols, per_share(inputs, outputs, **{row_key: rows[:, None], col_key: cols[None, :]})
 
 
 def gmv_grid(inputs: ModelInputs):
     """(penetration axis, spend axis, grid): user-method GMV (亿元) for penetration (rows) × spend (columns),
-    the axes running from the Bear to the Bull input, the active-buyer ratio at the selected scenario."""
-    pen = axis(inputs.um_penetration[0], inputs.um_penetration[-1], inputs.sens_steps)
-    spend = axis(inputs.um_spend[0], inputs.um_spend[-1], inputs.sens_steps)
+    centred on the Base scenario and reaching Bear and Bull, the active-buyer ratio at the selected scenario."""
+    pen = centred_axis(*inputs.um_penetration, inputs.sens_steps)
+    spend = centred_axis(*inputs.um_spend, inputs.sens_steps)
     active = inputs.um_active_ratio[scenario_index(inputs.scenario)]
     return pen, spend, gmv.user_gmv(inputs.um_netizens, pen[:, None], active, spend[None, :])
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.progress import Progress
-from rich.table import Table
 
 from .. import paths
 from ..atomic import write_atomically
@@ -23,7 +22,7 @@ from ..readback.pull import pull as pull_workbook
 from ..readback.verify import verify_workbooks
 from ..workbook.build import LANGUAGES, build_workbook
 from .lite import lite_main_py
-from .report import gmv_grid_table, jsonable, peer_stats_table, sotp_table
+from .report import gmv_grid_table, input_diff_table, jsonable, monte_carlo_table, peer_stats_table, result_diff_table, sotp_table, tornado_table
 
 console = Console()
 err_console = Console(stderr=True)
@@ -77,8 +76,8 @@ def calc(quarter, as_json):
                                  "spend \\ buyers", um.spend.values, ",.0f", out["um_buyers"], ".3f"))
     console.print(gmv_grid_table("Live-commerce GMV 2025E, category method (亿元)", out["cm_gmv_grid"],
                                  "share \\ adv. GMV", cm.share.values, ".0%", out["cm_adv_gmv"], ",.0f"))
-    console.print(peer_stats_table(out, q.years))
-    console.print(sotp_table(out, q.market.price.value))
+    console.print(peer_stats_table(out, q))
+    console.print(sotp_table(out, q))
 
 
 @main.command()
@@ -197,24 +196,9 @@ def pull(workbook, quarter, accept_overrides, dry_run):
 def diff(old, new, sources):
     """Show what changed between two quarters' inputs and results."""
     qa, qb = load_quarter(paths.quarter_path(old)), load_quarter(paths.quarter_path(new))
-    inputs = Table(title=f"Inputs: {qa.quarter} → {qb.quarter}")
-    for column in ("input", qa.quarter, qb.quarter):
-        inputs.add_column(column)
-    for d in input_differences(qa, qb, sources):
-        inputs.add_row(d.path, str(d.old), str(d.new))
-    console.print(inputs)
-    results = Table(title="Results")
-    for column in ("result", qa.quarter, qb.quarter, "change"):
-        results.add_column(column, justify="right" if column != "result" else "left")
+    console.print(input_diff_table(qa, qb, input_differences(qa, qb, sources)))
     oa, ob = evaluate(inputs_from_quarter(qa)), evaluate(inputs_from_quarter(qb))
-    for d in result_differences(oa, ob):
-        if d.path == "sotp_upside":  # a fraction: show it and its change in percentage points
-            results.add_row(d.path, f"{d.old:+.1%}", f"{d.new:+.1%}", f"{(d.new - d.old) * 100:+.1f} pp")
-        else:
-            spec = ",.2f" if abs(d.old) < 1000 else ",.0f"
-            change = f"{d.new / d.old - 1:+.1%}" if d.old else "–"
-            results.add_row(d.path, format(d.old, spec), format(d.new, spec), change)
-    console.print(results)
+    console.print(result_diff_table(qa, qb, result_differences(oa, ob)))
 
 
 @main.command()
@@ -231,7 +215,7 @@ def sweep(quarter, draws, seed, as_json):
     q = load_quarter(paths.quarter_path(quarter))
     inputs = inputs_from_quarter(q)
     out = evaluate(inputs)
-    bars = sorted(sweeps.tornado(inputs, out), key=lambda b: b.swing, reverse=True)
+    bars = sweeps.by_swing(sweeps.tornado(inputs, out))
     mc = sweeps.monte_carlo(inputs, out, draws, seed)
     price = q.market.price.value
     if as_json:
@@ -245,19 +229,5 @@ def sweep(quarter, draws, seed, as_json):
         }, indent=1))
         return
     console.print(f"[bold]{q.quarter}[/]: value per share HKD {out['sotp_per_share']:,.2f} (price {price:,.2f})")
-    table = Table(title="Tornado: value per share with each input alone at its low and high")
-    for column in ("input", "low", "high", "at low", "at high", "swing"):
-        table.add_column(column, justify="left" if column == "input" else "right")
-    for b in bars:
-        spec = ".2f" if b.key.endswith(("multiple", "margin")) else ",.0f"
-        table.add_row(b.key, format(b.low, spec), format(b.high, spec), f"{b.at_low:,.2f}", f"{b.at_high:,.2f}",
-                      f"{b.swing:,.2f}")
-    console.print(table)
-    pct = Table(title=f"Monte Carlo: {draws:,} draws (seed {seed}), HKD per share")
-    for k in mc.percentiles():
-        pct.add_column(f"p{k}", justify="right")
-    pct.add_column("mean", justify="right")
-    pct.add_column("P(> price)", justify="right")
-    pct.add_row(*[f"{v:,.2f}" for v in mc.percentiles().values()], f"{mc.per_share.mean():,.2f}",
-                f"{mc.probability_above(price):.1%}")
-    console.print(pct)
+    console.print(tornado_table(bars))
+    console.print(monte_carlo_table(mc, draws, seed, price))

@@ -5,12 +5,11 @@ import math
 import numpy as np
 from rich.table import Table
 
-from ..engine.inputs import GROUPS
 from ..engine.scenarios import SCENARIOS
+from ..quarters.schema import Quarter
+from ..registry import structure_of
 
 MULTIPLE_LABEL = {"ps": "PS", "pe": "PE", "pgmv": "P/GMV"}
-GROUP_LABEL = {"ls": "Live streaming", "ads": "Online marketing", "ec": "Live commerce"}
-SEGMENT_BASIS = {"ls": "net profit × PE", "ads": "revenue × PS", "ec": "GMV × P/GMV"}
 
 
 def jsonable(value):
@@ -45,36 +44,87 @@ def gmv_grid_table(title: str, grid, row_label: str, rows, row_spec: str, cols, 
     return table
 
 
-def peer_stats_table(out: dict, years) -> Table:
-    """Mean, median and peer count per group and multiple, FY0–FY2."""
+def peer_stats_table(out: dict, q: Quarter) -> Table:
+    """Mean, median and peer count per group and multiple, FY0–FY2; * marks a multiple a segment applies."""
     table = Table(title="Peer multiples (×): mean / median (peers used)")
     table.add_column("Group")
     table.add_column("Multiple")
-    for year in years:
+    for year in q.years:
         table.add_column(str(year), justify="right")
-    for prefix, (_, multiples, applied) in GROUPS.items():
-        for mult in multiples:
+    structure = structure_of(q)
+    for group in q.peers.groups:
+        applied = {s.multiple for s in q.sotp.segments if s.group == group.key}
+        for mult in structure.group_multiples(group.key):
             cells = [f"{_fmt(m, '.2f')} / {_fmt(d, '.2f')} ({c})" for m, d, c in
-                     zip(out[f"{prefix}_{mult}_mean"], out[f"{prefix}_{mult}_median"], out[f"{prefix}_{mult}_count"])]
-            mark = " *" if mult == applied else ""
-            table.add_row(GROUP_LABEL[prefix], MULTIPLE_LABEL[mult] + mark, *cells)
-    table.caption = "* the multiple the SOTP applies"
+                     zip(out[f"{group.key}_{mult}_mean"], out[f"{group.key}_{mult}_median"], out[f"{group.key}_{mult}_count"])]
+            table.add_row(group.name, MULTIPLE_LABEL[mult] + (" *" if mult in applied else ""), *cells)
+    table.caption = "* a multiple the SOTP applies"
     return table
 
 
-def sotp_table(out: dict, price: float) -> Table:
+def sotp_table(out: dict, q: Quarter) -> Table:
     """The SOTP chain from segment values to upside."""
     table = Table(title="Sum of the parts (FY1)")
     table.add_column("Line")
     table.add_column("Basis")
     table.add_column("Multiple", justify="right")
     table.add_column("Value", justify="right")
-    for seg in ("ls", "ads", "ec"):
-        table.add_row(GROUP_LABEL[seg], f"{SEGMENT_BASIS[seg]} ({out[f'sotp_{seg}_stat']})",
-                      f"{out[f'sotp_{seg}_multiple']:.2f}x", f"RMB {out[f'sotp_{seg}_value']:,.0f} 百万")
+    for seg in q.sotp.segments:
+        basis = f"{seg.metric.replace('_', ' ')}{' × margin' if seg.margin else ''} × {MULTIPLE_LABEL[seg.multiple]}"
+        table.add_row(seg.name, f"{basis} ({out[f'sotp_{seg.key}_stat']})",
+                      f"{out[f'sotp_{seg.key}_multiple']:.2f}x", f"RMB {out[f'sotp_{seg.key}_value']:,.0f} 百万")
     table.add_row("Equity value", "", "", f"RMB {out['sotp_equity_rmb']:,.0f} 百万")
     table.add_row("Equity value", "", "", f"HKD {out['sotp_equity_hkd']:,.0f} 百万")
     table.add_row("Value per share", "", "", f"HKD {out['sotp_per_share']:,.2f}")
-    table.add_row("Share price", "", "", f"HKD {price:,.2f}")
+    table.add_row("Share price", "", "", f"HKD {q.market.price.value:,.2f}")
     table.add_row("Upside", "", "", f"{out['sotp_upside']:+.1%}")
+    return table
+
+
+def input_diff_table(qa: Quarter, qb: Quarter, differences) -> Table:
+    """The inputs that differ between two quarters."""
+    table = Table(title=f"Inputs: {qa.quarter} → {qb.quarter}")
+    for column in ("input", qa.quarter, qb.quarter):
+        table.add_column(column)
+    for d in differences:
+        table.add_row(d.path, str(d.old), str(d.new))
+    return table
+
+
+def result_diff_table(qa: Quarter, qb: Quarter, differences) -> Table:
+    """Key results of two quarters and their change (the upside's in percentage points)."""
+    table = Table(title="Results")
+    for column in ("result", qa.quarter, qb.quarter, "change"):
+        table.add_column(column, justify="right" if column != "result" else "left")
+    for d in differences:
+        if d.path == "sotp_upside":
+            table.add_row(d.path, f"{d.old:+.1%}", f"{d.new:+.1%}", f"{(d.new - d.old) * 100:+.1f} pp")
+        else:
+            spec = ",.2f" if abs(d.old) < 1000 else ",.0f"
+            change = f"{d.new / d.old - 1:+.1%}" if d.old else "–"
+            table.add_row(d.path, format(d.old, spec), format(d.new, spec), change)
+    return table
+
+
+def tornado_table(bars) -> Table:
+    """The tornado's bars, widest first: each input's range and the value per share at either end."""
+    table = Table(title="Tornado: value per share with each input alone at its low and high")
+    for column in ("input", "low", "high", "at low", "at high", "swing"):
+        table.add_column(column, justify="left" if column == "input" else "right")
+    for b in bars:
+        spec = ".2f" if b.key.endswith(("multiple", "margin")) else ",.0f"
+        table.add_row(b.key, format(b.low, spec), format(b.high, spec), f"{b.at_low:,.2f}", f"{b.at_high:,.2f}",
+                      f"{b.swing:,.2f}")
+    return table
+
+
+def monte_carlo_table(mc, draws: int, seed: int, price: float) -> Table:
+    """Monte Carlo percentiles, mean and the probability of a value above the price (HKD per share)."""
+    table = Table(title=f"Monte Carlo: {draws:,} draws (seed {seed}), HKD per share")
+    for k in mc.percentiles():
+        table.add_column(f"p{k}", justify="right")
+    table.add_column("mean", justify="right")
+    table.add_column("P(> price)", justify="right")
+    table.add_row(*[f"{v:,.2f}" for v in mc.percentiles().values()], f"{mc.per_share.mean():,.2f}",
+                  f"{mc.probability_above(price):.1%}")
     return table

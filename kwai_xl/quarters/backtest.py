@@ -39,11 +39,12 @@ class Actual:
 
 
 def forecast_values(inputs: ModelInputs, outputs: dict) -> np.ndarray:
-    """The quarter's forecasts in :data:`FORECASTS` order (RMB 百万; the market in 亿元)."""
+    """The quarter's forecasts in :data:`FORECASTS` order (RMB 百万; the market in 亿元); NaN where the
+    quarter's segments make none (no ``ads``/``ls`` segment on revenue)."""
     ks = inputs.ks
     by_key = {
         "revenue_fy1": ks.rev[0, 1], "revenue_fy2": ks.rev[0, 2], "gmv_fy1": ks.gmv[0, 1], "gmv_fy2": ks.gmv[0, 2],
-        "ads_fy1": inputs.sotp_ads_revenue, "live_fy1": inputs.sotp_ls_revenue,
+        "ads_fy1": outputs.get("sotp_ads_revenue", np.nan), "live_fy1": outputs.get("sotp_ls_revenue", np.nan),
         "market_user": outputs["um_gmv"], "market_category": outputs["cm_gmv"],
     }
     return np.array([by_key[key] for key, _, _ in FORECASTS], dtype=float)

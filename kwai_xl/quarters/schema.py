@@ -14,12 +14,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from ..engine.inputs import METRICS, MULTIPLE_BASIS, MULTIPLES, sweep_keys
+from ..engine.inputs import Segment as EngineSegment
 from ..engine.scenarios import SCENARIOS, STATISTICS
-from ..engine.sweep import SWEEP_KEYS
 from ..errors import KwaiError
 
 QUARTER_PATTERN = r"^\d{4}Q[1-4]$"
 MAX_PEERS = 200
+MAX_GROUPS = 12
+MAX_SEGMENTS = 12
+KEY_PATTERN = r"^[a-z][a-z0-9]{0,11}$"
 
 Fraction = Annotated[float, Field(ge=0, le=1)]
 Positive = Annotated[float, Field(gt=0)]
@@ -177,25 +181,85 @@ class Kuaishou(Company):
         return self
 
 
-PeerList = Annotated[list[Peer], Field(min_length=1, max_length=MAX_PEERS)]
+class PeerGroup(Strict):
+    """One peer group of the comps sheet; ``key`` prefixes its public names (``ls_mcap``, ``ls_pe_mean`` …)."""
+
+    key: Annotated[str, Field(pattern=KEY_PATTERN)]
+    name: Text
+    name_zh: Text
+    multiples: Annotated[list[Literal[MULTIPLES]], Field(min_length=1, max_length=3)]
+    """The multiples shown on Peer Comps (a segment valued on this group adds its own)."""
+    years: Optional[tuple[int, int, int]] = None
+    """The fiscal years of the group's figures; a group valuing a segment must match the quarter's FY0–FY2."""
+    note: Optional[Text] = None
+    """One line shown in the group's table title, e.g. why a peer left the set."""
+    companies: Annotated[list[Peer], Field(min_length=1, max_length=MAX_PEERS)]
+
+    @field_validator("multiples")
+    @classmethod
+    def _unique(cls, v):
+        if len(set(v)) != len(v):
+            raise ValueError(f"lists a multiple twice (got {v})")
+        return v
 
 
 class Peers(Strict):
-    live_streaming: PeerList
-    online_marketing: PeerList
-    live_commerce: PeerList
-    notes: dict[Literal["live_streaming", "online_marketing", "live_commerce"], Text] = {}
-    """One line per group shown in its table's title, e.g. why a peer left the set."""
-    years: Optional[tuple[int, int, int]] = None
-    """The fiscal years of the peers' figures when they are not the quarter's (carried-forward data)."""
+    groups: Annotated[list[PeerGroup], Field(min_length=1, max_length=MAX_GROUPS)]
+
+    @field_validator("groups")
+    @classmethod
+    def _unique_keys(cls, v):
+        keys = [g.key for g in v]
+        if len(set(keys)) != len(keys) or "ks" in keys:
+            raise ValueError(f"group keys must be unique and not 'ks' (got {keys})")
+        return v
+
+
+class Statistic(Strict):
+    """A segment's own choice of peer statistic; null follows the global Mean/Median choice."""
+
+    value: Optional[Literal[STATISTICS]] = None
+    source: Text
+
+
+class Segment(Strict):
+    """One part of the SOTP: Kuaishou's FY1 ``metric`` (× ``margin`` for a profit) × the group's ``multiple``."""
+
+    key: Annotated[str, Field(pattern=KEY_PATTERN)]
+    name: Text
+    name_zh: Text
+    group: Annotated[str, Field(pattern=KEY_PATTERN)]
+    multiple: Literal[MULTIPLES]
+    metric: Literal[METRICS]
+    value: Optional[Scalar[Positive]] = None
+    """Kuaishou's FY1 figure (RMB 百万); omitted: the FY1 figure of Kuaishou's own comps row."""
+    margin: Optional[Scalar[Annotated[float, Field(gt=0, le=1)]]] = None
+    """Net margin turning a revenue into the net profit a PE applies to."""
+    premium: Scalar[Premium]
+    statistic: Statistic
+
+    @model_validator(mode="after")
+    def _basis_fits_multiple(self):
+        valued = "net_profit" if self.margin is not None else self.metric
+        if self.margin is not None and self.metric != "revenue":
+            raise ValueError(f"segment {self.key}: a margin turns a revenue into a profit, but the metric is {self.metric}")
+        if MULTIPLE_BASIS[self.multiple] != valued:
+            raise ValueError(f"segment {self.key}: a {self.multiple.upper()} applies to {MULTIPLE_BASIS[self.multiple]}, "
+                             f"not {valued.replace('_', ' ')} (got metric {self.metric!r}"
+                             f"{', with a margin' if self.margin is not None else ''})")
+        return self
 
 
 class Sotp(Strict):
-    ls_revenue: Scalar[Positive]
-    ls_margin: Scalar[Annotated[float, Field(gt=0, le=1)]]
-    ads_revenue: Scalar[Positive]
-    premium: Triple[Premium]
-    statistic: Triple[Optional[Literal["Mean", "Median"]]]
+    segments: Annotated[list[Segment], Field(min_length=1, max_length=MAX_SEGMENTS)]
+
+    @field_validator("segments")
+    @classmethod
+    def _unique_keys(cls, v):
+        keys = [s.key for s in v]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"segment keys must be unique (got {keys})")
+        return v
 
 
 class Drivers(Strict):
@@ -235,25 +299,25 @@ class Range(Sourced):
 
 
 class Sensitivity(Strict):
-    """The sweep's ranges and where the sensitivity grids' axes sit between low (0) and high (1)."""
+    """The sweep's ranges (one per swept input of every segment) and the grids' steps.
 
-    steps: Annotated[list[Fraction], Field(min_length=2, max_length=9)]
+    A step of 0 is the base case, −1 the low end of the input's range, +1 its high end,
+    so every grid is centred on the base case.
+    """
+
+    steps: Annotated[list[Annotated[float, Field(ge=-1, le=1)]], Field(min_length=3, max_length=9)]
     steps_source: Text
-    ranges: dict[Literal[SWEEP_KEYS], Range]
+    grid: Optional[tuple[Annotated[str, Field(pattern=KEY_PATTERN)], Annotated[str, Field(pattern=KEY_PATTERN)]]] = None
+    """The two segments whose multiples span the value-per-share grid (rows, columns); default the last two."""
+    ranges: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9]*_[a-z_]+$")], Range]
 
     @field_validator("steps")
     @classmethod
-    def _increasing(cls, v):
+    def _centred(cls, v):
         if any(b <= a for a, b in zip(v, v[1:])):
             raise ValueError("must increase from low to high")
-        return v
-
-    @field_validator("ranges")
-    @classmethod
-    def _complete(cls, v):
-        missing = [k for k in SWEEP_KEYS if k not in v]
-        if missing:
-            raise ValueError(f"needs a range for every swept input; missing {', '.join(missing)}")
+        if 0 not in v:
+            raise ValueError(f"must include 0, the base case (got {v})")
         return v
 
 
@@ -291,16 +355,37 @@ class Quarter(Strict):
     reported: list[Reported] = []
 
     @model_validator(mode="after")
-    def _sotp_metrics_present(self):
-        if self.kuaishou.gmv[1] is None or self.kuaishou.gmv[1] <= 0:
-            raise ValueError(f"kuaishou.gmv.1: the SOTP values live commerce on Kuaishou's FY1 GMV, which must be "
-                             f"a positive number (got {self.kuaishou.gmv[1]!r})")
-        for group, field, multiple in (("live_streaming", "net_profit", "PE"), ("online_marketing", "revenue", "PS"),
-                                       ("live_commerce", "gmv", "P/GMV")):
-            fy1 = [getattr(peer, field)[1] for peer in getattr(self.peers, group)]
-            if not any(v is not None and v > 0 for v in fy1):
-                raise ValueError(f"peers.{group}: no peer has a positive FY1 {field.replace('_', ' ')}, so there is no "
-                                 f"FY1 {multiple} for the SOTP (got {fy1})")
+    def _sotp_fits_peers(self):
+        groups = {g.key: g for g in self.peers.groups}
+        for k, seg in enumerate(self.sotp.segments):
+            where = f"sotp.segments.{k}"
+            group = groups.get(seg.group)
+            if group is None:
+                raise ValueError(f"{where}.group: no peer group {seg.group!r} (groups: {', '.join(groups)})")
+            if group.years and tuple(group.years) != tuple(self.years):
+                raise ValueError(f"peers.groups.{list(groups).index(seg.group)}.years: group {group.key}'s figures are for "
+                                 f"{list(group.years)}, not the quarter's {list(self.years)}, so segment {seg.key} would apply "
+                                 f"a {group.years[1]} multiple to a {self.years[1]} metric; refresh the group's figures")
+            if seg.value is None:
+                own = getattr(self.kuaishou, seg.metric)[1]
+                if own is None or own <= 0:
+                    raise ValueError(f"kuaishou.{seg.metric}.1: segment {seg.key} values Kuaishou's FY1 "
+                                     f"{seg.metric.replace('_', ' ')}, which must be a positive number (got {own!r})")
+            field = MULTIPLE_BASIS[seg.multiple]
+            figures = [getattr(c, field)[1] for c in group.companies]
+            if not any(v is not None and v > 0 for v in figures):
+                raise ValueError(f"peers.groups.{list(groups).index(seg.group)}: no peer has a positive "
+                                 f"{self.years[1]} {field.replace('_', ' ')}, so there is no {seg.multiple.upper()} "
+                                 f"for segment {seg.key} (got {figures})")
+        keys = [s.key for s in self.sotp.segments]
+        expected = sweep_keys(engine_segments(self.sotp.segments))
+        missing = [k for k in expected if k not in self.sensitivity.ranges]
+        unknown = [k for k in self.sensitivity.ranges if k not in expected]
+        if missing or unknown:
+            raise ValueError(f"sensitivity.ranges: needs one range per swept input ({', '.join(expected)}); "
+                             f"missing {missing or 'none'}, unknown {unknown or 'none'}")
+        if self.sensitivity.grid and not set(self.sensitivity.grid) <= set(keys):
+            raise ValueError(f"sensitivity.grid: {list(self.sensitivity.grid)} are not all segments ({', '.join(keys)})")
         return self
 
     @field_validator("years")
@@ -309,6 +394,12 @@ class Quarter(Strict):
         if not (v[1] == v[0] + 1 and v[2] == v[1] + 1) or not 2000 <= v[0] <= 2100:
             raise ValueError("must be three consecutive fiscal years, FY0 first")
         return v
+
+
+def engine_segments(segments: list[Segment]) -> tuple[EngineSegment, ...]:
+    """The engine's view of the data file's SOTP segments."""
+    return tuple(EngineSegment(s.key, s.group, s.multiple, s.metric, s.value is not None, s.margin is not None)
+                 for s in segments)
 
 
 def _yaml() -> YAML:

@@ -4,6 +4,7 @@
 not refreshed shows up here; ``build`` warns about them and the Cover lists them.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -38,7 +39,7 @@ def _dated(prefix: str, obj):
                 yield from _dated(f"{prefix}.{name}" if prefix else name, value)
     elif isinstance(obj, (list, tuple)):
         for k, item in enumerate(obj):
-            label = getattr(item, "ticker", None) or k
+            label = getattr(item, "ticker", None) or getattr(item, "key", None) or k
             yield from _dated(f"{prefix}[{label}]", item)
     elif isinstance(obj, dict):
         for key, item in obj.items():
@@ -62,8 +63,8 @@ def stale_summary(stale: list[StaleInput]) -> list[str]:
     for item in stale:
         head, _, rest = item.path.partition(".")
         if head == "peers":
-            group, _, _ = rest.partition("[")
-            head = f"peers.{group}"
+            group = re.match(r"groups\[([^\]]+)\]", rest)
+            head = f"peers.{group.group(1)}" if group else head
         sections.setdefault(head, []).append(item)
     lines = []
     for section, items in sections.items():

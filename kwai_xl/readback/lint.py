@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from openpyxl.formula.tokenizer import Token, Tokenizer
 
 SAFE_FUNCTIONS = frozenset({
-    "ABS", "AND", "AVERAGE", "CHOOSE", "COUNT", "IF", "INDEX", "ISERROR", "ISNUMBER", "MATCH", "MAX",
-    "MEDIAN", "MIN", "OR", "SUM", "SUMPRODUCT",
+    "ABS", "AND", "AVERAGE", "CHOOSE", "COUNT", "COUNTIF", "IF", "INDEX", "ISERROR", "ISNUMBER", "MATCH", "MAX",
+    "MEDIAN", "MIN", "OR", "RANK", "ROWS", "SUM", "SUMPRODUCT",
 })
 ALLOWED_CONSTANTS = frozenset({"0", "1"})
 

@@ -144,7 +144,7 @@ def pull(workbook: Path, quarter: str | None = None, accept_overrides: bool = Fa
                 set_path(doc, path, new)
                 result.changes.append(Change(".".join(map(str, path)), old, new, where))
         for i in rows:
-            for path, col in zip(dated_paths(name, i), (sheet.as_of_col, sheet.source_col)):
+            for path, col in zip(dated_paths(q, name, i), (sheet.as_of_col, sheet.source_col)):
                 if path is None:
                     continue
                 old = get_path(doc, path, get_path(model, path, None))

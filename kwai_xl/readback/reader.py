@@ -13,9 +13,10 @@ from openpyxl import load_workbook
 from openpyxl.utils.cell import range_boundaries
 from python_calamine import CalamineWorkbook
 
-from ..engine.inputs import DRIVERS, GROUPS, UNIT_CONSTANTS, ModelInputs, PeerGroup
-from ..engine.sweep import SWEEP_KEYS
+from ..engine.inputs import MULTIPLES, ModelInputs, Segment, sweep_keys
 from ..errors import KwaiError
+from ..quarters.inputs import inputs_from_names
+from ..registry import DEFAULT_STRUCTURE, GroupShape, Structure
 from ..workbook.package import open_checked
 
 ERROR_VALUES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "Err:", "#SPILL!", "#CALC!")
@@ -132,55 +133,43 @@ class WorkbookValues:
         return found
 
 
-def _text_or_none(v):
-    return None if v in ("", None) else str(v)
+def structure_from_workbook(values: WorkbookValues) -> Structure:
+    """The peer groups and SOTP segments a workbook was built with, read from its names.
+
+    Segments come from the SOTP sheet's ``sotp_structure`` codes (key, group, multiple, metric, source);
+    a workbook built before segments were data has MODEL.md's three.
+    """
+    names = values.names
+    if "sotp_structure" in names:
+        rows = values.block("sotp_structure")
+        segments = tuple(Segment(str(key), str(group), str(mult), str(metric), source == "input",
+                                 f"sotp_{key}_margin" in names) for key, group, mult, metric, source in zip(*rows))
+    else:
+        segments = DEFAULT_STRUCTURE.segments
+    groups = tuple(GroupShape(n[:-5], names[n].shape[0], tuple(m for m in MULTIPLES if f"{n[:-5]}_{m}" in names))
+                   for n in names if n.endswith("_mcap") and n != "ks_mcap")
+    ranges = tuple(k for k in sweep_keys(segments) if f"rng_{k}" in names)
+    steps = names["sens_steps"].shape[1] if "sens_steps" in names else 0
+    return Structure(groups, segments, ranges, steps)
 
 
 def inputs_from_workbook(values: WorkbookValues) -> ModelInputs:
     """The model's inputs as a workbook holds them, read by their public names."""
-    def group(prefix: str) -> PeerGroup:
-        mcap = values.numbers(f"{prefix}_mcap").ravel()
-        n = mcap.size
-        shape = (n, 3)
-        return PeerGroup(
-            mcap=mcap,
-            rev=values.numbers(f"{prefix}_rev").reshape(shape),
-            np=values.numbers(f"{prefix}_np").reshape(shape) if f"{prefix}_np" in values.names else np.full(shape, np.nan),
-            gmv=values.numbers(f"{prefix}_gmv").reshape(shape) if f"{prefix}_gmv" in values.names else np.full(shape, np.nan),
-        )
+    structure = structure_from_workbook(values)
+    legacy = "sotp_structure" not in values.names  # premiums and overrides were one row per segment
 
-    return ModelInputs(
-        scenario=str(values.value("scenario")),
-        sotp_stat=str(values.value("sotp_stat")),
-        um_netizens=values.number("um_netizens"),
-        um_penetration=values.numbers("um_penetration").ravel(),
-        um_active_ratio=values.numbers("um_active_ratio").ravel(),
-        um_spend=values.numbers("um_spend").ravel(),
-        cm_sales=values.numbers("cm_sales").ravel(),
-        cm_penetration=values.numbers("cm_penetration").ravel(),
-        cm_completion=values.number("cm_completion"),
-        cm_share=values.numbers("cm_share").ravel(),
-        fx_rmb_per_hkd=values.number("fx_rmb_per_hkd"),
-        ks=group("ks"),
-        groups={prefix: group(prefix) for prefix in GROUPS},
-        sotp_ls_revenue=values.number("sotp_ls_revenue"),
-        sotp_ls_margin=values.number("sotp_ls_margin"),
-        sotp_ads_revenue=values.number("sotp_ads_revenue"),
-        sotp_premium=values.numbers("sotp_premium").ravel(),
-        sotp_stat_override=tuple(_text_or_none(v) for v in values.value("sotp_stat_override")),
-        net_cash=values.number("net_cash"),
-        holding_discount=values.number("holding_discount"),
-        shares=values.number("shares"),
-        price=values.number("price"),
-        drivers={key: values.number(f"drv_{key}") for key in DRIVERS},
-        constants={key: values.number(key) for key in UNIT_CONSTANTS},
-        ranges={key: _range(values, f"rng_{key}") for key in SWEEP_KEYS if f"rng_{key}" in values.names},
-        sens_steps=values.numbers("sens_steps").ravel() if "sens_steps" in values.names else np.array([0.0, 0.5, 1.0]),
-    )
+    def block(name: str) -> np.ndarray:
+        if legacy and name.startswith("sotp_") and name.endswith(("_premium", "_stat_override")):
+            row = "sotp_premium" if name.endswith("_premium") else "sotp_stat_override"
+            k = [s.key for s in structure.segments].index(name.split("_")[1])
+            return np.array([[values.block(row)[0][k]]], dtype=object)
+        return np.array(values.block(name), dtype=object)
 
-
-def _range(values: WorkbookValues, name: str) -> tuple:
-    low, high, basis = values.block(name)[0]
-    if basis not in ("relative", "absolute") or not all(isinstance(v, (int, float)) for v in (low, high)):
-        raise KwaiError(f"{values.path}: {name} should be low, high and relative/absolute, found {[low, high, basis]}")
-    return float(low), float(high), basis
+    for name in ("scenario", "sotp_stat"):
+        if not isinstance(values.value(name), str):
+            raise KwaiError(f"{values.path}: {name} should be text, found {values.value(name)!r}")
+    grid = values.block("sens_grid")[0] if "sens_grid" in values.names else ()
+    try:
+        return inputs_from_names(structure, block, has=values.names.__contains__, sens_grid=tuple(grid))
+    except ValueError as err:
+        raise KwaiError(f"{values.path}: {err}") from None

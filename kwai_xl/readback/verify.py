@@ -15,20 +15,13 @@ import numpy as np
 
 from ..engine.model import evaluate
 from ..quarters import backtest
+from ..registry import model_md_names
 from ..workbook.package import open_checked
 from . import libreoffice
-from .reader import WorkbookValues, inputs_from_workbook
+from .reader import WorkbookValues, inputs_from_workbook, structure_from_workbook
 
-REQUIRED_NAMES = (
-    "um_netizens", "um_penetration", "um_active_ratio", "um_spend", "um_buyers", "um_gmv_grid",
-    "cm_sales", "cm_sales_total", "cm_penetration", "cm_share", "cm_completion", "cm_adv_gmv", "cm_gmv_grid",
-    "scenario", "um_gmv", "cm_gmv", "fx_rmb_per_hkd", "ls_mcap", "ads_mcap", "ec_mcap", "ls_np", "ads_rev",
-    "ec_gmv", "ls_pe_mean", "ls_pe_median", "ads_ps_mean", "ads_ps_median", "ec_pgmv_mean", "ec_pgmv_median",
-    "sotp_stat", "sotp_ls_revenue", "sotp_ls_margin", "sotp_ads_revenue", "sotp_ec_gmv", "net_cash", "shares",
-    "price", "sotp_ls_value", "sotp_ads_value", "sotp_ec_value", "sotp_equity_rmb", "sotp_equity_hkd",
-    "sotp_per_share", "sotp_upside",
-)
-"""MODEL.md §7: the names every workbook must define."""
+REQUIRED_NAMES = model_md_names()
+"""MODEL.md §7: the names every workbook of the default segments defines."""
 
 REL_TOL = 1e-9
 
@@ -91,7 +84,7 @@ def compare(values: WorkbookValues, outputs: dict, rel: float = REL_TOL) -> tupl
 def check_values(values: WorkbookValues, rel: float = REL_TOL) -> VerifyReport:
     """Compare already-recalculated ``values`` with the engine run on the inputs they hold."""
     report = VerifyReport(values.path, values=values)
-    report.missing = [n for n in REQUIRED_NAMES if n not in values.names]
+    report.missing = [n for n in model_md_names(structure_from_workbook(values)) if n not in values.names]
     report.errors = values.error_cells()
     if report.missing:
         return report

@@ -17,11 +17,12 @@ from ruamel.yaml import YAML
 
 from .. import __version__, paths
 from ..atomic import write_atomically
-from ..engine.inputs import DRIVERS, GROUPS, MULTIPLE_METRIC, UNIT_CONSTANTS
+from ..engine.inputs import DRIVERS, MULTIPLE_METRIC, UNIT_CONSTANTS
 from ..errors import KwaiError
 from ..quarters.backtest import actuals_for
-from ..quarters.schema import Company, Quarter
+from ..quarters.schema import Company, Quarter, engine_segments
 from ..quarters.staleness import stale_inputs, stale_summary
+from ..registry import structure_of
 from .fingerprint import FINGERPRINT_PROPERTY, workbook_fingerprint
 from .layout import SheetLayout, place, render_sheet, template_environment
 from .package import open_checked
@@ -90,21 +91,45 @@ def _table(prefix: str, companies: list[Company], multiples: tuple[str, ...], na
     }
 
 
+def segment_context(q: Quarter, labels: dict) -> list[dict]:
+    """What the templates need of each SOTP segment: its structure, name in the workbook's language and sweep keys."""
+    out = []
+    for seg, spec in zip(engine_segments(q.sotp.segments), q.sotp.segments):
+        out.append({
+            "key": seg.key, "group": seg.group, "multiple": seg.multiple, "metric": seg.metric, "typed": seg.typed,
+            "margin": seg.margin, "metric_name": seg.metric_name, "spec": spec,
+            "label": spec.name_zh if labels["name_attr"] == "name_zh" else spec.name,
+            "sweep": [(key, key.removeprefix(f"{seg.key}_")) for key in seg.sweep_keys],
+        })
+    return out
+
+
 def template_context(q: Quarter, labels: dict, data_dir: Path | None = None) -> dict:
     """Everything the sheet templates read."""
     mn = labels["units"]["mn"]
+    structure = structure_of(q)
     groups = []
-    for prefix, (key, multiples, applied) in GROUPS.items():
-        group = _table(prefix, list(getattr(q.peers, key)), multiples, labels["name_attr"], mn)
-        group.update(label=labels["groups"][prefix], note=q.peers.notes.get(key, ""), applied=applied,
-                     applied_fy1_col=group["table_names"][f"{prefix}_{applied}"][2] + 1)
+    for g in q.peers.groups:
+        multiples = structure.group_multiples(g.key)
+        applied = [s.multiple for s in q.sotp.segments if s.group == g.key]
+        group = _table(g.key, list(g.companies), multiples, labels["name_attr"], mn)
+        shown = applied[0] if applied else multiples[0]
+        group.update(label=g.name_zh if labels["name_attr"] == "name_zh" else g.name, note=g.note or "",
+                     applied=applied, applied_label=", ".join(labels["multiples"][m] for m in dict.fromkeys(applied)),
+                     charted=shown, charted_fy1_col=group["table_names"][f"{g.key}_{shown}"][2] + 1,
+                     years=year_labels(g.years or q.years))
         groups.append(group)
+    segments = segment_context(q, labels)
     return {
         "q": q,
         "L": labels,
         "years": year_labels(q.years),
-        "peer_years": year_labels(q.peers.years or q.years),
         "groups": groups,
+        "segments": segments,
+        "segment_labels": [s["label"] for s in segments],
+        "segment_names": [s["metric_name"] for s in segments],
+        "sweep": [(key, s, part) for s in segments for key, part in s["sweep"]],
+        "grid": [f"{k}" for k in (q.sensitivity.grid or [s["key"] for s in segments][-2:])],
         "kuaishou": _table("ks", [q.kuaishou], ("ps", "pe", "pgmv"), labels["name_attr"], mn),
         "drivers": [(key, DRIVER_FORMATS.get(key, "num1")) for key in DRIVERS],
         "constants": UNIT_CONSTANTS,

@@ -8,15 +8,20 @@
 ``categories`` the id of the item or block header that labels the categories, or ``labels``
                for the data rows' own labels (column A);
 ``series_titles`` ``labels`` names each row series by its label in column A; a list names them in turn;
+``category_column`` the column of the ``categories`` item that holds the labels (default: all of it);
+``widest_on_top`` lists horizontal bars top-down in row order (the tornado's ranking);
+``lines``      ids of 1 × k items drawn as lines over the bars (a share price, a base value);
 ``title``, ``y_title``, ``width``, ``height``, ``number_format``.
 """
 
-from openpyxl.chart import BarChart, Reference, Series
+from openpyxl.chart import BarChart, LineChart, Reference, Series
 from openpyxl.chart.data_source import StrRef
+from openpyxl.chart.legend import Legend, LegendEntry
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.chart.text import RichText, Text
 from openpyxl.chart.title import Title
+from openpyxl.drawing.line import LineProperties
 from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RegularTextRun
 from openpyxl.utils import quote_sheetname
 
@@ -83,7 +88,7 @@ def add_chart(ws, spec: dict, refs: References, anchor: str) -> None:
     title = spec.get("title", "")
     kind = spec.get("kind", "columns")
     chart = BarChart()
-    chart.type = "col" if kind == "columns" else "bar"
+    chart.type = "col" if kind in ("columns", "football") else "bar"
     if kind == "tornado":
         chart.grouping = "stacked"
         chart.overlap = 100
@@ -114,5 +119,26 @@ def add_chart(ws, spec: dict, refs: References, anchor: str) -> None:
         chart.set_categories(Reference(wb[t.sheet], min_col=1, max_col=1, min_row=t.row, max_row=t.row + t.h - 1))
     elif categories:
         t = _target(refs, categories, title)
-        chart.set_categories(_ref(wb[t.sheet], t))
+        col = spec.get("category_column")
+        chart.set_categories(_ref(wb[t.sheet], t) if col is None else _ref(wb[t.sheet], t, c0=col, c1=col + 1))
+    if spec.get("widest_on_top"):
+        chart.x_axis.scaling.orientation = "maxMin"
+    if spec.get("lines"):
+        chart += _lines(spec, refs, wb, title, chart)
     ws.add_chart(chart, anchor)
+
+
+def _lines(spec: dict, refs: References, wb, title: str, bars: BarChart) -> LineChart:
+    """Line series over the bars, one per id in ``spec["lines"]``, titled by their row labels."""
+    lines = LineChart()
+    for k, ident in enumerate(spec["lines"]):
+        t = _target(refs, ident, title)
+        s = Series(_ref(wb[t.sheet], t))
+        s.tx = SeriesLabel(strRef=StrRef(f"{quote_sheetname(t.sheet)}!$A${t.row}"))
+        colour = ("000000", "C00000")[k % 2]
+        s.graphicalProperties = GraphicalProperties(ln=LineProperties(solidFill=colour, w=22000, prstDash="dash" if k else "solid"))
+        s.marker.symbol = "none"
+        lines.series.append(s)
+    hidden = [LegendEntry(idx=0, delete=True)] if spec.get("kind") == "football" else []  # the invisible base
+    bars.legend = Legend(legendPos="b", legendEntry=hidden)
+    return lines

@@ -7,7 +7,8 @@ Formulas refer to other items by id in braces, never by address:
 
 ``{x}``        the cell of ``x`` in the same row/column position (a scalar: its one cell);
 ``{x[j]}``     element j of ``x`` along this item's columns (``i`` for its rows; or a number);
-``{x[i,0]}``   row i, column 0 of a rectangle; slices ``{x[0:2,1:3]}`` give ranges;
+``{x[i,0]}``   row i, column 0 of a rectangle; slices ``{x[0:2,1:3]}`` give ranges, and ``{x[0:i+1,0]}``
+               a range from a fixed first row down to this row's (``$C$5:C7``);
 ``{x:}``       the whole of ``x`` (its defined name where it has one);
 ``{@sheet}``   every used cell of the sheet with that key (for the error check).
 
@@ -57,6 +58,7 @@ class Item:
     comment: str | None = None
     beside: int | None = None  # placed on the previous item's rows, this many columns right of the first value column
     shift: int = 0  # on rows of its own, this many columns right of the first value column
+    base_cell: list | None = None  # (i, j) of the base case in a grid: framed and bold
     row: int = 0
     col: int = FIRST_VALUE_COL
 
@@ -194,7 +196,7 @@ def _item(spec: dict) -> Item:
         kind = spec.pop("kind", "note")
         cells = [[]]
     allowed = {"id", "label", "unit", "source", "as_of", "fmt", "name", "names", "row_labels",
-               "validation", "validation_cols", "style", "comment", "beside", "shift"}
+               "validation", "validation_cols", "style", "comment", "beside", "shift", "base_cell"}
     unknown = set(spec) - allowed - {"kind"}
     if unknown:
         raise KwaiError(f"template item {spec.get('id') or spec.get('label')!r}: unknown keys {sorted(unknown)}")
@@ -316,10 +318,17 @@ class References:
 
 
 def _axis(part: str, i: int, j: int, size: int, formula: str):
-    """(start, stop, relative) of one index: ``i``, ``j``, a number, or a slice ``a:b``."""
+    """(start, stop, anchoring) of one index: ``i``, ``j``, a number, a slice ``a:b`` or a running
+    slice ``a:i+1`` (from a fixed start to this row; the end moves as the formula repeats)."""
     if part in ("i", "j"):
         k = i if part == "i" else j
         return k, k + 1, True
+    running = re.fullmatch(r"(\d+):([ij])\+1", part)
+    if running:
+        start, k = int(running.group(1)), (i if running.group(2) == "i" else j)
+        if not 0 <= start <= k < size:
+            raise KwaiError(f"template formula {formula!r}: index {part} outside 0..{size - 1}")
+        return start, k + 1, "running"
     if ":" in part:
         a, b = part.split(":")
         start, stop = int(a or 0), int(b or size)
@@ -337,11 +346,15 @@ def _cell(t: Target, r: int, c: int, row_relative: bool, col_relative: bool) -> 
 
 
 def _range(t: Target, r0: int, r1: int, c0: int, c1: int, row_relative=False, col_relative=False) -> str:
-    """A1 range of rows r0..r1-1 and columns c0..c1-1 of ``t``; one cell when it is one."""
-    first = _cell(t, r0, c0, row_relative, col_relative)
-    if r1 - r0 == 1 and c1 - c0 == 1:
+    """A1 range of rows r0..r1-1 and columns c0..c1-1 of ``t``; one cell when it is one.
+
+    A ``"running"`` axis anchors the start and lets the end move: ``$C$5:C7``.
+    """
+    first = _cell(t, r0, c0, row_relative is True, col_relative is True)
+    if r1 - r0 == 1 and c1 - c0 == 1 and "running" not in (row_relative, col_relative):
         return first
-    return f"{first}:{_cell(t, r1 - 1, c1 - 1, row_relative, col_relative)}"
+    last = _cell(t, r1 - 1, c1 - 1, row_relative in (True, "running"), col_relative in (True, "running"))
+    return f"{first}:{last}"
 
 
 def defined_names(sheets: list[SheetLayout]) -> dict[str, str]:

@@ -84,6 +84,9 @@ def _write_item(ws, sheet: SheetLayout, item: Item, refs: References, validation
             validations.setdefault(item.validation, []).append(f"{col}{item.row}:{col}{item.row + item.h - 1}")
     if item.comment:
         ws.cell(item.row, item.col).comment = Comment(item.comment, "kwai-xl")
+    if item.base_cell:
+        base = ws.cell(item.row + item.base_cell[0], item.col + item.base_cell[1])
+        base.border, base.font = styles.BASE_BORDER, styles.Font(bold=True)
     if item.style == "heat":
         rng = f"{get_column_letter(item.col)}{item.row}:{get_column_letter(item.col + item.w - 1)}{item.row + item.h - 1}"
         ws.conditional_formatting.add(rng, ColorScaleRule(start_type="min", start_color="F8696B", mid_type="percentile",
