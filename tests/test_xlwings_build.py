@@ -46,7 +46,7 @@ def test_conf_sheet_points_the_addin_at_the_udf_module(xl_book):
     conf = wb["xlwings.conf"]
     rows = [[c.value for c in row] for row in conf.iter_rows()]
     assert rows == [["UDF Modules", "udfs"]]  # no machine-specific path, no interpreter of the build machine
-    assert conf.sheet_state == "hidden" and conf.print_area is None
+    assert conf.sheet_state == "hidden" and not conf.print_area
     assert wb.active.title != "xlwings.conf"
     assert all(ws.sheet_state == "visible" for ws in wb.worksheets if ws.title != "xlwings.conf")
 
