@@ -10,13 +10,12 @@ import numpy as np
 import pytest
 from openpyxl import load_workbook
 from openpyxl.formula.tokenizer import Token, Tokenizer
+from seed_figures import SEED_UM_GRID
 
 import udfs
-from seed_figures import SEED_UM_GRID
 from kwai_xl.interfaces.lite import write_lite_project
 from kwai_xl.readback.lint import lint_workbook
 from kwai_xl.workbook.build import build_workbook
-
 
 PUBLIC_UDFS = {n for n in dir(udfs) if n.startswith("KWAI_")}
 

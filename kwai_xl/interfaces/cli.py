@@ -11,7 +11,6 @@ from rich.progress import Progress
 from rich.table import Table
 
 from .. import paths
-from ..atomic import write_atomically
 from ..engine.model import evaluate
 from ..errors import KwaiError
 from ..quarters.compare import input_differences, result_differences
@@ -22,6 +21,7 @@ from ..quarters.staleness import stale_inputs
 from ..readback.pull import pull as pull_workbook
 from ..readback.verify import verify_workbooks
 from ..workbook.build import LANGUAGES, build_workbook
+from .api import load
 from .lite import write_lite_project
 from .report import gmv_grid_table, jsonable, peer_stats_table, sotp_table
 
@@ -66,8 +66,8 @@ def quarters():
 @one_line_errors
 def calc(quarter, as_json):
     """Print the GMV grids, peer statistics and SOTP of a quarter."""
-    q = load_quarter(paths.quarter_path(quarter))
-    out = evaluate(inputs_from_quarter(q))
+    model = load(quarter)
+    q, out = model.quarter, model.outputs
     if as_json:
         click.echo(json.dumps({"quarter": q.quarter, "years": list(q.years), **jsonable(out)}, ensure_ascii=False, indent=1))
         return
