@@ -1,21 +1,39 @@
 """kwai-xl's Excel functions (UDFs) through xlwings: thin wrappers over the engine.
 
 Every function takes single cells or ranges (ranges broadcast like Excel
-arithmetic and the result spills), shows a short ``#VALUE! …`` text in the
-cell on bad input instead of a traceback, and lets an empty optional argument
-take its default. Argument docs end with the unit in brackets; Excel's
-function wizard shows them, under the category "kwai-xl".
+arithmetic and the result spills) and lets an empty optional argument take its
+default. Bad input gives an error, not a traceback: in xlwings Lite a real
+``#VALUE!``/``#NUM!`` error value, on desktop (classic xlwings, which cannot
+return error values) the text ``#VALUE! message``; ``KWAI_ERROR`` with the same
+arguments returns the message in both. Argument docs end with the unit in
+brackets; Excel's function wizard shows them, under the category "kwai-xl"
+(desktop) or the namespace KWAI (Lite: ``=KWAI.GMV(...)``).
 
 Desktop Excel: ``xlwings addin install``, then point "UDF Modules" at ``udfs``
 (a workbook built with ``kwai-xl build --xlwings`` carries that setting).
 """
 
+import inspect
+
 import numpy as np
 import xlwings as xw
 
 from kwai_xl.engine import comps, gmv, sotp
-from kwai_xl.interfaces.excel_args import ArgumentError, broadcast, cells, excel_safe, numbers, optional_numbers, text, to_cell
+from kwai_xl.interfaces.excel_args import (
+    LAST_ERRORS,
+    ArgumentError,
+    broadcast,
+    call_key,
+    excel_safe,
+    numbers,
+    optional_numbers,
+    statistic_cells,
+    text,
+    to_cell,
+)
 
+__xlwings_func_namespace__ = "KWAI"
+"""xlwings Lite shows each function as KWAI.<name> (e.g. KWAI.GMV); classic xlwings uses the Python name."""
 CATEGORY = "kwai-xl"
 RANGE = {"convert": np.array, "ndim": 2}
 """Ranges arrive as 2-D numpy arrays, so a row stays a row and a column a column."""
@@ -27,7 +45,7 @@ DOC = {
 """Argument docs that several functions share (Excel's function wizard shows them)."""
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, name="BUYERS")
 @xw.arg("netizens", **RANGE, doc=DOC["netizens"])
 @xw.arg("penetration", **RANGE, doc=DOC["penetration"])
 @xw.arg("active_ratio", **RANGE, doc=DOC["active_ratio"])
@@ -40,7 +58,7 @@ def KWAI_BUYERS(netizens, penetration, active_ratio):
     return to_cell(gmv.user_buyers(n, p, a))
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, name="GMV")
 @xw.arg("netizens", **RANGE, doc=DOC["netizens"])
 @xw.arg("penetration", **RANGE, doc=DOC["penetration"])
 @xw.arg("active_ratio", **RANGE, doc=DOC["active_ratio"])
@@ -55,7 +73,7 @@ def KWAI_GMV(netizens, penetration, active_ratio, spend):
     return to_cell(gmv.user_gmv(n, p, a, s))
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, name="GMV_CATEGORY")
 @xw.arg("category_sales", **RANGE, doc="Online sales of the advantage categories, one total or the lines (summed) [亿元]")
 @xw.arg("penetration", **RANGE, doc="Live-commerce penetration of those categories, 0 to 1 [fraction]")
 @xw.arg("completion_rate", **RANGE, doc="Order completion rate, above 0 and up to 1 [fraction]")
@@ -65,12 +83,12 @@ def KWAI_GMV_CATEGORY(category_sales, penetration, completion_rate, adv_share):
     """Live-commerce GMV by the category method (亿元) = Σ sales × penetration / completion / share."""
     total = numbers(category_sales, "category_sales", "nonnegative").sum()
     p, c, s = broadcast(penetration=numbers(penetration, "penetration", "fraction"),
-                        completion_rate=_share(completion_rate, "completion_rate"),
-                        adv_share=_share(adv_share, "adv_share"))
+                        completion_rate=numbers(completion_rate, "completion_rate", "open_fraction"),
+                        adv_share=numbers(adv_share, "adv_share", "open_fraction"))
     return to_cell(gmv.category_gmv(total, p, c, s))
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, name="GMV_GRID")
 @xw.arg("netizens", **RANGE, doc="Internet users, one value or one per case row [亿人]")
 @xw.arg("penetration", **RANGE, doc="Penetration Bear/Base/Bull: 3 cells, or n case rows × 3 [fraction]")
 @xw.arg("active_ratio", **RANGE, doc="Active-buyer ratio Bear/Base/Bull: 3 cells, or n rows × 3 [fraction]")
@@ -85,7 +103,7 @@ def KWAI_GMV_GRID(netizens, penetration, active_ratio, spend):
     return _grid_cells(gmv.user_gmv_grid(n, rows["penetration"], rows["active_ratio"], rows["spend"]))
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, name="GMV_CATEGORY_GRID")
 @xw.arg("category_sales", **RANGE, doc="Advantage-category online sales: one total or the lines (summed) [亿元]")
 @xw.arg("penetration", **RANGE, doc="Penetration Bear/Base/Bull: 3 cells, or n case rows × 3 [fraction]")
 @xw.arg("completion_rate", **RANGE, doc="Order completion rate, one value or one per case row [fraction]")
@@ -95,12 +113,12 @@ def KWAI_GMV_CATEGORY_GRID(category_sales, penetration, completion_rate, adv_sha
     """Category-method GMV grid (亿元): 3 × 3, rows share, columns advantage GMV; n case rows give n × 9."""
     total = numbers(category_sales, "category_sales", "nonnegative").sum()
     rows = _scenario_rows(penetration=numbers(penetration, "penetration", "fraction"),
-                          adv_share=_share(adv_share, "adv_share"))
-    c = _case_column(_share(completion_rate, "completion_rate"), "completion_rate", rows)
+                          adv_share=numbers(adv_share, "adv_share", "open_fraction"))
+    c = _case_column(numbers(completion_rate, "completion_rate", "open_fraction"), "completion_rate", rows)
     return _grid_cells(gmv.category_gmv_grid(total, rows["penetration"], c, rows["adv_share"]))
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, name="MULTIPLE")
 @xw.arg("market_cap", **RANGE, doc="Market capitalisation [百万, listed currency]")
 @xw.arg("metric", **RANGE, doc="Revenue, net profit or GMV; blank = n.a., zero or negative = n.m. [百万]")
 @xw.arg("fx", **RANGE, doc="Optional: metric-currency units per market-cap unit, e.g. 0.855 RMB per HKD; default 1 [ratio]")
@@ -113,56 +131,46 @@ def KWAI_MULTIPLE(market_cap, metric, fx=None):
     return to_cell(comps.multiple_labels(cap * rate, den))
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, name="PEER_STAT")
 @xw.arg("multiples", doc="Peer multiples; text such as n.m./n.a. and blank cells are skipped [×]")
 @xw.arg("statistic", doc='"mean" (default), "median" or "count" [text]')
 @excel_safe
 def KWAI_PEER_STAT(multiples, statistic=None):
     """Mean, median or count of the meaningful peer multiples (×); "n.a." when none is meaningful."""
     which = text(statistic, "statistic", ("mean", "median", "count"), "mean")
-    stat = comps.peer_stat(cells(multiples))
+    stat = comps.peer_stat(statistic_cells(multiples, "multiples"))
     if which == "count":
         return stat.count
     return to_cell(stat.mean if which == "mean" else stat.median)
 
 
-@xw.func(category=CATEGORY)
-@xw.arg("ls_revenue", **RANGE, doc="Live-streaming revenue FY1 [RMB 百万]")
-@xw.arg("ls_margin", **RANGE, doc="Live-streaming net margin [fraction]")
-@xw.arg("ls_pe", **RANGE, doc="Live-streaming peer PE FY1 [×]")
-@xw.arg("ads_revenue", **RANGE, doc="Online-marketing revenue FY1 [RMB 百万]")
-@xw.arg("ads_ps", **RANGE, doc="Online-marketing peer PS FY1 [×]")
-@xw.arg("ec_gmv", **RANGE, doc="Live-commerce GMV FY1 [RMB 百万]")
-@xw.arg("ec_pgmv", **RANGE, doc="Live-commerce peer P/GMV FY1 [×]")
+@xw.func(category=CATEGORY, name="SOTP")
+@xw.arg("metrics", **RANGE, doc="Each segment's FY1 figure valued, one cell per segment (the name sotp_metrics) [RMB 百万]")
+@xw.arg("multiples", **RANGE, doc="Each segment's peer multiple, same shape as metrics [×]")
+@xw.arg("premiums", **RANGE, doc="Each segment's premium (+) or discount (−) to its multiple; blank cells count 0 [fraction]")
 @xw.arg("fx_rmb_per_hkd", **RANGE, doc="RMB per HKD [RMB/HKD]")
 @xw.arg("shares", **RANGE, doc="Shares outstanding [百万 shares]")
 @xw.arg("net_cash", **RANGE, doc="Optional net cash, default 0 [RMB 百万]")
 @xw.arg("holding_discount", **RANGE, doc="Optional holding-company discount, default 0 [RMB 百万]")
-@xw.arg("ls_premium", **RANGE, doc="Optional premium (+) or discount (−) on the PE, default 0 [fraction]")
-@xw.arg("ads_premium", **RANGE, doc="Optional premium (+) or discount (−) on the PS, default 0 [fraction]")
-@xw.arg("ec_premium", **RANGE, doc="Optional premium (+) or discount (−) on the P/GMV, default 0 [fraction]")
 @excel_safe
-def KWAI_SOTP(ls_revenue, ls_margin, ls_pe, ads_revenue, ads_ps, ec_gmv, ec_pgmv, fx_rmb_per_hkd, shares,
-              net_cash=None, holding_discount=None, ls_premium=None, ads_premium=None, ec_premium=None):
-    """Sum-of-the-parts value per share (HKD): segment metrics × peer multiples + net cash, in HKD, per share."""
-    args = broadcast(
-        ls_revenue=numbers(ls_revenue, "ls_revenue", "nonnegative"), ls_margin=numbers(ls_margin, "ls_margin"),
-        ls_pe=numbers(ls_pe, "ls_pe", "nonnegative"), ads_revenue=numbers(ads_revenue, "ads_revenue", "nonnegative"),
-        ads_ps=numbers(ads_ps, "ads_ps", "nonnegative"), ec_gmv=numbers(ec_gmv, "ec_gmv", "nonnegative"),
-        ec_pgmv=numbers(ec_pgmv, "ec_pgmv", "nonnegative"),
-        fx_rmb_per_hkd=numbers(fx_rmb_per_hkd, "fx_rmb_per_hkd", "positive"),
-        shares=numbers(shares, "shares", "positive"),
+def KWAI_SOTP(metrics, multiples, premiums, fx_rmb_per_hkd, shares, net_cash=None, holding_discount=None):
+    """Sum-of-the-parts value per share (HKD): Σ metric × multiple × (1 + premium) + net cash, in HKD, per share."""
+    metric = numbers(metrics, "metrics", "nonnegative").ravel()
+    multiple = numbers(multiples, "multiples", "nonnegative").ravel()
+    premium = np.nan_to_num(optional_numbers(premiums, "premiums", "premium").ravel(), nan=0.0)
+    if not metric.size == multiple.size == premium.size:
+        raise ArgumentError(f"#VALUE! metrics, multiples and premiums need one cell per segment each "
+                            f"(got {metric.size}, {multiple.size}, {premium.size})")
+    fx, n, cash, discount = broadcast(
+        fx_rmb_per_hkd=numbers(fx_rmb_per_hkd, "fx_rmb_per_hkd", "positive"), shares=numbers(shares, "shares", "positive"),
         net_cash=numbers(net_cash, "net_cash", default=0.0),
-        holding_discount=numbers(holding_discount, "holding_discount", "nonnegative", default=0.0),
-        ls_premium=_premium(ls_premium, "ls_premium"), ads_premium=_premium(ads_premium, "ads_premium"),
-        ec_premium=_premium(ec_premium, "ec_premium"))
-    names = ("ls_revenue", "ls_margin", "ls_pe", "ads_revenue", "ads_ps", "ec_gmv", "ec_pgmv", "fx_rmb_per_hkd",
-             "shares", "net_cash", "holding_discount", "ls_premium", "ads_premium", "ec_premium")
-    kwargs = dict(zip(names, args))
-    return to_cell(sotp.sotp(**kwargs, price=1.0).per_share)
+        holding_discount=numbers(holding_discount, "holding_discount", "nonnegative", default=0.0))
+    result = sotp.sotp(metric, multiple, premium, fx_rmb_per_hkd=fx[..., None], shares=n[..., None], price=1.0,
+                       net_cash=cash[..., None], holding_discount=discount[..., None])
+    return to_cell(np.squeeze(result.per_share, -1))
 
 
-@xw.func(category=CATEGORY)
+@xw.func(category=CATEGORY, name="UPSIDE")
 @xw.arg("value", **RANGE, doc="Value per share [HKD]")
 @xw.arg("price", **RANGE, doc="Share price [HKD]")
 @excel_safe
@@ -172,18 +180,24 @@ def KWAI_UPSIDE(value, price):
     return to_cell(sotp.upside(v, p))
 
 
-def _share(value, name):
-    arr = numbers(value, name, "fraction")
-    if (arr <= 0).any():
-        raise ArgumentError(f"#VALUE! {name} must be above 0")
-    return arr
-
-
-def _premium(value, name):
-    arr = numbers(value, name, default=0.0)
-    if (arr <= -1).any():
-        raise ArgumentError(f"#VALUE! {name} must be above -1 (a discount under 100%)")
-    return arr
+@xw.func(category=CATEGORY, name="ERROR")
+@xw.arg("function", doc='The function\'s name, e.g. "KWAI_GMV" or "GMV" [text]')
+@xw.arg("arguments", doc="The same arguments as the failing call [as that function]")
+def KWAI_ERROR(function, *arguments):
+    """Why a KWAI_ call with these arguments fails: its message, or "" when it does not fail."""
+    name = function.strip().upper() if isinstance(function, str) else ""
+    name = name if name.startswith("KWAI_") else f"KWAI_{name}"
+    target = globals().get(name)
+    if name == "KWAI_ERROR" or target is None or not hasattr(target, "__wrapped__"):
+        return f"#VALUE! no function {function!r}"
+    count = len(inspect.signature(target).parameters)
+    if len(arguments) > count:
+        return f"#VALUE! {name} takes at most {count} arguments, not {len(arguments)}"
+    arguments = arguments + (None,) * (count - len(arguments))  # missing arguments are empty cells
+    key = call_key(name, arguments)
+    if key not in LAST_ERRORS:
+        target(*arguments)  # a call not seen yet (or not since a restart): run it to learn its message
+    return LAST_ERRORS.get(key, "")
 
 
 def _scenario_rows(**arrays: np.ndarray) -> dict[str, np.ndarray]:

@@ -24,25 +24,30 @@ class Rule:
     gt: float | None = None
     le: float | None = None
     lt: float | None = None
-    says: str = ""
+    says: str = ""  # what a value must do, as in "penetration must {says}"
 
     def bounds(self) -> dict:
         """The bounds as keyword arguments (pydantic's ``Field`` takes them as they are)."""
         return {k: v for k, v in (("ge", self.ge), ("gt", self.gt), ("le", self.le), ("lt", self.lt)) if v is not None}
 
-    def allows(self, x: float) -> bool:
-        return ((self.ge is None or x >= self.ge) and (self.gt is None or x > self.gt)
-                and (self.le is None or x <= self.le) and (self.lt is None or x < self.lt))
+    def broken(self, x):
+        """Where ``x`` (a number or a numpy array) breaks the rule (elementwise)."""
+        bad = False
+        for bound, fails in ((self.ge, lambda b: x < b), (self.gt, lambda b: x <= b), (self.le, lambda b: x > b),
+                             (self.lt, lambda b: x >= b)):
+            if bound is not None:
+                bad = bad | fails(bound)
+        return bad
 
 
 RULES = {
-    "fraction": Rule(ge=0, le=1, says="between 0 and 1"),
-    "open_fraction": Rule(gt=0, le=1, says="above 0 and at most 1"),
-    "positive": Rule(gt=0, says="above 0"),
-    "nonnegative": Rule(ge=0, says="0 or more"),
-    "premium": Rule(gt=-1, le=10, says="above -100% and at most 1000%"),
-    "number": Rule(says="a number"),
-    "minutes": Rule(ge=0, le=1440, says="between 0 and 1,440 minutes a day"),
+    "fraction": Rule(ge=0, le=1, says="be between 0 and 1"),
+    "open_fraction": Rule(gt=0, le=1, says="be above 0 and at most 1"),
+    "positive": Rule(gt=0, says="be above 0"),
+    "nonnegative": Rule(ge=0, says="not be negative"),
+    "premium": Rule(gt=-1, le=10, says="be above -1 (a discount under 100%) and at most 10"),
+    "number": Rule(says="be a number"),
+    "minutes": Rule(ge=0, le=1440, says="be between 0 and 1440 minutes a day"),
 }
 """Every number rule of the data file and the UDFs, by name."""
 

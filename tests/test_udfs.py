@@ -1,5 +1,6 @@
 """The Excel functions: values as Excel passes them, errors as cell text, the registered surface, parity."""
 
+import datetime
 import importlib
 import inspect
 import re
@@ -66,13 +67,14 @@ def test_grid_udf_takes_many_case_rows():
 
 def test_sotp_udf_equals_the_engine(seed_outputs, seed_inputs):
     o, i = seed_outputs, seed_inputs
-    value = udfs.KWAI_SOTP(i.sotp_ls_revenue, i.sotp_ls_margin, o["sotp_ls_multiple"], i.sotp_ads_revenue,
-                           o["sotp_ads_multiple"], o["sotp_ec_gmv"], o["sotp_ec_multiple"], i.fx_rmb_per_hkd, i.shares)
+    metrics = [[o["sotp_ls_profit"], o["sotp_ads_revenue"], o["sotp_ec_gmv"]]]
+    multiples = [[o[f"sotp_{k}_multiple"] for k in ("ls", "ads", "ec")]]
+    value = udfs.KWAI_SOTP(metrics, multiples, [[0, 0, 0]], i.fx_rmb_per_hkd, i.shares)
     assert value == pytest.approx(o["sotp_per_share"], rel=1e-12)
-    with_blanks = udfs.KWAI_SOTP(i.sotp_ls_revenue, i.sotp_ls_margin, o["sotp_ls_multiple"], i.sotp_ads_revenue,
-                                 o["sotp_ads_multiple"], o["sotp_ec_gmv"], o["sotp_ec_multiple"], i.fx_rmb_per_hkd,
-                                 i.shares, None, None, None, None, None)
-    assert with_blanks == value  # empty optional arguments take their defaults
+    with_blanks = udfs.KWAI_SOTP(metrics, multiples, [[None, None, None]], i.fx_rmb_per_hkd, i.shares, None, None)
+    assert with_blanks == value  # blank premiums and empty optional arguments take their defaults
+    four = udfs.KWAI_SOTP([metrics[0] + [1000.0]], [multiples[0] + [2.0]], [[0, 0, 0, 0.5]], i.fx_rmb_per_hkd, i.shares)
+    assert four == pytest.approx(value + 1000 * 2 * 1.5 / i.fx_rmb_per_hkd / i.shares, rel=1e-12)  # a fourth segment
 
 
 BAD = [
@@ -87,8 +89,9 @@ BAD = [
     (lambda: udfs.KWAI_GMV_GRID(11.2, [0.5, 0.6], SCEN[1], SCEN[2]), "#VALUE! penetration needs 3 scenarios"),
     (lambda: udfs.KWAI_MULTIPLE(-5, 10), "#VALUE! market_cap must be above 0"),
     (lambda: udfs.KWAI_PEER_STAT([[1, 2]], "mode"), "#VALUE! statistic must be one of mean/median/count"),
-    (lambda: udfs.KWAI_SOTP(1, 0.1, 9, 1, 3, 1, 0.2, 0.855, 0), "#VALUE! shares must be above 0"),
-    (lambda: udfs.KWAI_SOTP(1, 0.1, 9, 1, 3, 1, 0.2, 0.855, 10, 0, 0, -2), "#VALUE! ls_premium must be above -1"),
+    (lambda: udfs.KWAI_SOTP([[1, 2]], [[9, 3]], [[0, 0]], 0.855, 0), "#VALUE! shares must be above 0"),
+    (lambda: udfs.KWAI_SOTP([[1, 2]], [[9, 3]], [[0, -2]], 0.855, 10), "#VALUE! premiums must be above -1"),
+    (lambda: udfs.KWAI_SOTP([[1, 2]], [[9]], [[0, 0]], 0.855, 10), "#VALUE! metrics, multiples and premiums need one cell"),
     (lambda: udfs.KWAI_UPSIDE(100, "n.a."), "#VALUE! price must be a number"),
     (lambda: udfs.KWAI_GMV(float("inf"), 0.6, 0.75, 8000), "#VALUE! netizens must be finite"),
     (lambda: udfs.KWAI_GMV(11.2, np.array([[0.5, 1.6, 0.7]]), 0.75, 8000), "#VALUE! penetration must be between 0 and 1"),
@@ -104,21 +107,58 @@ def test_bad_input_gives_a_short_error_text(call, message):
     assert "Traceback" not in out and len(out) < 90
 
 
-junk = st.one_of(st.none(), st.text(max_size=5), st.floats(allow_nan=True, allow_infinity=True), st.booleans(),
-                 st.integers(-10**6, 10**6), st.lists(st.one_of(st.none(), st.floats(), st.text(max_size=3)), max_size=4),
+EDGE = [
+    (lambda: udfs.KWAI_GMV(1e308, 1, 1, 1e308), "#NUM! the result is too large"),
+    (lambda: udfs.KWAI_GMV([], 0.6, 0.75, 8000), "#VALUE! netizens is an empty range"),
+    (lambda: udfs.KWAI_GMV([[]], 0.6, 0.75, 8000), "#VALUE! netizens is an empty range"),
+    (lambda: udfs.KWAI_PEER_STAT([[1, float("inf")]]), "#VALUE! multiples must be finite"),
+    (lambda: udfs.KWAI_PEER_STAT([[1, datetime.date(2022, 6, 30)]]), "#VALUE! multiples must be a number, not a date"),
+    (lambda: udfs.KWAI_PEER_STAT([[1, [2, 3]]]), "#VALUE! multiples must be a cell or a range, not nested lists"),
+    (lambda: udfs.KWAI_PEER_STAT([[1, True]]), "#VALUE! multiples must be a number, not True"),
+    (lambda: udfs.KWAI_GMV(datetime.datetime(2022, 1, 1), 0.6, 0.75, 8000), "#VALUE! netizens must be a number, not a date"),
+    (lambda: udfs.KWAI_GMV([[1, 2], [3]], 0.6, 0.75, 8000), "#VALUE! netizens must be a cell or a rectangular range"),
+    (lambda: udfs.KWAI_SOTP([[-1, 2]], [[9, 3]], [[0, 0]], 0.855, 10), "#VALUE! metrics must not be negative"),
+    (lambda: udfs.KWAI_MULTIPLE(10**400, 5), "#VALUE! market_cap must be finite"),
+]
+
+
+@pytest.mark.parametrize("call, message", EDGE, ids=[m for _, m in EDGE])
+def test_edge_cases_are_errors_not_inf_or_crashes(call, message):
+    """Issue 14 item 7: each of these returned inf, [[]], a silently dropped value, or an exception's name."""
+    out = call()
+    assert isinstance(out, str) and out.startswith(message), out
+
+
+def test_peer_stat_keeps_its_documented_skips():
+    assert udfs.KWAI_PEER_STAT([[2.0, "n.m.", None, "n.a.", 4.0]]) == 3.0
+
+
+# Anything at all a cell can hold or xlwings can pass, including deeper nesting and huge numbers.
+scalar = st.one_of(st.none(), st.text(max_size=5), st.floats(allow_nan=True, allow_infinity=True), st.booleans(),
+                   st.integers(-10**400, 10**400), st.dates(), st.datetimes(), st.just(1e308), st.just(-1e308))
+junk = st.one_of(scalar, st.lists(scalar, max_size=4),
+                 st.lists(st.lists(st.one_of(scalar, st.lists(scalar, max_size=2)), max_size=3), max_size=3),
                  st.lists(st.lists(st.floats(-2, 2), min_size=1, max_size=3), min_size=1, max_size=3))
+PYTHON_EXCEPTION = re.compile(r"[A-Z][A-Za-z]*(Error|Exception|Warning)\b|Traceback")
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(st.sampled_from(PUBLIC), st.lists(junk, min_size=1, max_size=9))
-def test_no_argument_ever_raises(name, args):
+def test_no_argument_ever_raises_or_names_an_exception(name, args):
+    """A bad argument is a user error with a message; an exception here (or its name in a cell) is a bug."""
     func = getattr(udfs, name)
-    params = list(inspect.signature(func).parameters)
-    args = (args + [None] * len(params))[: len(params)]
+    params = [p for p in inspect.signature(func).parameters.values() if p.kind != p.VAR_POSITIONAL]
+    args = (args + [None] * len(params))[: len(params)] if len(params) > 1 else ["KWAI_GMV"] + args
     out = func(*args)
     assert out is None or isinstance(out, (int, float, str, list))
-    if isinstance(out, str):
-        assert out.startswith("#VALUE!") or out in ("n.a.", "n.m.")
+    texts = [out] if isinstance(out, str) else [v for row in out for v in row] if isinstance(out, list) else []
+    for value in texts:
+        if isinstance(value, str):
+            assert not PYTHON_EXCEPTION.search(value), value
+            assert value.startswith(("#VALUE! ", "#NUM! ")) or value in ("n.a.", "n.m.", "") or name == "KWAI_ERROR", value
+    for value in (out if isinstance(out, list) else [[out]]):
+        for v in value:
+            assert not isinstance(v, float) or np.isfinite(v)
 
 
 class Recorder:
@@ -209,11 +249,8 @@ def _parity(v):
             for k in range(3):
                 col = [row[k] for row in native]
                 assert udfs.KWAI_PEER_STAT(col, stat) == pytest.approx(v.value(f"{prefix}_{mult}_{stat}")[k], rel=1e-12)
-    premium = v.numbers("sotp_premium").ravel()
-    value = udfs.KWAI_SOTP(v.value("sotp_ls_revenue"), v.value("sotp_ls_margin"), v.value("sotp_ls_multiple"),
-                           v.value("sotp_ads_revenue"), v.value("sotp_ads_multiple"), v.value("sotp_ec_gmv"),
-                           v.value("sotp_ec_multiple"), v.value("fx_rmb_per_hkd"), v.value("shares"),
-                           v.value("net_cash"), v.value("holding_discount"), *premium)
+    value = udfs.KWAI_SOTP(v.numbers("sotp_metrics"), v.numbers("sotp_multiples"), v.numbers("sotp_premiums"),
+                           v.value("fx_rmb_per_hkd"), v.value("shares"), v.value("net_cash"), v.value("holding_discount"))
     assert value == pytest.approx(v.value("sotp_per_share"), rel=1e-12)
     assert udfs.KWAI_UPSIDE(value, v.value("price")) == pytest.approx(v.value("sotp_upside"), rel=1e-9)
 

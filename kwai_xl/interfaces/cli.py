@@ -10,7 +10,6 @@ from rich.console import Console
 from rich.progress import Progress
 
 from .. import paths
-from ..atomic import write_atomically
 from ..engine.model import evaluate
 from ..errors import KwaiError
 from ..quarters.compare import input_differences, result_differences
@@ -21,7 +20,8 @@ from ..quarters.staleness import stale_inputs
 from ..readback.pull import pull as pull_workbook
 from ..readback.verify import verify_workbooks
 from ..workbook.build import LANGUAGES, build_workbook
-from .lite import lite_main_py
+from .api import load
+from .lite import write_lite_project
 from .report import gmv_grid_table, input_diff_table, jsonable, monte_carlo_table, peer_stats_table, result_diff_table, sotp_table, tornado_table
 
 console = Console()
@@ -65,8 +65,8 @@ def quarters():
 @one_line_errors
 def calc(quarter, as_json):
     """Print the GMV grids, peer statistics and SOTP of a quarter."""
-    q = load_quarter(paths.quarter_path(quarter))
-    out = evaluate(inputs_from_quarter(q))
+    model = load(quarter)
+    q, out = model.quarter, model.outputs
     if as_json:
         click.echo(json.dumps({"quarter": q.quarter, "years": list(q.years), **jsonable(out)}, ensure_ascii=False, indent=1))
         return
@@ -142,13 +142,14 @@ def verify(workbooks):
 
 
 @main.command()
-@click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), default=Path("main.py"),
-              show_default=True, help="Where to write the bundle.")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("kwai-xl-lite"),
+              show_default=True, help="Folder to write the xlwings Lite project into.")
 @one_line_errors
 def lite(out):
-    """Write a main.py for xlwings Lite holding the engine and every KWAI_ function."""
-    write_atomically(out, lite_main_py().encode("utf-8"))
-    click.echo(f"wrote {out}: paste it into xlwings Lite's main.py; requirements.txt needs numpy")
+    """Write an xlwings Lite project: main.py (every KWAI function), the engine package, requirements.txt."""
+    for path in write_lite_project(out):
+        click.echo(f"wrote {path}")
+    click.echo("in xlwings Lite: main.py and requirements.txt replace the editor's, the kwai_xl folder's files are added")
 
 
 @main.command("new-quarter")

@@ -163,13 +163,16 @@ class BuildResult:
 
 
 def add_xlwings_conf(wb) -> None:
-    """The ``xlwings.conf`` sheet the desktop add-in reads: where to find the UDF module."""
+    """The ``xlwings.conf`` sheet the desktop add-in reads: the UDF module only, hidden, never printed.
+
+    No machine's path goes into the workbook: ``udfs`` is importable wherever kwai-xl is
+    installed, and the add-in's own settings (ribbon or ``%USERPROFILE%\\.xlwings``) pick the
+    interpreter. The sheet has no print area and is hidden, so it is neither seen nor printed.
+    """
     ws = wb.create_sheet(XLWINGS_CONF)
-    for row, (key, value) in enumerate((("UDF Modules", UDF_MODULE), ("PYTHONPATH", str(paths.ROOT))), start=1):
-        ws.cell(row, 1, key)
-        ws.cell(row, 2, value)
-    ws.column_dimensions["A"].width = 16
-    ws.column_dimensions["B"].width = 60
+    ws.cell(1, 1, "UDF Modules")
+    ws.cell(1, 2, UDF_MODULE)
+    ws.sheet_state = "hidden"
 
 
 def unexpected_errors(summary: dict) -> dict:
