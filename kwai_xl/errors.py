@@ -10,3 +10,10 @@ class KwaiError(Exception):
     def __init__(self, message: str, field: tuple = ()):
         super().__init__(message)
         self.field = tuple(field)
+
+
+class TemplateError(Exception):
+    """A bug in a sheet template, label set or chart spec: a developer's error, shown with its traceback.
+
+    Never a :class:`KwaiError`, so the CLI does not dress it up as a user's bad input.
+    """

@@ -2,7 +2,7 @@
 
 import pytest
 
-from kwai_xl.errors import KwaiError
+from kwai_xl.errors import TemplateError
 from kwai_xl.workbook.layout import References, Target
 
 
@@ -41,5 +41,5 @@ def test_slices_and_running_ranges(refs):
     ("={x[0}", "not a valid reference"),
 ])
 def test_misaligned_or_unknown_references_raise(refs, formula, problem):
-    with pytest.raises(KwaiError, match=problem):
+    with pytest.raises(TemplateError, match=problem):
         refs.resolve(formula.replace("[j]", "") if problem == "cannot align" else formula, "Inputs", 0, 0, 2, 2)

@@ -129,6 +129,8 @@ def template_context(q: Quarter, labels: dict, data_dir: Path | None = None) -> 
         "segment_labels": [s["label"] for s in segments],
         "segment_names": [s["metric_name"] for s in segments],
         "sweep": [(key, s, part) for s in segments for key, part in s["sweep"]],
+        "sweep_labels": [f"{s['label']}: {labels['multiples'][s['multiple']] if part == 'multiple' else labels['sweep_parts'][part]}"
+                         for s in segments for _, part in s["sweep"]],
         "grid": [f"{k}" for k in (q.sensitivity.grid or [s["key"] for s in segments][-2:])],
         "kuaishou": _table("ks", [q.kuaishou], ("ps", "pe", "pgmv"), labels["name_attr"], mn),
         "drivers": [(key, DRIVER_FORMATS.get(key, "num1")) for key in DRIVERS],

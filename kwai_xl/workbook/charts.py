@@ -25,7 +25,7 @@ from openpyxl.drawing.line import LineProperties
 from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RegularTextRun
 from openpyxl.utils import quote_sheetname
 
-from ..errors import KwaiError
+from ..errors import TemplateError
 from .layout import References
 
 PALETTE = ("8FAADC", "2F5597", "C55A11", "70AD47", "7F7F7F", "FFC000")
@@ -34,7 +34,7 @@ PALETTE = ("8FAADC", "2F5597", "C55A11", "70AD47", "7F7F7F", "FFC000")
 def _target(refs: References, ident: str, title: str):
     t = refs.targets.get(ident)
     if t is None:
-        raise KwaiError(f"template chart {title!r}: no item with id {ident!r}")
+        raise TemplateError(f"template chart {title!r}: no item with id {ident!r}")
     return t
 
 

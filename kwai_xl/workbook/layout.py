@@ -31,7 +31,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from openpyxl.utils import get_column_letter, quote_sheetname
 from ruamel.yaml import YAML
 
-from ..errors import KwaiError
+from ..errors import TemplateError
 
 FIRST_VALUE_COL = 3  # A: label, B: unit, C…: values
 TOKEN = re.compile(r"\{(@?)([a-z_][a-z0-9_]*)(?:\[([^\]]+)\])?(:?)\}")
@@ -199,7 +199,7 @@ def _item(spec: dict) -> Item:
                "validation", "validation_cols", "style", "comment", "beside", "shift", "base_cell"}
     unknown = set(spec) - allowed - {"kind"}
     if unknown:
-        raise KwaiError(f"template item {spec.get('id') or spec.get('label')!r}: unknown keys {sorted(unknown)}")
+        raise TemplateError(f"template item {spec.get('id') or spec.get('label')!r}: unknown keys {sorted(unknown)}")
     spec.pop("kind", None)
     return Item(kind=kind, cells=cells, **spec)
 
@@ -210,7 +210,7 @@ def render_sheet(env: SandboxedEnvironment, template: str, context: dict) -> She
     try:
         data = YAML(typ="safe").load(text)
     except Exception as err:  # a template bug, not user input: say which template
-        raise KwaiError(f"template {template}: rendered text is not valid YAML ({err.__class__.__name__}: {str(err).splitlines()[0]})") from None
+        raise TemplateError(f"template {template}: rendered text is not valid YAML ({err.__class__.__name__}: {str(err).splitlines()[0]})") from None
     blocks = [Block(title=b.get("title", ""), header=_rows(b["header"]) if b.get("header") else [],
                     note=b.get("note", ""), id=b.get("id"), items=[_item(i) for i in b.get("items", [])])
               for b in data.pop("blocks")]
@@ -270,7 +270,7 @@ class References:
 
     def _add(self, ident: str, target: Target) -> None:
         if ident in self.targets:
-            raise KwaiError(f"template: id {ident!r} is used twice")
+            raise TemplateError(f"template: id {ident!r} is used twice")
         self.targets[ident] = target
 
     def is_link(self, formula: str, sheet: str) -> bool:
@@ -287,11 +287,11 @@ class References:
             at, ident, index, whole = m.groups()
             if at:
                 if ident not in self.sheet_ranges:
-                    raise KwaiError(f"template formula {formula!r}: no sheet with key {ident!r}")
+                    raise TemplateError(f"template formula {formula!r}: no sheet with key {ident!r}")
                 return self.sheet_ranges[ident]
             t = self.targets.get(ident)
             if t is None:
-                raise KwaiError(f"template formula {formula!r}: no item with id {ident!r}")
+                raise TemplateError(f"template formula {formula!r}: no item with id {ident!r}")
             prefix = "" if t.sheet == sheet else quote_sheetname(t.sheet) + "!"
             if whole:
                 return t.name or prefix + _range(t, 0, t.h, 0, t.w)
@@ -304,7 +304,7 @@ class References:
                     return prefix + _cell(t, i, 0, True, False)
                 if (t.h, t.w) == (h, w):
                     return prefix + _cell(t, i, j, True, True)
-                raise KwaiError(f"template formula {formula!r}: {ident} is {t.h}×{t.w}, cannot align with a {h}×{w} item")
+                raise TemplateError(f"template formula {formula!r}: {ident} is {t.h}×{t.w}, cannot align with a {h}×{w} item")
             parts = [p.strip() for p in index.split(",")]
             if len(parts) == 1:
                 parts = ["0", parts[0]] if t.h == 1 else [parts[0], "0"]
@@ -313,7 +313,7 @@ class References:
 
         out = TOKEN.sub(one, formula)
         if "{" in out or "}" in out:
-            raise KwaiError(f"template formula {formula!r}: a brace is not a valid reference")
+            raise TemplateError(f"template formula {formula!r}: a brace is not a valid reference")
         return out
 
 
@@ -327,7 +327,7 @@ def _axis(part: str, i: int, j: int, size: int, formula: str):
     if running:
         start, k = int(running.group(1)), (i if running.group(2) == "i" else j)
         if not 0 <= start <= k < size:
-            raise KwaiError(f"template formula {formula!r}: index {part} outside 0..{size - 1}")
+            raise TemplateError(f"template formula {formula!r}: index {part} outside 0..{size - 1}")
         return start, k + 1, "running"
     if ":" in part:
         a, b = part.split(":")
@@ -336,7 +336,7 @@ def _axis(part: str, i: int, j: int, size: int, formula: str):
         start = int(part)
         stop = start + 1
     if not (0 <= start < stop <= size):
-        raise KwaiError(f"template formula {formula!r}: index {part} outside 0..{size - 1}")
+        raise TemplateError(f"template formula {formula!r}: index {part} outside 0..{size - 1}")
     return start, stop, False
 
 
