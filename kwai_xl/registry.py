@@ -72,6 +72,9 @@ class PublicName:
     first_row_dated: bool = False  # the as-of/source cells sit on the range's first row only
     size: tuple[int, int] = (1, 1)  # rows × columns of the range in this workbook
     columns: tuple = ()             # keys standing for ``{j}`` in ``path`` where they are not indices
+    block: str = ""                 # the Assumptions block that lists the input (rows generated from this table)
+    label: str = ""                 # its label's key in templates/labels/*.yaml, dotted
+    fmt: str = ""                   # its number format's key (kwai_xl.workbook.styles.NUMBER_FORMATS)
 
     @property
     def is_input(self) -> bool:
@@ -118,14 +121,15 @@ class Structure:
         return tuple(f for f in ("rev", "np", "gmv") if f in needed)
 
 
-def _scalar(name, section, key, unit, meaning, rule, model_md=False) -> PublicName:
+def _scalar(name, section, key, unit, meaning, rule, model_md=False, label="", fmt="") -> PublicName:
     return PublicName(name, "input", "1", unit, meaning, (section, key, "value"), ((section, key, "as_of"),
-                      (section, key, "source")), rule, model_md)
+                      (section, key, "source")), rule, model_md, block=section, label=label, fmt=fmt)
 
 
-def _triple(name, section, key, unit, meaning, rule, model_md=True) -> PublicName:
+def _triple(name, section, key, unit, meaning, rule, label, fmt, model_md=True) -> PublicName:
     return PublicName(name, "input", "1x3", unit, meaning, (section, key, "values", "{j}"),
-                      ((section, key, "as_of"), (section, key, "source")), rule, model_md, size=(1, 3))
+                      ((section, key, "as_of"), (section, key, "source")), rule, model_md, size=(1, 3), block=section,
+                      label=label, fmt=fmt)
 
 
 STATIC = (
@@ -133,15 +137,21 @@ STATIC = (
                ("choices", "scenario", "value"), (None, ("choices", "scenario", "source")), model_md=True),
     PublicName("sotp_stat", "choice", "1", "text", "the peer statistic the SOTP applies: Mean or Median",
                ("choices", "statistic", "value"), (None, ("choices", "statistic", "source")), model_md=True),
-    _scalar("price", "market", "price", "HKD", "Kuaishou's share price", "positive", True),
-    _scalar("shares", "market", "shares", "百万 shares", "shares outstanding", "positive", True),
-    _scalar("fx_rmb_per_hkd", "market", "fx_rmb_per_hkd", "RMB per HKD", "the exchange rate", "positive", True),
-    _scalar("net_cash", "market", "net_cash", "RMB 百万", "net cash added to the segments (0 unless set)", "number", True),
-    _scalar("holding_discount", "market", "holding_discount", "RMB 百万", "holding discount subtracted", "nonnegative"),
-    _scalar("um_netizens", "user_method", "netizens", "亿人", "internet users 2025E", "positive", True),
-    _triple("um_penetration", "user_method", "penetration", "fraction", "live-commerce penetration per scenario", "fraction"),
-    _triple("um_active_ratio", "user_method", "active_ratio", "fraction", "active-buyer ratio per scenario", "fraction"),
-    _triple("um_spend", "user_method", "spend", "元 per buyer a year", "spend per buyer per scenario", "positive"),
+    _scalar("price", "market", "price", "HKD", "Kuaishou's share price", "positive", True, "assumptions.price", "hkd"),
+    _scalar("shares", "market", "shares", "百万 shares", "shares outstanding", "positive", True, "assumptions.shares", "int"),
+    _scalar("fx_rmb_per_hkd", "market", "fx_rmb_per_hkd", "RMB per HKD", "the exchange rate", "positive", True,
+            "assumptions.fx_rmb_per_hkd", "num4"),
+    _scalar("net_cash", "market", "net_cash", "RMB 百万", "net cash added to the segments (0 unless set)", "number", True,
+            "assumptions.net_cash", "int"),
+    _scalar("holding_discount", "market", "holding_discount", "RMB 百万", "holding discount subtracted", "nonnegative",
+            label="assumptions.holding_discount", fmt="int"),
+    _scalar("um_netizens", "user_method", "netizens", "亿人", "internet users 2025E", "positive", True, "gmv.netizens", "num2"),
+    _triple("um_penetration", "user_method", "penetration", "fraction", "live-commerce penetration per scenario", "fraction",
+            "gmv.um_penetration", "pct"),
+    _triple("um_active_ratio", "user_method", "active_ratio", "fraction", "active-buyer ratio per scenario", "fraction",
+            "gmv.um_active_ratio", "pct"),
+    _triple("um_spend", "user_method", "spend", "元 per buyer a year", "spend per buyer per scenario", "positive",
+            "gmv.um_spend", "int"),
     PublicName("um_buyers", "output", "1x3", "亿人", "live-commerce buyers per scenario", model_md=True),
     PublicName("um_gmv_grid", "output", "3x3", "亿元", "user-method GMV, rows spend, columns buyers", model_md=True),
     PublicName("um_gmv", "output", "1", "亿元", "user-method GMV of the selected scenario", model_md=True),
@@ -150,12 +160,14 @@ STATIC = (
                (("category_method", "sales_as_of"), ("category_method", "sales_source")), "nonnegative", True,
                first_row_dated=True, size=(5, 1)),
     PublicName("cm_sales_total", "output", "1", "亿元", "the five categories' sales summed", model_md=True),
-    _scalar("cm_published_total", "category_method", "published_total", "亿元", "the seed's printed total", "nonnegative"),
+    _scalar("cm_published_total", "category_method", "published_total", "亿元", "the seed's printed total", "nonnegative",
+            label="gmv.published_total", fmt="int"),
     _triple("cm_penetration", "category_method", "penetration", "fraction", "the categories' live-commerce penetration",
-            "fraction"),
-    _scalar("cm_completion", "category_method", "completion", "fraction", "order completion rate", "open_fraction", True),
+            "fraction", "gmv.cm_penetration", "pct"),
+    _scalar("cm_completion", "category_method", "completion", "fraction", "order completion rate", "open_fraction", True,
+            "gmv.cm_completion", "pct"),
     _triple("cm_share", "category_method", "share", "fraction", "advantage categories' share of live-commerce GMV",
-            "open_fraction"),
+            "open_fraction", "gmv.cm_share", "pct"),
     PublicName("cm_adv_gmv", "output", "1x3", "亿元", "advantage-category GMV per scenario", model_md=True),
     PublicName("cm_gmv_grid", "output", "3x3", "亿元", "category-method GMV, rows share, columns advantage GMV",
                model_md=True),
@@ -247,6 +259,11 @@ def _sensitivity_names(structure: Structure) -> list[PublicName]:
                  "sens_pen_spend"):
         out.append(PublicName(name, "output", "grid", "", "the sensitivity grids and their axes"))
     return out
+
+
+def assumption_rows(block: str) -> list[PublicName]:
+    """The inputs the Assumptions sheet lists in ``block`` (market, user_method, category_method), in order."""
+    return [pn for pn in STATIC if pn.block == block]
 
 
 def public_names(structure: Structure) -> dict[str, PublicName]:

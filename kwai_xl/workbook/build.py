@@ -20,9 +20,10 @@ from ..atomic import write_atomically
 from ..engine.inputs import DRIVERS, MULTIPLE_METRIC, UNIT_CONSTANTS
 from ..errors import KwaiError
 from ..quarters.backtest import actuals_for
+from ..quarters.datafile import get_path
 from ..quarters.schema import Company, Quarter, engine_segments
 from ..quarters.staleness import stale_inputs, stale_summary
-from ..registry import structure_of
+from ..registry import assumption_rows, structure_of
 from .fingerprint import FINGERPRINT_PROPERTY, workbook_fingerprint
 from .layout import SheetLayout, place, render_sheet, template_environment
 from .package import open_checked
@@ -91,6 +92,27 @@ def _table(prefix: str, companies: list[Company], multiples: tuple[str, ...], na
     }
 
 
+def label_of(labels: dict, key: str) -> str:
+    """The label at a dotted key (``gmv.netizens``) of a label set."""
+    node = labels
+    for part in key.split("."):
+        node = node[part]
+    return node
+
+
+def assumption_context(q: Quarter, labels: dict, block: str) -> list[dict]:
+    """The rows the registry lists for an Assumptions block, with the quarter's values, unit, date and source."""
+    data = q.model_dump()
+    rows = []
+    for pn in assumption_rows(block):
+        as_of_path, source_path = pn.dated_paths(0)
+        rows.append({"name": pn.name, "label": label_of(labels, pn.label), "fmt": pn.fmt,
+                     "values": [get_path(data, pn.cell_path(0, j)) for j in range(pn.size[1])],
+                     "unit": get_path(data, as_of_path[:-1] + ("unit",)), "as_of": get_path(data, as_of_path),
+                     "source": get_path(data, source_path)})
+    return rows
+
+
 def segment_context(q: Quarter, labels: dict) -> list[dict]:
     """What the templates need of each SOTP segment: its structure, name in the workbook's language and sweep keys."""
     out = []
@@ -126,6 +148,7 @@ def template_context(q: Quarter, labels: dict, data_dir: Path | None = None) -> 
         "years": year_labels(q.years),
         "groups": groups,
         "segments": segments,
+        "assumptions": {block: assumption_context(q, labels, block) for block in ("market", "user_method", "category_method")},
         "segment_labels": [s["label"] for s in segments],
         "segment_names": [s["metric_name"] for s in segments],
         "sweep": [(key, s, part) for s in segments for key, part in s["sweep"]],
