@@ -144,6 +144,33 @@ def KWAI_PEER_STAT(multiples, statistic=None):
     return to_cell(stat.mean if which == "mean" else stat.median)
 
 
+@xw.func(category=CATEGORY, name="PEER_TABLE")
+@xw.arg("peers", doc="The peers' names, one cell each [text]")
+@xw.arg("market_caps", **RANGE, doc="Their market caps, same length as peers [百万, listed currency]")
+@xw.arg("metrics", **RANGE, doc="Their revenue, net profit or GMV; blank = n.a., zero or negative = n.m. [百万]")
+@xw.ret(index=False, header=True)
+@excel_safe
+def KWAI_PEER_TABLE(peers, market_caps, metrics):
+    """A comps table with its header row, spilling: each peer's multiple (×), then the mean, median and count.
+
+    Built as a pandas DataFrame, which xlwings writes with its header; "n.a."/"n.m." where a multiple is not
+    meaningful, and they drop out of the statistics.
+    """
+    import pandas as pd
+
+    names = [str(v) if v is not None else "" for v in np.asarray(peers, dtype=object).ravel()]
+    cap = numbers(market_caps, "market_caps", "positive").ravel()
+    den = optional_numbers(metrics, "metrics").ravel()
+    if not len(names) == cap.size == den.size:
+        raise ArgumentError(f"#VALUE! peers, market_caps and metrics need one cell per peer each "
+                            f"(got {len(names)}, {cap.size}, {den.size})")
+    multiples = comps.multiple_labels(cap, den)
+    stat = comps.peer_stat(multiples)
+    rows = [*zip(names, multiples.tolist()), ("Mean", to_cell(stat.mean)), ("Median", to_cell(stat.median)),
+            ("Count", stat.count)]
+    return pd.DataFrame(rows, columns=["Peer", "Multiple (×)"])
+
+
 @xw.func(category=CATEGORY, name="SOTP")
 @xw.arg("metrics", **RANGE, doc="Each segment's FY1 figure valued, one cell per segment (the name sotp_metrics) [RMB 百万]")
 @xw.arg("multiples", **RANGE, doc="Each segment's peer multiple, same shape as metrics [×]")

@@ -150,6 +150,8 @@ def test_no_argument_ever_raises_or_names_an_exception(name, args):
     params = [p for p in inspect.signature(func).parameters.values() if p.kind != p.VAR_POSITIONAL]
     args = (args + [None] * len(params))[: len(params)] if len(params) > 1 else ["KWAI_GMV"] + args
     out = func(*args)
+    if hasattr(out, "iloc"):  # a table with headers (KWAI_PEER_TABLE): check its column of results
+        out = [[v] for v in out.iloc[:, -1].tolist()]
     assert out is None or isinstance(out, (int, float, str, list))
     texts = [out] if isinstance(out, str) else [v for row in out for v in row] if isinstance(out, list) else []
     for value in texts:
@@ -258,3 +260,21 @@ def _parity(v):
 @pytest.mark.parametrize("variant", ["default", "bear", "median"] + [f"perturbed{s}" for s in PERTURB_SEEDS])
 def test_udfs_match_libreoffice(recalculated, variant):
     _parity(recalculated[variant])
+
+
+def test_peer_table_spills_with_its_header_through_xlwings(seed_quarter, seed_outputs):
+    """KWAI_PEER_TABLE returns a DataFrame; xlwings' own DataFrame converter writes it with the header row."""
+    from xlwings.conversion.pandas_conv import PandasDataFrameConverter
+
+    group = seed_quarter.peers.groups[0]
+    names = [[c.name for c in group.companies]]
+    caps = np.array([[c.market_cap for c in group.companies]])
+    profits = np.array([[np.nan if c.net_profit[1] is None else c.net_profit[1] for c in group.companies]])
+    frame = udfs.KWAI_PEER_TABLE(names, caps, profits)
+    cells = PandasDataFrameConverter.write_value(frame, {"index": False, "header": True})
+    assert cells[0] == ["Peer", "Multiple (×)"]
+    assert [row[0] for row in cells[1:]] == names[0] + ["Mean", "Median", "Count"]
+    assert cells[3][1] == "n.a."  # HUYA has no 2022E net profit
+    assert cells[-3][1] == pytest.approx(seed_outputs["ls_pe_mean"][1], rel=1e-12)
+    assert cells[-1][1] == seed_outputs["ls_pe_count"][1]
+    assert udfs.KWAI_PEER_TABLE(names, caps, profits[:, :2]).startswith("#VALUE! peers, market_caps and metrics")
