@@ -18,8 +18,8 @@ from ..engine.inputs import METRICS, MULTIPLE_BASIS, MULTIPLES, sweep_keys
 from ..engine.inputs import Segment as EngineSegment
 from ..engine.scenarios import SCENARIOS, STATISTICS
 from ..errors import KwaiError
+from ..paths import QUARTER_PATTERN
 
-QUARTER_PATTERN = r"^\d{4}Q[1-4]$"
 MAX_PEERS = 200
 MAX_GROUPS = 12
 MAX_SEGMENTS = 12
