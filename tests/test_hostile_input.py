@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hostile_files import BOMBS, workbook_xml, yaml_alias_bomb, yaml_huge_file
 from jinja2 import FileSystemBytecodeCache
 from openpyxl import load_workbook
 
@@ -268,3 +269,42 @@ def test_permission_denied_is_one_line_naming_the_file(monkeypatch):
         assert sorted(p.name for p in data.iterdir()) == sorted(p.name for p in DATA_DIR.iterdir())
     finally:
         shutil.rmtree(folder)
+
+
+# --- bombs: refused before they are expanded or parsed (bench/hostile.py measures their time and memory) ------
+
+@pytest.mark.parametrize("kind", [k for k, (_, command, _) in BOMBS.items() if command == "calc"])
+def test_data_file_bombs_are_refused_before_they_are_built(tmp_path, kind):
+    make, _, words = BOMBS[kind]
+    path = make(tmp_path, **({"items": 600_000} if make is yaml_huge_file else {}))  # 1.2 MB is over the cap too
+    line = one_line_error(CliRunner().invoke(main, ["calc", "--quarter", str(path)]))
+    assert line.startswith(f"error: {path}: ") and words in line and len(line) < 300, line
+
+
+def test_an_error_message_never_shows_a_whole_value(tmp_path):
+    bomb = yaml_alias_bomb(tmp_path, depth=3)  # 729 values: under the limit, so it reaches the schema
+    line = one_line_error(CliRunner().invoke(main, ["calc", "--quarter", str(bomb)]))
+    assert "market.price.value: Input should be a valid number (got [[[" in line and len(line) < 300, line
+
+
+@pytest.mark.parametrize("kind", [k for k, (_, command, _) in BOMBS.items() if command == "pull"])
+def test_workbook_bombs_are_refused_before_they_are_parsed(tmp_path, seed_book, quarter_dir, monkeypatch, kind):
+    make, _, words = BOMBS[kind]
+    path = make(seed_book, tmp_path, **({"cells": 300_000} if "cell" in kind else {}))  # over the element limit
+
+    def never(*args, **kwargs):
+        raise AssertionError("the workbook reached the full parse")
+
+    monkeypatch.setattr("kwai_xl.readback.pull.load_workbook", never)
+    with pytest.raises(KwaiError, match=words):
+        pull(path, data_dir=quarter_dir)
+
+
+def test_a_plain_utf16_workbook_part_is_still_read(tmp_path, seed_book, quarter_dir):
+    import zipfile
+    xml = workbook_xml(seed_book)
+    utf16 = '<?xml version="1.0" encoding="UTF-16"?>'.encode("utf-16") + xml.encode("utf-16")[2:]
+    with zipfile.ZipFile(seed_book) as src, zipfile.ZipFile(tmp_path / "u.xlsx", "w") as dst:
+        for item in src.infolist():
+            dst.writestr(item.filename, utf16 if item.filename == "xl/workbook.xml" else src.read(item.filename))
+    assert pull(tmp_path / "u.xlsx", data_dir=quarter_dir, dry_run=True).changes == []

@@ -109,7 +109,7 @@ def overrides_in(wb, sheets) -> list[str]:
 def pull(workbook: Path, quarter: str | None = None, accept_overrides: bool = False,
          data_dir: Path | None = None, dry_run: bool = False) -> PullResult:
     """Write the inputs changed in ``workbook`` into its quarter's data file; return what changed."""
-    workbook = open_checked(workbook)
+    workbook = open_checked(workbook, identity=TOOL_PROPERTY)
     try:
         wb = load_workbook(workbook)
     except Exception as err:
