@@ -57,6 +57,17 @@ def workbook_xml(book: Path) -> str:
     return xml.split("?>", 1)[1] if xml.startswith("<?xml") else xml
 
 
+def zip_bomb(book: Path, folder: Path) -> Path:
+    """A 64 MiB part of zeros packed into 64 KB."""
+    return _replaced(book, folder / "zip-bomb.xlsx", {"xl/workbook.xml": b"\0" * (64 * 2**20)})
+
+
+def billion_laughs(book: Path, folder: Path) -> Path:
+    """Entity expansion at the top of xl/workbook.xml."""
+    data = f'<?xml version="1.0"?>{LAUGHS}{workbook_xml(book)}'.encode()
+    return _replaced(book, folder / "laughs.xlsx", {"xl/workbook.xml": data})
+
+
 def dtd_after_a_comment(book: Path, folder: Path) -> Path:
     """Billion laughs in xl/workbook.xml, declared after a 3 KB comment (past a check of the first 2 KB)."""
     xml = workbook_xml(book)
@@ -97,6 +108,8 @@ BOMBS = {
     "YAML alias bomb (1 KB, 9^9 values)": (yaml_alias_bomb, "calc", "once aliases are expanded"),
     "24 MB data file (12 million items)": (yaml_huge_file, "calc", "larger than a quarter data file can be"),
     "450,000 values in 0.9 MB": (yaml_many_values, "calc", "once aliases are expanded"),
+    "zip bomb (64 MiB of zeros)": (zip_bomb, "pull", "zip bomb"),
+    "billion laughs in xl/workbook.xml": (billion_laughs, "pull", "declares a DTD or entities"),
     "DTD after a 3 KB comment": (dtd_after_a_comment, "pull", "declares a DTD or entities"),
     "DTD in a UTF-16 part": (dtd_in_utf16, "pull", "declares a DTD or entities"),
     "3-million-cell sheet": (big_sheet, "pull", "XML elements"),

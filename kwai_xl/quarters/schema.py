@@ -29,8 +29,9 @@ MAX_SEGMENTS = 12
 KEY_PATTERN = r"^[a-z][a-z0-9]{0,11}$"
 MAX_FILE_BYTES = 2**20
 """A quarter file is about 16 KiB; anything over 1 MiB is refused before it is parsed."""
-MAX_VALUES = 100_000
-"""Keys and values in a quarter file once its aliases are expanded (about 1,300 in the shipped ones)."""
+MAX_VALUES = 50_000
+"""Keys and values in a quarter file once its aliases are expanded (about 1,300 in the shipped ones;
+200 peers in every group, the most allowed, under 15,000)."""
 
 Number = Annotated[float, Field(strict=True)]
 """A number written as one: whole or decimal; never true/false, never text such as '79.9'."""
