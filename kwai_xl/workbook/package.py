@@ -114,8 +114,7 @@ def _scan_part(path: Path, z: zipfile.ZipFile, part: zipfile.ZipInfo, budget: in
             if any(marker in view for view in views for marker in DECLARATIONS):
                 raise KwaiError(f"{path}: part {part.filename} declares a DTD or entities, which no .xlsx "
                                 f"needs (an XML entity attack?)")
-            main = views[-1]  # the part as its parser reads it
-            elements += main.count(b"<") - main.count(b"</")
+            elements += max(view.count(b"<") - view.count(b"</") for view in views)  # as any reading sees them
             if elements > budget:
                 raise KwaiError(f"{path}: more than {MAX_ELEMENTS:,} XML elements (cells, rows, strings) in its "
                                 f"parts, at {part.filename}; a kwai-xl workbook has about 8,500")
