@@ -312,3 +312,11 @@ def test_a_plain_utf16_workbook_part_is_still_read(tmp_path, seed_book, quarter_
         for item in src.infolist():
             dst.writestr(item.filename, utf16 if item.filename == "xl/workbook.xml" else src.read(item.filename))
     assert pull(tmp_path / "u.xlsx", data_dir=quarter_dir, dry_run=True).changes == []
+
+
+@pytest.mark.parametrize("kind", ["DTD after a 3 KB comment", "DTD in a UTF-16 part", "3-million-cell sheet"])
+def test_verify_refuses_them_before_libreoffice_sees_them(tmp_path, seed_book, kind):
+    from kwai_xl.readback.verify import verify_workbook
+    make, _, words = BOMBS[kind]
+    with pytest.raises(KwaiError, match=words):
+        verify_workbook(make(seed_book, tmp_path, **({"cells": 300_000} if "cell" in kind else {})))
