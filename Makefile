@@ -31,6 +31,7 @@ test: $(STAMP) system-deps
 
 bench: $(STAMP) system-deps
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/hostile.py
 
 clean:
 	rm -rf workbooks/*.xlsx .pytest_cache build *.egg-info

@@ -1,10 +1,23 @@
 """Writing files whole or not at all: a temporary file beside the target, renamed into place."""
 
+import functools
 import os
 import tempfile
 from pathlib import Path
 
 
+def _naming_the_target(write):
+    """An OSError (disk full, read-only folder, permission denied) names the file meant, not the temporary one."""
+    @functools.wraps(write)
+    def wrapper(path, *args, **kwargs):
+        try:
+            return write(path, *args, **kwargs)
+        except OSError as err:
+            raise OSError(err.errno, err.strerror or str(err), str(path)) from None
+    return wrapper
+
+
+@_naming_the_target
 def write_atomically(path: Path, data: bytes) -> None:
     """Write ``data`` to a temporary file beside ``path`` and rename it into place.
 

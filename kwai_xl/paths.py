@@ -11,11 +11,18 @@ DATA_DIR = Path(os.environ.get("KWAI_XL_DATA", ROOT / "data" / "quarters"))
 TEMPLATES_DIR = ROOT / "templates"
 WORKBOOKS_DIR = ROOT / "workbooks"
 DEFAULT_QUARTER = "2022Q2"
+QUARTER_PATTERN = r"^[0-9]{4}Q[1-4]$"
+"""A quarter's name, e.g. 2022Q2: ASCII digits only (``\\d`` would also match ２ or ٢). The one copy."""
+
+
+def is_quarter(name: str) -> bool:
+    """Whether ``name`` is a quarter like 2022Q2."""
+    return re.fullmatch(QUARTER_PATTERN, name) is not None
 
 
 def quarter_files(data_dir: Path | None = None) -> list[Path]:
     """The quarter data files in ``data_dir`` (default: the shipped folder), oldest quarter first."""
-    return sorted(p for p in Path(data_dir or DATA_DIR).glob("*.yaml") if re.fullmatch(r"\d{4}Q[1-4]", p.stem))
+    return sorted(p for p in Path(data_dir or DATA_DIR).glob("*.yaml") if is_quarter(p.stem))
 
 
 def quarter_path(quarter: str, data_dir: Path | None = None) -> Path:
@@ -23,7 +30,7 @@ def quarter_path(quarter: str, data_dir: Path | None = None) -> Path:
     candidate = Path(quarter)
     if candidate.suffix in (".yaml", ".yml"):
         return candidate
-    if not re.fullmatch(r"\d{4}Q[1-4]", quarter):
+    if not is_quarter(quarter):
         raise KwaiError(f"--quarter: {quarter!r} is not a quarter like 2022Q2 or a .yaml file")
     data_dir = Path(data_dir or DATA_DIR)
     path = data_dir / f"{quarter}.yaml"

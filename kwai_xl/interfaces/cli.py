@@ -29,15 +29,28 @@ err_console = Console(stderr=True)
 
 
 def one_line_errors(func):
-    """Turn :class:`KwaiError` into ``error: …`` on stderr and exit code 2."""
+    """Turn :class:`KwaiError`, and a file that cannot be read or written, into ``error: …`` on stderr and exit code 2.
+
+    An ``OSError`` (disk full, read-only folder, permission denied) is named by its path and the
+    system's reason; every other exception is a bug and keeps its traceback.
+    """
     @wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
         except KwaiError as err:
             click.echo(f"error: {err}", err=True)
-            sys.exit(2)
+        except OSError as err:
+            click.echo(f"error: {os_error_message(err)}", err=True)
+        sys.exit(2)
     return wrapper
+
+
+def os_error_message(err: OSError) -> str:
+    """``PATH: reason`` for a failed read or write, e.g. ``out/k.xlsx: No space left on device``."""
+    reason = err.strerror or str(err) or err.__class__.__name__
+    where = err.filename if err.filename is not None else "a file"
+    return f"{where}: {reason} ({err.__class__.__name__})"
 
 
 quarter_option = click.option("--quarter", "-q", default=paths.DEFAULT_QUARTER, show_default=True,
@@ -53,9 +66,13 @@ def main():
 @main.command()
 @one_line_errors
 def quarters():
-    """List the quarter data files."""
+    """List the quarter data files; a broken one is named with its problem, the others still listed."""
     for path in paths.quarter_files():
-        q = load_quarter(path)
+        try:
+            q = load_quarter(path)
+        except KwaiError as err:
+            click.echo(f"{path.stem}  BROKEN  {err}")
+            continue
         click.echo(f"{q.quarter}  as of {q.as_of}  {path}  {q.title}")
 
 
@@ -206,13 +223,15 @@ def diff(old, new, sources):
 @quarter_option
 @click.option("--draws", "-n", default=100_000, show_default=True, type=click.IntRange(1, 10_000_000),
               help="Monte Carlo draws.")
-@click.option("--seed", default=0, show_default=True, help="Random seed of the draws.")
+@click.option("--seed", default=0, show_default=True, help="Random seed of the draws (a whole number, 0 or more).")
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @one_line_errors
 def sweep(quarter, draws, seed, as_json):
     """Value per share over the data file's sweep ranges: a tornado and Monte Carlo percentiles."""
     from ..engine import sweep as sweeps
 
+    if seed < 0:
+        raise KwaiError(f"--seed: must be a whole number, 0 or more (got {seed})")
     q = load_quarter(paths.quarter_path(quarter))
     inputs = inputs_from_quarter(q)
     out = evaluate(inputs)

@@ -8,7 +8,6 @@ and the years those figures are for (``peers.years``) until refreshed.
 """
 
 import calendar
-import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -77,7 +76,7 @@ def roll_document(doc, old: Quarter, new_quarter: str, today: date):
 def new_quarter(new: str, old: str, data_dir: Path | None = None, today: date | None = None,
                 force: bool = False) -> Rollover:
     """Write ``new``'s data file from ``old``'s; refuse to overwrite an existing file unless ``force``."""
-    if not re.fullmatch(r"\d{4}Q[1-4]", new):
+    if not paths.is_quarter(new):
         raise KwaiError(f"new-quarter: {new!r} is not a quarter like 2024Q1")
     old_path = paths.quarter_path(old, data_dir)
     new_path = Path(data_dir or paths.DATA_DIR) / f"{new}.yaml"

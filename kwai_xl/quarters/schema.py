@@ -6,29 +6,41 @@ required fields and unknown keys; a failure raises :class:`KwaiError` whose
 message names the file, the field path and the bad value.
 """
 
+import reprlib
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Generic, Literal, Optional, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from ruamel.yaml import YAML
+from ruamel.yaml.constructor import ConstructorError, SafeConstructor
 from ruamel.yaml.error import YAMLError
+from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent
 
 from ..engine.inputs import METRICS, MULTIPLE_BASIS, MULTIPLES, sweep_keys
 from ..engine.inputs import Segment as EngineSegment
 from ..engine.scenarios import SCENARIOS, STATISTICS
 from ..errors import KwaiError
+from ..paths import QUARTER_PATTERN
 
-QUARTER_PATTERN = r"^\d{4}Q[1-4]$"
 MAX_PEERS = 200
 MAX_GROUPS = 12
 MAX_SEGMENTS = 12
 KEY_PATTERN = r"^[a-z][a-z0-9]{0,11}$"
+MAX_FILE_BYTES = 2**20
+"""A quarter file is about 16 KiB; anything over 1 MiB is refused before it is parsed."""
+MAX_VALUES = 50_000
+"""Keys and values in a quarter file once its aliases are expanded (about 1,300 in the shipped ones;
+200 peers in every group, the most allowed, under 15,000)."""
 
-Fraction = Annotated[float, Field(ge=0, le=1)]
-Positive = Annotated[float, Field(gt=0)]
-NonNegative = Annotated[float, Field(ge=0)]
-Premium = Annotated[float, Field(gt=-1, le=10)]
+Number = Annotated[float, Field(strict=True)]
+"""A number written as one: whole or decimal; never true/false, never text such as '79.9'."""
+Fraction = Annotated[Number, Field(ge=0, le=1)]
+PositiveFraction = Annotated[Number, Field(gt=0, le=1)]
+Positive = Annotated[Number, Field(gt=0)]
+NonNegative = Annotated[Number, Field(ge=0)]
+Premium = Annotated[Number, Field(gt=-1, le=10)]
+Year = Annotated[int, Field(ge=2000, le=2100, strict=True)]
 Text = Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")]
 """Free text for a cell: no control characters (Excel cannot store them)."""
 T = TypeVar("T")
@@ -90,7 +102,7 @@ class Market(Strict):
     price: Scalar[Positive]
     shares: Scalar[Positive]
     fx_rmb_per_hkd: Scalar[Positive]
-    net_cash: Scalar[float]
+    net_cash: Scalar[Number]
     holding_discount: Scalar[NonNegative]
 
 
@@ -109,20 +121,20 @@ class Category(Strict):
 
 
 class CategoryMethod(Strict):
-    sales_year: Annotated[int, Field(ge=2000, le=2100)]
+    sales_year: Year
     categories: Annotated[list[Category], Field(min_length=5, max_length=5)]
     sales_unit: Text
     sales_as_of: date
     sales_source: Text
     published_total: Scalar[NonNegative]
     penetration: Triple[Fraction]
-    completion: Scalar[Annotated[float, Field(gt=0, le=1)]]
-    share: Triple[Annotated[float, Field(gt=0, le=1)]]
+    completion: Scalar[PositiveFraction]
+    share: Triple[PositiveFraction]
 
 
 class ContextRow(Strict):
     label: Text
-    values: list[Optional[float]]
+    values: list[Optional[Number]]
 
 
 class ContextTable(Strict):
@@ -141,7 +153,7 @@ class ContextTable(Strict):
         return self
 
 
-YearFigures = tuple[Optional[float], Optional[float], Optional[float]]
+YearFigures = tuple[Optional[Number], Optional[Number], Optional[Number]]
 NO_FIGURES: YearFigures = (None, None, None)
 
 
@@ -189,7 +201,7 @@ class PeerGroup(Strict):
     name_zh: Text
     multiples: Annotated[list[Literal[MULTIPLES]], Field(min_length=1, max_length=3)]
     """The multiples shown on Peer Comps (a segment valued on this group adds its own)."""
-    years: Optional[tuple[int, int, int]] = None
+    years: Optional[tuple[Year, Year, Year]] = None
     """The fiscal years of the group's figures; a group valuing a segment must match the quarter's FY0–FY2."""
     note: Optional[Text] = None
     """One line shown in the group's table title, e.g. why a peer left the set."""
@@ -233,7 +245,7 @@ class Segment(Strict):
     metric: Literal[METRICS]
     value: Optional[Scalar[Positive]] = None
     """Kuaishou's FY1 figure (RMB 百万); omitted: the FY1 figure of Kuaishou's own comps row."""
-    margin: Optional[Scalar[Annotated[float, Field(gt=0, le=1)]]] = None
+    margin: Optional[Scalar[PositiveFraction]] = None
     """Net margin turning a revenue into the net profit a PE applies to."""
     premium: Scalar[Premium]
     statistic: Statistic
@@ -266,7 +278,7 @@ class Drivers(Strict):
     paying_users: Scalar[NonNegative]
     arppu: Scalar[NonNegative]
     dau: Scalar[NonNegative]
-    minutes_per_day: Scalar[Annotated[float, Field(ge=0, le=1440)]]
+    minutes_per_day: Scalar[Annotated[NonNegative, Field(le=1440)]]
     ad_load: Scalar[NonNegative]
     ecpm: Scalar[NonNegative]
     inner_loop_take_rate: Scalar[Fraction]
@@ -282,8 +294,8 @@ class Drivers(Strict):
 class Range(Sourced):
     """Where a swept input may lie: absolute bounds, or fractions of its base value (``relative``)."""
 
-    low: float
-    high: float
+    low: Number
+    high: Number
     basis: Literal["relative", "absolute"] = "absolute"
     dist: Literal["triangular", "uniform"] = "triangular"
 
@@ -305,7 +317,7 @@ class Sensitivity(Strict):
     so every grid is centred on the base case.
     """
 
-    steps: Annotated[list[Annotated[float, Field(ge=-1, le=1)]], Field(min_length=3, max_length=9)]
+    steps: Annotated[list[Annotated[Number, Field(ge=-1, le=1)]], Field(min_length=3, max_length=9)]
     steps_source: Text
     grid: Optional[tuple[Annotated[str, Field(pattern=KEY_PATTERN)], Annotated[str, Field(pattern=KEY_PATTERN)]]] = None
     """The two segments whose multiples span the value-per-share grid (rows, columns); default the last two."""
@@ -324,13 +336,13 @@ class Sensitivity(Strict):
 class Reported(Strict):
     """A year's reported outcomes, for checking earlier quarters' forecasts (RMB 百万; market in 亿元)."""
 
-    year: Annotated[int, Field(ge=2000, le=2100)]
+    year: Year
     as_of: date
     source: Text
-    revenue: Optional[float] = None
-    online_marketing: Optional[float] = None
-    live_streaming: Optional[float] = None
-    gmv: Optional[float] = None
+    revenue: Optional[Number] = None
+    online_marketing: Optional[Number] = None
+    live_streaming: Optional[Number] = None
+    gmv: Optional[Number] = None
     dau: Optional[NonNegative] = None
     live_commerce_market: Optional[NonNegative] = None
 
@@ -341,7 +353,7 @@ class Quarter(Strict):
     quarter: Annotated[str, Field(pattern=QUARTER_PATTERN)]
     as_of: date
     title: Text
-    years: tuple[int, int, int]
+    years: tuple[Year, Year, Year]
     choices: Choices
     market: Market
     user_method: UserMethod
@@ -402,15 +414,71 @@ def engine_segments(segments: list[Segment]) -> tuple[EngineSegment, ...]:
                  for s in segments)
 
 
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlong = 2, 60, 60, 60
+_REPR.maxtuple = _REPR.maxlist = _REPR.maxdict = _REPR.maxset = 4
+
+
+def _describe(value) -> str:
+    """A short text of ``value`` for an error message, at a cost bounded whatever its size or nesting."""
+    text = _REPR.repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+_KINDS = {"tag:yaml.org,2002:timestamp": "date", "tag:yaml.org,2002:int": "whole number",
+          "tag:yaml.org,2002:float": "number"}
+
+
+class _MarkingConstructor(SafeConstructor):
+    """The safe constructor, where a scalar Python cannot hold (the date 2022-02-30, an integer of
+    5,000 digits) is a YAML error at its line rather than a bare ValueError."""
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep)
+        except ValueError as err:
+            raise ConstructorError(None, None, f"{_describe(node.value)} is not a valid {_KINDS.get(node.tag, 'value')} "
+                                   f"({str(err).split(';')[0]})", node.start_mark) from None
+
+
 def _yaml() -> YAML:
     yaml = YAML(typ="safe")
+    yaml.Constructor = _MarkingConstructor
     yaml.allow_duplicate_keys = False
     return yaml
 
 
-def _describe(value) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+def _count_values(path: Path, events) -> None:
+    """Refuse a document holding more than :data:`MAX_VALUES` keys and values once its aliases are expanded.
+
+    Counted on the parser's events, before anything is constructed: an alias adds the count of
+    the value its anchor names, so an alias bomb is refused without being expanded.
+    """
+    sizes: dict[str, int] = {}  # anchor -> values under it
+    open_ = [[None, 0]]  # the collections being read: [anchor, values so far]; the document at the bottom
+    for event in events:
+        if isinstance(event, AliasEvent):
+            if event.anchor not in sizes:
+                raise KwaiError(f"{path}: line {event.start_mark.line + 1}: alias *{event.anchor} refers to a value "
+                                f"that is not complete there (a value containing itself?)")
+            size = sizes[event.anchor]
+        elif isinstance(event, CollectionStartEvent):
+            open_.append([event.anchor, 1])
+            continue
+        elif isinstance(event, CollectionEndEvent):
+            anchor, size = open_.pop()
+            if anchor is not None:
+                sizes[anchor] = size
+        elif isinstance(event, NodeEvent):  # a scalar
+            size = 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+        else:
+            continue
+        open_[-1][1] += size
+        if open_[-1][1] > MAX_VALUES:
+            raise KwaiError(f"{path}: line {event.start_mark.line + 1}: more than {MAX_VALUES:,} keys and values "
+                            f"once aliases are expanded; a quarter file holds about 1,300 (an alias bomb?)")
 
 
 def _validation_message(path: Path, err: ValidationError) -> str:
@@ -441,15 +509,26 @@ def parse_quarter(path: Path, data) -> Quarter:
 
 
 def read_yaml(path: Path):
-    """Parse a YAML file, turning every parse or read failure into a one-line :class:`KwaiError`."""
+    """Parse a YAML file, turning every parse or read failure into a one-line :class:`KwaiError`.
+
+    The cost is bounded before anything is built: at most :data:`MAX_FILE_BYTES` are read and at
+    most :data:`MAX_VALUES` keys and values (aliases expanded) are constructed.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise KwaiError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as err:
         raise KwaiError(f"{path}: cannot be read as UTF-8 text ({err.__class__.__name__})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise KwaiError(f"{path}: larger than a quarter data file can be ({MAX_FILE_BYTES // 2**10:,} KiB; "
+                        f"the shipped ones are about 16 KiB)")
+    yaml = _yaml()
     try:
-        return _yaml().load(text)
+        _count_values(path, yaml.parse(text))
+        return yaml.load(text)
     except YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "somewhere"

@@ -68,6 +68,11 @@ def _same(old, new) -> bool:
     return old == new
 
 
+def _is_number(value) -> bool:
+    """A number as a data file holds one: not a boolean (TRUE is no price), not text ("85.5")."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _tidy(value, old):
     """A workbook value as the data file should hold it: blanks None, dates as dates, whole floats as ints."""
     if isinstance(value, str):
@@ -104,7 +109,7 @@ def overrides_in(wb, sheets) -> list[str]:
 def pull(workbook: Path, quarter: str | None = None, accept_overrides: bool = False,
          data_dir: Path | None = None, dry_run: bool = False) -> PullResult:
     """Write the inputs changed in ``workbook`` into its quarter's data file; return what changed."""
-    workbook = open_checked(workbook)
+    workbook = open_checked(workbook, identity=TOOL_PROPERTY)
     try:
         wb = load_workbook(workbook)
     except Exception as err:
@@ -140,6 +145,9 @@ def pull(workbook: Path, quarter: str | None = None, accept_overrides: bool = Fa
             cells_of[path] = where
             old = get_path(doc, path, get_path(model, path))
             new = _tidy(ws.cell(item.row + i, item.col + j).value, old)
+            if _is_number(old) and new is not None and not _is_number(new):
+                raise KwaiError(f"{workbook}: {where} ({name}): {repr(new)[:60]} is not a number; the data file holds "
+                                f"{old!r} there (type a number, not text or TRUE/FALSE)")
             if not _same(old, new):
                 set_path(doc, path, new)
                 result.changes.append(Change(".".join(map(str, path)), old, new, where))

@@ -21,7 +21,7 @@ import functools
 import json
 import os
 import re
-import tempfile
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,22 +139,83 @@ def _isoformat(value):
     raise TypeError(f"{type(value).__name__} cannot go into a template")
 
 
+def _private(st: os.stat_result) -> bool:
+    """Whether a file or folder is this user's and no one else can write it."""
+    return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+class PrivateBytecodeCache(FileSystemBytecodeCache):
+    """Compiled templates in a folder of this user's; checked on every use, so a compiled template
+    planted there by anyone else (a foreign owner, a group- or world-writable folder or file, a
+    symbolic link) is never loaded, and nothing is written to such a folder."""
+
+    def _open_dir(self) -> int | None:
+        """A descriptor of the cache folder if it is private (no symbolic link followed), else None."""
+        try:
+            fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError:
+            return None
+        if not _private(os.fstat(fd)):
+            os.close(fd)
+            return None
+        return fd
+
+    def load_bytecode(self, bucket) -> None:
+        dir_fd = self._open_dir()
+        if dir_fd is None:
+            return
+        try:
+            fd = os.open(self.pattern % (bucket.key,), os.O_RDONLY | os.O_NOFOLLOW, dir_fd=dir_fd)
+        except OSError:
+            return
+        finally:
+            os.close(dir_fd)
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fd)
+            if stat.S_ISREG(st.st_mode) and _private(st):
+                bucket.load_bytecode(fh)
+
+    def dump_bytecode(self, bucket) -> None:
+        dir_fd = self._open_dir()
+        if dir_fd is not None:
+            os.close(dir_fd)
+            super().dump_bytecode(bucket)
+
+
+def template_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/kwai-xl`` (default ``~/.cache/kwai-xl``): where compiled templates are kept."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(base) if os.path.isabs(base) else Path.home() / ".cache") / "kwai-xl"
+
+
+def _bytecode_cache() -> PrivateBytecodeCache | None:
+    """The on-disk cache of compiled templates, or None (kept in memory only) where it cannot be private."""
+    if not hasattr(os, "getuid"):
+        return None
+    try:
+        cache_dir = template_cache_dir()
+        cache_dir.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        cache_dir.mkdir(mode=0o700, exist_ok=True)
+    except OSError:
+        return None
+    cache = PrivateBytecodeCache(str(cache_dir))
+    dir_fd = cache._open_dir()
+    if dir_fd is None:
+        return None
+    os.close(dir_fd)
+    return cache
+
+
 @functools.lru_cache(maxsize=4)
 def template_environment(templates_dir: Path) -> SandboxedEnvironment:
     """A sandboxed jinja2 environment over ``templates_dir``; undefined variables are errors.
 
-    Compiled templates are cached in memory and, keyed by their source's checksum, in a folder
-    of the system's temporary directory, so a fresh process skips compiling them.
+    Compiled templates are cached in memory and, keyed by their source's checksum, in the user's
+    private cache folder (:class:`PrivateBytecodeCache`), so a fresh process skips compiling them.
     """
-    cache_dir = Path(tempfile.gettempdir()) / f"kwai-xl-templates-{os.getuid() if hasattr(os, 'getuid') else 0}"
-    try:
-        cache_dir.mkdir(mode=0o700, exist_ok=True)
-        bytecode_cache = FileSystemBytecodeCache(str(cache_dir))
-    except OSError:
-        bytecode_cache = None
     env = SandboxedEnvironment(loader=FileSystemLoader(str(templates_dir)), undefined=StrictUndefined,
                                trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-                               bytecode_cache=bytecode_cache)
+                               bytecode_cache=_bytecode_cache())
     env.filters.update({
         "y": yaml_scalar,                            # any value as a YAML scalar, safe for any text
         "as_row": lambda v: [v],                     # a scalar as a one-cell row

@@ -1,7 +1,19 @@
-"""What a safe .xlsx package is: checked before any parser sees the file."""
+"""What a safe .xlsx package is: checked before any parser sees the file.
 
+Every check reads the zip's directory or streams a part in chunks, so a hostile
+file costs bounded time and memory whatever it claims: its size, its parts'
+unpacked sizes (zip bombs), a DTD or entity declaration anywhere in any XML part,
+read in the encoding the part declares (entity-expansion attacks), the number of
+XML elements (a three-million-cell sheet), and, where asked, kwai-xl's identity
+property before the workbook is parsed at all.
+"""
+
+import codecs
+import re
 import zipfile
 from pathlib import Path
+
+from defusedxml import ElementTree
 
 from ..errors import KwaiError
 
@@ -9,14 +21,25 @@ MAX_FILE_BYTES = 50 * 2**20
 MAX_UNPACKED_BYTES = 300 * 2**20
 MAX_RATIO = 100  # unpacked / packed size of one part, beyond which it is a zip bomb
 MAX_PARTS = 2000
-HEAD_BYTES = 2048
+MAX_ELEMENTS = 500_000
+"""XML elements in all parts together (a kwai-xl workbook has about 8,500; a cell is two or three)."""
+MAX_PROPERTIES_BYTES = 2**20
+CHUNK = 2**20
+DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY")
+CUSTOM_PROPERTIES = "docProps/custom.xml"
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_BOMLESS = ((b"\0\0\0<", "utf-32-be"), (b"<\0\0\0", "utf-32-le"), (b"\0<\0?", "utf-16-be"), (b"<\0?\0", "utf-16-le"))
+_DECLARED = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]{1,40})["']""")
 
 
-def open_checked(path: Path) -> Path:
+def open_checked(path: Path, identity: str | None = None) -> Path:
     """``path`` if it is a safe-looking .xlsx package; a one-line :class:`KwaiError` otherwise.
 
-    Checked before any parser sees the file: size, zip structure, total and per-part
-    unpacked size (zip bombs), and no DTD in any XML part (entity-expansion attacks).
+    Checked before any parser sees the file: size, zip structure, total and per-part unpacked
+    size (zip bombs), the custom property ``identity`` (when given: a workbook kwai-xl built),
+    then every XML part streamed in full: no DTD or entity declaration in the encoding it
+    declares (entity-expansion attacks), at most :data:`MAX_ELEMENTS` elements in all.
     """
     path = Path(path)
     if not path.is_file():
@@ -43,12 +66,76 @@ def open_checked(path: Path) -> Path:
                 if part.file_size > 2**20 and part.file_size > MAX_RATIO * max(part.compress_size, 1):
                     raise KwaiError(f"{path}: part {part.filename} unpacks {part.file_size // max(part.compress_size, 1)}"
                                     f" times its packed size (a zip bomb?)")
-                if part.filename.endswith((".xml", ".rels", ".vml")):
-                    with z.open(part) as fh:
-                        head = fh.read(HEAD_BYTES)
-                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                        raise KwaiError(f"{path}: part {part.filename} declares a DTD or entities, which no .xlsx "
-                                        f"needs (an XML entity attack?)")
+            if identity is not None:
+                _check_identity(path, z, identity)
+            elements = 0
+            for part in parts:
+                elements += _scan_part(path, z, part, MAX_ELEMENTS - elements)
     except zipfile.BadZipFile as err:
         raise KwaiError(f"{path}: a damaged zip package ({err})") from None
     return path
+
+
+def _encodings(head: bytes) -> list[str]:
+    """The encodings a parser could read a part in: its byte-order mark's (or the layout of its
+    first bytes'), and the one its XML declaration names."""
+    found = [name for bom, name in _BOMS if head.startswith(bom)][:1]
+    found = found or [name for start, name in _BOMLESS if head.startswith(start)][:1]
+    text = head.decode(found[0], errors="replace").encode("ascii", errors="replace") if found else head
+    declared = _DECLARED.match(text)
+    return found + ([declared.group(1).decode("ascii")] if declared else [])
+
+
+def _scan_part(path: Path, z: zipfile.ZipFile, part: zipfile.ZipInfo, budget: int) -> int:
+    """Stream ``part``: refuse a DTD or entity declaration, in its raw bytes and in each encoding it
+    declares, and more than ``budget`` elements; return its element count (0 for a binary part)."""
+    with z.open(part) as fh:
+        head = fh.read(CHUNK)
+        if head.lstrip()[:1] not in (b"<", b"\xef", b"\xfe", b"\xff", b"\0"):  # not XML: an image, a binary
+            return 0
+        codecs_ = {}
+        for encoding in _encodings(head[:512]):
+            try:
+                codec = codecs.lookup(encoding)
+            except LookupError:
+                raise KwaiError(f"{path}: part {part.filename} declares the encoding {encoding!r}, "
+                                f"which kwai-xl cannot check") from None
+            if codec.name not in ("utf-8", "ascii"):  # the raw bytes are the UTF-8 view
+                codecs_[codec.name] = codec
+        decoders = [codec.incrementaldecoder(errors="replace") for codec in codecs_.values()]
+        raw_tail, tails, elements, chunk = b"", [""] * len(decoders), 0, head
+        while chunk:
+            views = [(raw_tail + chunk).upper()]
+            raw_tail = chunk[-16:]
+            for k, decoder in enumerate(decoders):
+                text = tails[k] + decoder.decode(chunk)
+                tails[k] = text[-16:]
+                views.append(text.upper().encode("utf-8"))
+            if any(marker in view for view in views for marker in DECLARATIONS):
+                raise KwaiError(f"{path}: part {part.filename} declares a DTD or entities, which no .xlsx "
+                                f"needs (an XML entity attack?)")
+            elements += max(view.count(b"<") - view.count(b"</") for view in views)  # as any reading sees them
+            if elements > budget:
+                raise KwaiError(f"{path}: more than {MAX_ELEMENTS:,} XML elements (cells, rows, strings) in its "
+                                f"parts, at {part.filename}; a kwai-xl workbook has about 8,500")
+            chunk = fh.read(CHUNK)
+    return max(elements, 0)
+
+
+def _check_identity(path: Path, z: zipfile.ZipFile, identity: str) -> None:
+    """Refuse a workbook whose custom properties lack ``identity``: read before anything else is parsed."""
+    try:
+        part = z.getinfo(CUSTOM_PROPERTIES)
+    except KeyError:
+        part = None
+    names = set()
+    if part is not None and part.file_size <= MAX_PROPERTIES_BYTES:
+        _scan_part(path, z, part, MAX_ELEMENTS)
+        try:
+            root = ElementTree.fromstring(z.read(part))
+        except ElementTree.ParseError:
+            raise KwaiError(f"{path}: part {CUSTOM_PROPERTIES} is not well-formed XML") from None
+        names = {el.get("name") for el in root}
+    if identity not in names:
+        raise KwaiError(f"{path}: not a workbook built by kwai-xl (no {identity} property); "
+                        f"pull reads only kwai-xl workbooks")
