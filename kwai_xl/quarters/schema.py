@@ -22,11 +22,14 @@ from ..engine.inputs import Segment as EngineSegment
 from ..engine.scenarios import SCENARIOS, STATISTICS
 from ..errors import KwaiError
 from ..paths import QUARTER_PATTERN
+from ..registry import RULES
 
 MAX_PEERS = 200
 MAX_GROUPS = 12
 MAX_SEGMENTS = 12
 KEY_PATTERN = r"^[a-z][a-z0-9]{0,11}$"
+CONTEXT_ROWS_USED = {"alibaba_users": 2, "platform_gmv": 8}
+"""Context tables whose rows the GMV sheets compute on (ratios, penetration): the rows they need."""
 MAX_FILE_BYTES = 2**20
 """A quarter file is about 16 KiB; anything over 1 MiB is refused before it is parsed."""
 MAX_VALUES = 50_000
@@ -35,11 +38,13 @@ MAX_VALUES = 50_000
 
 Number = Annotated[float, Field(strict=True)]
 """A number written as one: whole or decimal; never true/false, never text such as '79.9'."""
-Fraction = Annotated[Number, Field(ge=0, le=1)]
-PositiveFraction = Annotated[Number, Field(gt=0, le=1)]
-Positive = Annotated[Number, Field(gt=0)]
-NonNegative = Annotated[Number, Field(ge=0)]
-Premium = Annotated[Number, Field(gt=-1, le=10)]
+Fraction = Annotated[Number, Field(**RULES["fraction"].bounds())]
+PositiveFraction = Annotated[Number, Field(**RULES["open_fraction"].bounds())]
+Positive = Annotated[Number, Field(**RULES["positive"].bounds())]
+NonNegative = Annotated[Number, Field(**RULES["nonnegative"].bounds())]
+Premium = Annotated[Number, Field(**RULES["premium"].bounds())]
+Minutes = Annotated[Number, Field(**RULES["minutes"].bounds())]
+"""The number rules live once, in :data:`kwai_xl.registry.RULES`; the UDFs check the same ones."""
 Year = Annotated[int, Field(ge=2000, le=2100, strict=True)]
 Text = Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")]
 """Free text for a cell: no control characters (Excel cannot store them)."""
@@ -278,7 +283,7 @@ class Drivers(Strict):
     paying_users: Scalar[NonNegative]
     arppu: Scalar[NonNegative]
     dau: Scalar[NonNegative]
-    minutes_per_day: Scalar[Annotated[NonNegative, Field(le=1440)]]
+    minutes_per_day: Scalar[Minutes]
     ad_load: Scalar[NonNegative]
     ecpm: Scalar[NonNegative]
     inner_loop_take_rate: Scalar[Fraction]
@@ -359,6 +364,14 @@ class Quarter(Strict):
     user_method: UserMethod
     category_method: CategoryMethod
     context: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], ContextTable] = {}
+
+    @field_validator("context")
+    @classmethod
+    def _rows_the_sheets_compute_on(cls, v):
+        for key, needed in CONTEXT_ROWS_USED.items():
+            if key in v and len(v[key].rows) < needed:
+                raise ValueError(f"{key}: the workbook computes on its first {needed} rows, but it has {len(v[key].rows)}")
+        return v
     kuaishou: Kuaishou
     peers: Peers
     sotp: Sotp
