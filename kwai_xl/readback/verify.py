@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import range_boundaries
 
 from .. import paths
 from ..engine.model import evaluate
@@ -28,6 +29,7 @@ from ..quarters import backtest
 from ..quarters.schema import load_quarter
 from ..registry import model_md_names
 from ..workbook.build import layouts
+from ..workbook.layout import defined_names as layout_names
 from ..workbook.package import open_checked
 from . import libreoffice
 from .pull import overrides_in, workbook_identity
@@ -136,20 +138,30 @@ def new_seed() -> int:
     return random.SystemRandom().randrange(10**6)
 
 
-def _plan(path: Path, n: int, seed: int) -> tuple[list[str], list[Variant], list[str]]:
-    """(cells holding constants where the build wrote formulas, the variants, problems) of one workbook."""
+def _plan(path: Path, n: int, seed: int, data_dir: Path | None) -> tuple[list[str], list[Variant], list[str]]:
+    """(cells holding constants where the build wrote formulas, the variants, problems) of one workbook.
+
+    The build's layout is rendered again from the quarter, language and add-in flag the workbook
+    records, with the quarter's data file; it must place every defined name where the workbook has it.
+    """
     try:
         wb = load_workbook(path)
     except Exception as err:
         raise KwaiError(f"{path}: cannot be read as an .xlsx workbook ({err.__class__.__name__})") from None
     try:
         quarter, lang, xlwings = workbook_identity(wb, path)
-        sheets = layouts(load_quarter(paths.quarter_path(quarter)), lang, xlwings)
+        data_file = paths.quarter_path(quarter, data_dir)
+        sheets = layouts(load_quarter(data_file), lang, xlwings)
     except KwaiError as err:
         return [], [], [f"the build's layout cannot be rendered again, so formulas and variants are not checked: {err}"]
-    missing = sorted({s.title for s in sheets} - set(wb.sheetnames))
-    if missing:
-        return [], [], [f"sheet {missing[0]!r} of the build is missing (renamed?)"]
+    expected = {name: range_boundaries(ref.split("!")[-1].replace("$", ""))
+                for name, ref in layout_names(sheets).items()}
+    actual = {name: range_boundaries(ref.replace("$", "")) for name, dn in wb.defined_names.items()
+              for _, ref in list(dn.destinations)[:1]}
+    moved = sorted(name for name, box in expected.items() if actual.get(name) != box)
+    if moved or sorted({s.title for s in sheets} - set(wb.sheetnames)):
+        return [], [], [f"its layout differs from the one {data_file} gives (name {moved[0] if moved else '?'} moved, "
+                        f"rows inserted or a sheet renamed?), so formulas and variants are not checked"]
     current, choices = {}, {}
     for sheet in sheets:
         ws = wb[sheet.title]
@@ -166,9 +178,10 @@ def _plan(path: Path, n: int, seed: int) -> tuple[list[str], list[Variant], list
 
 
 def verify_workbooks(paths: list[Path], rel: float = REL_TOL, variants: int = DEFAULT_VARIANTS,
-                     seed: int | None = None) -> list[VerifyReport]:
+                     seed: int | None = None, data_dir: Path | None = None) -> list[VerifyReport]:
     """Recalculate copies of ``paths`` and ``variants`` variants of each in one LibreOffice run and check
-    every one; the originals are untouched. ``seed`` (random if None) draws the variants' inputs."""
+    every one; the originals are untouched. ``seed`` (random if None) draws the variants' inputs;
+    ``data_dir`` holds the quarters' data files (default: the project's)."""
     paths = [open_checked(p) for p in paths]
     seed = new_seed() if seed is None else seed
     with tempfile.TemporaryDirectory(prefix="kwai-verify-") as tmp:
@@ -177,7 +190,7 @@ def verify_workbooks(paths: list[Path], rel: float = REL_TOL, variants: int = DE
             copy = Path(tmp) / "in" / f"{k:03d}-{p.stem}.xlsx"
             copy.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(p, copy)
-            constants, cases, problems = _plan(p, variants, seed)
+            constants, cases, problems = _plan(p, variants, seed, data_dir)
             plans.append((constants, cases, problems))
             staged.append((k, "", copy))
             for v, case in enumerate(cases, start=1):
@@ -201,6 +214,6 @@ def verify_workbooks(paths: list[Path], rel: float = REL_TOL, variants: int = DE
 
 
 def verify_workbook(path: Path, rel: float = REL_TOL, variants: int = DEFAULT_VARIANTS,
-                    seed: int | None = None) -> VerifyReport:
+                    seed: int | None = None, data_dir: Path | None = None) -> VerifyReport:
     """Recalculate a copy of ``path`` and its variants in LibreOffice and check them against the engine."""
-    return verify_workbooks([path], rel, variants, seed)[0]
+    return verify_workbooks([path], rel, variants, seed, data_dir)[0]
