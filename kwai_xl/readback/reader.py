@@ -81,9 +81,10 @@ def defined_names(path: Path) -> dict[str, NamedRange]:
 class WorkbookValues:
     """Cached cell values of a workbook, addressed by defined name or by sheet and cell."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, names: dict[str, NamedRange] | None = None):
+        """``names``: the defined names when they are known already (a recalculated copy of a read workbook)."""
         self.path = open_checked(path)
-        self.names = defined_names(self.path)
+        self.names = defined_names(self.path) if names is None else names
         try:
             book = CalamineWorkbook.from_path(str(self.path))
             self.sheets = {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
