@@ -122,15 +122,17 @@ def _build_one(q, out, lang, xlwings, force):
 @click.option("--variants", default=DEFAULT_VARIANTS, show_default=True, type=click.IntRange(0, 50),
               help="Copies with switched choices and perturbed inputs, recalculated beside each workbook.")
 @click.option("--seed", type=click.IntRange(0), default=None, help="Seed of the perturbations (default: random, printed).")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder of the data file the workbooks were built from (default: data/quarters).")
 @one_line_errors
-def verify(workbooks, variants, seed):
+def verify(workbooks, variants, seed, data_dir):
     """Recalculate WORKBOOKS and VARIANTS perturbed copies of each in LibreOffice and compare every public
     output with the engine; list constants typed over the build's formulas and every error value.
 
     Exits 1 on any finding. The workbooks are never modified.
     """
     failed = False
-    reports = verify_workbooks(list(workbooks), variants=variants, seed=seed)
+    reports = verify_workbooks(list(workbooks), variants=variants, seed=seed, data_dir=data_dir)
     click.echo(f"seed {reports[0].seed} ({variants} variant(s) per workbook; repeat with --seed {reports[0].seed})")
     for report in reports:
         if report.ok:
