@@ -8,7 +8,7 @@ synthetic quarters with 10× and 50× the peers and twice the years of history (
 model's FY0–FY2 are fixed by MODEL.md §7, so the years that can grow are the
 supporting tables'), the UDFs' cost per call (scalar, and the grid over 10,000 case
 rows), the full Monte Carlo sweep over 10^6 draws, and LibreOffice's recalculation
-of the same workbook as the yardstick.
+of the same workbook as the yardstick, and `verify` (the workbook and its variants) against it.
 """
 
 import resource
@@ -66,6 +66,7 @@ def main() -> None:
     from kwai_xl.quarters.inputs import inputs_from_quarter
     from kwai_xl.quarters.schema import load_quarter
     from kwai_xl.readback import libreoffice
+    from kwai_xl.readback.verify import DEFAULT_VARIANTS, verify_workbook
     from kwai_xl.workbook.build import build_workbook
 
     rows = []
@@ -95,7 +96,13 @@ def main() -> None:
         if libreoffice.soffice():
             start = time.perf_counter()
             libreoffice.recalculate([out], Path(tmp) / "lo")
-            rows.append(("LibreOffice: start, recalculate and save the same workbook", f"{time.perf_counter() - start:.3f} s"))
+            one = time.perf_counter() - start
+            rows.append(("LibreOffice: start, recalculate and save the same workbook", f"{one:.3f} s"))
+            start = time.perf_counter()
+            report = verify_workbook(out, variants=DEFAULT_VARIANTS, seed=0)
+            whole = time.perf_counter() - start
+            rows.append((f"`verify` (workbook + {DEFAULT_VARIANTS} variants, one LibreOffice run, all checks)",
+                         f"{whole:.3f} s ({whole / one:.2f}× one LibreOffice conversion; {'OK' if report.ok else 'FAIL'})"))
 
     scalar = per_call(lambda: udfs.KWAI_GMV(11.2, 0.6, 0.75, 8000), 20000)
     rows.append(("KWAI_GMV, one scalar call", f"{scalar * 1e6:.1f} µs"))

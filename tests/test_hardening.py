@@ -218,12 +218,17 @@ def test_too_many_peers_and_years_are_refused(tmp_path):
         load_quarter(tmp_path / "2022Q2.yaml")
 
 
-def test_many_peers_within_the_limit_build_and_verify(tmp_path, seed_quarter):
-    data = seed_quarter.model_dump()
-    base = data["peers"]["groups"][2]["companies"]
-    data["peers"]["groups"][2]["companies"] = [dict(p, ticker=f"{p['ticker']}{k}") for k in range(10) for p in base]
-    q = type(seed_quarter).model_validate(data)
-    report = verify_workbook(build_workbook(q, tmp_path / "many.xlsx").path)
+def test_many_peers_within_the_limit_build_and_verify(tmp_path, quarter_dir):
+    from copy import deepcopy
+
+    from kwai_xl.quarters.datafile import dump_document, load_document
+    data_file = quarter_dir / "2022Q2.yaml"  # verify renders the layout again from the workbook's data file
+    doc = load_document(data_file)
+    base = list(doc["peers"]["groups"][2]["companies"])
+    doc["peers"]["groups"][2]["companies"] = [dict(deepcopy(p), ticker=f"{p['ticker']}{k}") for k in range(10) for p in base]
+    data_file.write_text(dump_document(doc), encoding="utf-8")
+    q = load_quarter(data_file)
+    report = verify_workbook(build_workbook(q, tmp_path / "many.xlsx").path, data_dir=quarter_dir)
     assert report.ok and report.values.value("ec_pgmv_count")[1] == 40
     assert math.isclose(report.values.value("ec_pgmv_mean")[1], 0.185, rel_tol=1e-6)
 

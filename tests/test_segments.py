@@ -45,9 +45,11 @@ def test_a_fourth_segment_on_pe_of_profit_is_a_data_change(tmp_path):
     assert out["sotp_equity_rmb"] == pytest.approx(base["sotp_equity_rmb"] + out["sotp_local_value"])
     book = build_workbook(q, tmp_path / "four.xlsx").path
     example = build_workbook(load_quarter(EXAMPLES[0]), tmp_path / "example.xlsx").path
-    reports = verify_workbooks([book, example])
+    # verify renders each build's layout again from its data file: the folders the two were built from
+    reports = verify_workbooks([book], data_dir=tmp_path) + verify_workbooks([example], data_dir=EXAMPLES[0].parent)
     for report in reports:
-        assert report.ok, (report.path, report.missing, report.errors, [str(m) for m in report.mismatches])
+        assert report.ok, (report.path, report.missing, report.errors, report.problems, report.constants,
+                           [str(m) for m in report.mismatches])
     assert "sotp_local_value" in reports[0].compared and "sens_tornado_rank" in reports[0].compared
     assert reports[0].values.value("sotp_local_value") == pytest.approx(out["sotp_local_value"], rel=1e-9)
 

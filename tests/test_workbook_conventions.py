@@ -23,9 +23,20 @@ def test_every_formula_uses_safe_functions_and_no_typed_figures(book):
 @pytest.mark.parametrize("formula, problem", [
     ("=XLOOKUP(A1,B1:B3,C1:C3)", "XLOOKUP"), ("=OFFSET(A1,1,1)", "OFFSET"), ("=INDIRECT(\"A1\")", "INDIRECT"),
     ("=A1*1.1", "constant 1.1"), ("=A1/12", "constant 12"),
+    ("=IF(SUMPRODUCT(--ISERROR(A1:C9))=0,1,0)", "ISERROR given the range A1:C9"),
+    ("=SUMPRODUCT(--ISNUMBER('User GMV'!$A$1:$E$9))", "ISNUMBER given the range"),
+    ("=SUMPRODUCT(ABS(A1:A3-B1:B3))", "ABS given the range"),
 ])
 def test_the_lint_catches_what_it_should(formula, problem):
     assert any(problem in p for p in formula_problems(formula))
+
+
+@pytest.mark.parametrize("formula", ["=IF(ISERROR(SUM(A1:C9)),0,1)", "=IF(SUMPRODUCT(--(A1:A3<B1:B3))=0,1,0)",
+                                     "=IF(ISNUMBER(MATCH(A1,B1:B3,0)),1,0)", "=ABS(A1-B1)"])
+def test_the_lint_admits_portable_formulas(formula):
+    assert formula_problems(formula) == []
+
+
 
 
 def test_inputs_blue_formulas_black_or_green(book):
@@ -79,7 +90,18 @@ def test_sheets_are_set_up_for_reading_and_printing(book):
 def test_dropdowns_on_the_choices(book):
     ws = book["Assumptions"]
     formulas = {dv.formula1 for dv in ws.data_validations.dataValidation}
-    assert {"=scenario_names", "=stat_names"} <= formulas
+    assert {"scenario_names", "stat_names"} <= formulas  # OOXML stores formulas without "="
+
+
+def test_text_is_shared_and_chart_categories_are_string_references(seed_book):
+    import zipfile
+    with zipfile.ZipFile(seed_book) as z:
+        sheets = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/sheet"))
+        charts = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart")]
+        sst = z.read("xl/sharedStrings.xml").decode()
+        assert "sharedStrings+xml" in z.read("[Content_Types].xml").decode()
+    assert 'inlineStr' not in sheets and sheets.count('t="s"') > 500 and "<si><t>Master check</t></si>" in sst
+    assert charts and all("<cat><strRef>" in c and "<cat><numRef>" not in c for c in charts)
 
 
 def test_untrusted_text_is_written_as_text(seed_quarter, tmp_path):
@@ -93,15 +115,38 @@ def test_untrusted_text_is_written_as_text(seed_quarter, tmp_path):
     assert lint_workbook(wb) == []
 
 
-def test_adding_a_peer_changes_data_not_python(seed_quarter, tmp_path):
-    data = seed_quarter.model_dump()
-    extra = dict(data["peers"]["groups"][1]["companies"][0], ticker="NEW.O", name="New peer", market_cap=1000.0,
-                 revenue=(100.0, 200.0, 400.0))
-    data["peers"]["groups"][1]["companies"].append(extra)
-    q = type(seed_quarter).model_validate(data)
+def test_adding_a_peer_changes_data_not_python(quarter_dir, tmp_path):
+    from copy import deepcopy
+
+    from kwai_xl.quarters.datafile import dump_document, load_document
+    from kwai_xl.quarters.schema import load_quarter
     from kwai_xl.readback.reader import defined_names
     from kwai_xl.readback.verify import verify_workbook
-    path = build_workbook(q, tmp_path / "more.xlsx").path
+    data_file = quarter_dir / "2022Q2.yaml"
+    doc = load_document(data_file)
+    extra = deepcopy(doc["peers"]["groups"][1]["companies"][0])
+    extra.update(ticker="NEW.O", name="New peer", market_cap=1000.0, revenue=[100.0, 200.0, 400.0])
+    doc["peers"]["groups"][1]["companies"].append(extra)
+    data_file.write_text(dump_document(doc), encoding="utf-8")
+    path = build_workbook(load_quarter(data_file), tmp_path / "more.xlsx").path
     assert defined_names(path)["ads_mcap"].shape == (5, 1)
-    report = verify_workbook(path)
+    report = verify_workbook(path, data_dir=quarter_dir)
     assert report.ok and report.values.value("ads_ps_count")[1] == 5
+
+
+def test_verify_says_when_the_data_file_no_longer_gives_the_workbook_layout(quarter_dir, tmp_path):
+    """A workbook whose data file has since gained a peer cannot have its formulas checked: a finding, not a pass."""
+    from kwai_xl.quarters.datafile import dump_document, load_document
+    from kwai_xl.readback.verify import verify_workbook
+    path = build_workbook(load_quarter_from(quarter_dir), tmp_path / "old.xlsx").path
+    data_file = quarter_dir / "2022Q2.yaml"
+    doc = load_document(data_file)
+    doc["peers"]["groups"][1]["companies"].append(dict(doc["peers"]["groups"][1]["companies"][0], ticker="NEW.O"))
+    data_file.write_text(dump_document(doc), encoding="utf-8")
+    report = verify_workbook(path, variants=0, data_dir=quarter_dir)
+    assert not report.ok and "layout differs" in report.problems[0]
+
+
+def load_quarter_from(folder):
+    from kwai_xl.quarters.schema import load_quarter
+    return load_quarter(folder / "2022Q2.yaml")

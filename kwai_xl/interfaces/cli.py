@@ -18,7 +18,7 @@ from ..quarters.rollover import new_quarter as roll_quarter
 from ..quarters.schema import load_quarter
 from ..quarters.staleness import stale_inputs
 from ..readback.pull import pull as pull_workbook
-from ..readback.verify import verify_workbooks
+from ..readback.verify import DEFAULT_VARIANTS, verify_workbooks
 from ..workbook.build import LANGUAGES, build_workbook
 from .api import load
 from .lite import write_lite_project
@@ -136,21 +136,34 @@ def _build_one(q, out, lang, xlwings, force):
 
 @main.command()
 @click.argument("workbooks", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--variants", default=DEFAULT_VARIANTS, show_default=True, type=click.IntRange(0, 50),
+              help="Copies with switched choices and perturbed inputs, recalculated beside each workbook.")
+@click.option("--seed", type=click.IntRange(0), default=None, help="Seed of the perturbations (default: random, printed).")
+@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder of the data file the workbooks were built from (default: data/quarters).")
 @one_line_errors
-def verify(workbooks):
-    """Recalculate WORKBOOKS in LibreOffice and compare every public output with the engine.
+def verify(workbooks, variants, seed, data_dir):
+    """Recalculate WORKBOOKS and VARIANTS perturbed copies of each in LibreOffice and compare every public
+    output with the engine; list constants typed over the build's formulas and every error value.
 
-    Exits 1 on any mismatch, missing name or error value. The workbooks are never modified.
+    Exits 1 on any finding. The workbooks are never modified.
     """
     failed = False
-    for report in verify_workbooks(list(workbooks)):
+    reports = verify_workbooks(list(workbooks), variants=variants, seed=seed, data_dir=data_dir)
+    click.echo(f"seed {reports[0].seed} ({variants} variant(s) per workbook; repeat with --seed {reports[0].seed})")
+    for report in reports:
         if report.ok:
-            click.echo(f"OK {report.path}: {len(report.compared)} named outputs match the engine; no error values")
+            click.echo(f"OK {report.path}: {len(report.compared)} named outputs match the engine in the workbook and "
+                       f"{len(report.variants)} variant(s); every formula of the build in place; no error values")
             continue
         failed = True
         click.echo(f"FAIL {report.path}")
+        for problem in report.problems:
+            click.echo(f"  problem: {problem}")
         for name in report.missing:
             click.echo(f"  missing name: {name}")
+        for cell in report.constants:
+            click.echo(f"  constant over a formula: {cell}")
         for cell in report.errors:
             click.echo(f"  error value: {cell}")
         for mismatch in report.mismatches:

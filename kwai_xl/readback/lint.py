@@ -1,7 +1,11 @@
 """Formula rules every generated workbook obeys (WORKBOOK.md): safe functions, no typed-in figures.
 
-Functions must compute the same in Excel 2010+ and LibreOffice 7.4; numbers
-inside formulas may only be 0 or 1 (every other figure is an input cell).
+Functions must compute the same in Excel 2010+, LibreOffice 7.4 and Gnumeric;
+numbers inside formulas may only be 0 or 1 (every other figure is an input cell).
+A function that takes one value, given a range outside an array formula, is
+evaluated element-wise by some engines and by implicit intersection by others
+(Gnumeric reads ``SUMPRODUCT(--ISERROR(A1:B9))`` as one cell): such calls are
+refused; comparisons of ranges inside SUMPRODUCT compute the same everywhere.
 """
 
 from dataclasses import dataclass
@@ -13,6 +17,8 @@ SAFE_FUNCTIONS = frozenset({
     "MEDIAN", "MIN", "OR", "RANK", "ROWS", "SUM", "SUMPRODUCT",
 })
 ALLOWED_CONSTANTS = frozenset({"0", "1"})
+SCALAR_FUNCTIONS = frozenset({"ABS", "ISERROR", "ISNUMBER", "IF", "AND", "OR"})
+"""Functions of one value: given a range (outside SUM/MIN/… that take ranges) they behave differently across engines."""
 
 
 @dataclass(frozen=True)
@@ -34,14 +40,26 @@ def formula_problems(formula: str, allow_udfs: bool = False) -> list[str]:
     ``allow_udfs`` admits kwai-xl's own functions (the xlwings sheets only).
     """
     problems = []
+    calls = []  # the functions whose parentheses are open
     for token in Tokenizer(formula).items:
         if token.type == Token.FUNC and token.subtype == Token.OPEN:
             name = token.value[:-1].upper()
+            calls.append(name)
             if name not in SAFE_FUNCTIONS and not (allow_udfs and name.startswith(UDF_PREFIX)):
                 problems.append(f"function {name} is not on the allow-list")
+        elif token.type == Token.FUNC and token.subtype == Token.CLOSE and calls:
+            calls.pop()
         elif token.type == Token.OPERAND and token.subtype == Token.NUMBER and token.value not in ALLOWED_CONSTANTS:
             problems.append(f"constant {token.value} typed into a formula")
+        elif token.type == Token.OPERAND and token.subtype == Token.RANGE and calls and calls[-1] in SCALAR_FUNCTIONS \
+                and _is_range(token.value):
+            problems.append(f"{calls[-1]} given the range {token.value} (engines differ: element-wise or one cell)")
     return problems
+
+
+def _is_range(ref: str) -> bool:
+    """Whether a reference token spans more than one cell (A1:B2, a sheet's used range)."""
+    return ":" in ref
 
 
 def lint_workbook(wb) -> list[FormulaProblem]:

@@ -2,15 +2,20 @@
 
 Values come from the file's cached results (python-calamine, no recalculation):
 the ones formualizer wrote at build time, or LibreOffice's after ``verify``
-recalculates a copy. openpyxl reads the names (through defusedxml).
+recalculates a copy. openpyxl reads the names (through defusedxml). Error values
+are read from the sheet XML itself (``t="e"`` cells), since python-calamine
+turns them into "".
 """
 
+import posixpath
+import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from openpyxl import load_workbook
-from openpyxl.utils.cell import range_boundaries
+from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
 from python_calamine import CalamineWorkbook
 
 from ..engine.inputs import MULTIPLES, ModelInputs, Segment, sweep_keys
@@ -19,7 +24,23 @@ from ..quarters.inputs import inputs_from_names
 from ..registry import DEFAULT_STRUCTURE, GroupShape, Structure
 from ..workbook.package import open_checked
 
-ERROR_VALUES = ("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "Err:", "#SPILL!", "#CALC!")
+ERROR_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"[^>]*?\st="e"[^>]*>(?:<f[^>]*/>|<f[^>]*>.*?</f>)?(?:<v>(.*?)</v>)?', re.S)
+SHEET = re.compile(r'<sheet\s[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
+RELATIONSHIP = re.compile(r'<Relationship\s[^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"|<Relationship\s[^>]*?Target="([^"]*)"[^>]*?Id="([^"]*)"')
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'").replace("&amp;", "&")
+
+
+def sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet title → the package part holding its XML (``xl/worksheets/sheetN.xml``)."""
+    rels = {}
+    for m in RELATIONSHIP.finditer(z.read("xl/_rels/workbook.xml.rels").decode("utf-8")):
+        rid, target = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        rels[rid] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+    return {_unescape(name): rels[rid] for name, rid in SHEET.findall(z.read("xl/workbook.xml").decode("utf-8"))
+            if rid in rels}
 
 
 @dataclass(frozen=True)
@@ -60,9 +81,10 @@ def defined_names(path: Path) -> dict[str, NamedRange]:
 class WorkbookValues:
     """Cached cell values of a workbook, addressed by defined name or by sheet and cell."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, names: dict[str, NamedRange] | None = None):
+        """``names``: the defined names when they are known already (a recalculated copy of a read workbook)."""
         self.path = open_checked(path)
-        self.names = defined_names(self.path)
+        self.names = defined_names(self.path) if names is None else names
         try:
             book = CalamineWorkbook.from_path(str(self.path))
             self.sheets = {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
@@ -119,17 +141,23 @@ class WorkbookValues:
                 out[idx] = float(v)
         return out
 
+    def name_at(self, sheet: str, row: int, col: int) -> str:
+        """The public name covering a cell (the smallest such range), or ""."""
+        covering = [(r.shape[0] * r.shape[1], name) for name, r in self.names.items()
+                    if r.sheet == sheet and r.min_row <= row <= r.max_row and r.min_col <= col <= r.max_col]
+        return min(covering)[1] if covering else ""
+
     def error_cells(self) -> list[str]:
-        """Addresses of every cell holding an error value, outside the xlwings sheets (whose UDFs need the add-in)."""
-        from openpyxl.utils import get_column_letter
+        """Every cell holding an error value, as ``Sheet!A1 #VALUE! (name)``, outside the xlwings sheets
+        (whose UDFs need the add-in). Read from the sheet XML: python-calamine turns errors into ""."""
         found = []
-        for sheet, rows in self.sheets.items():
-            if "xlwings" in sheet:
-                continue
-            for i, row in enumerate(rows, start=1):
-                for j, v in enumerate(row, start=1):
-                    if isinstance(v, str) and v.startswith(ERROR_VALUES):
-                        found.append(f"{sheet}!{get_column_letter(j)}{i} {v}")
+        with zipfile.ZipFile(self.path) as z:
+            for sheet, part in sheet_parts(z).items():
+                if "xlwings" in sheet or part not in z.namelist():
+                    continue
+                for ref, value in ERROR_CELL.findall(z.read(part).decode("utf-8")):
+                    name = self.name_at(sheet, *coordinate_to_tuple(ref))
+                    found.append(f"{sheet}!{ref} {_unescape(value) or '#ERROR'}" + (f" ({name})" if name else ""))
         return found
 
 

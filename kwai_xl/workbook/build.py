@@ -27,6 +27,7 @@ from ..registry import assumption_rows, structure_of
 from .fingerprint import FINGERPRINT_PROPERTY, workbook_fingerprint
 from .layout import SheetLayout, place, render_sheet, template_environment
 from .package import open_checked
+from .sharedstrings import with_shared_strings
 from .writer import workbook_from_layouts
 
 SHEETS = ("cover", "assumptions", "user_gmv", "category_gmv", "peer_comps", "sotp", "sensitivity", "drivers",
@@ -223,7 +224,7 @@ def workbook_bytes(q: Quarter, lang: str = "en", xlwings: bool = False) -> tuple
     buf = io.BytesIO()
     wb.save(buf)
     filled = formualizer.recalculate_xlsx_bytes(buf.getvalue())
-    return filled["bytes"], filled["summary"]
+    return with_shared_strings(filled["bytes"]), filled["summary"]
 
 
 def default_workbook_path(quarter: str) -> Path:

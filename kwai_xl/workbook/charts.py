@@ -15,7 +15,7 @@
 """
 
 from openpyxl.chart import BarChart, LineChart, Reference, Series
-from openpyxl.chart.data_source import StrRef
+from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.chart.legend import Legend, LegendEntry
 from openpyxl.chart.series import SeriesLabel
 from openpyxl.chart.shapes import GraphicalProperties
@@ -116,11 +116,11 @@ def add_chart(ws, spec: dict, refs: References, anchor: str) -> None:
     categories = spec.get("categories")
     if categories == "labels":
         t = _target(refs, spec["data"], title)
-        chart.set_categories(Reference(wb[t.sheet], min_col=1, max_col=1, min_row=t.row, max_row=t.row + t.h - 1))
+        _text_categories(chart, Reference(wb[t.sheet], min_col=1, max_col=1, min_row=t.row, max_row=t.row + t.h - 1))
     elif categories:
         t = _target(refs, categories, title)
         col = spec.get("category_column")
-        chart.set_categories(_ref(wb[t.sheet], t) if col is None else _ref(wb[t.sheet], t, c0=col, c1=col + 1))
+        _text_categories(chart, _ref(wb[t.sheet], t) if col is None else _ref(wb[t.sheet], t, c0=col, c1=col + 1))
     if spec.get("widest_on_top"):
         chart.x_axis.scaling.orientation = "maxMin"
     if spec.get("lines"):
@@ -142,3 +142,9 @@ def _lines(spec: dict, refs: References, wb, title: str, bars: BarChart) -> Line
     hidden = [LegendEntry(idx=0, delete=True)] if spec.get("kind") == "football" else []  # the invisible base
     bars.legend = Legend(legendPos="b", legendEntry=hidden)
     return lines
+
+
+def _text_categories(chart, ref: Reference) -> None:
+    """Label every series' categories with the text cells ``ref`` (a string reference, as OOXML wants for text)."""
+    for series in chart.series:
+        series.cat = AxDataSource(strRef=StrRef(f=str(ref)))

@@ -129,7 +129,7 @@ def _write_sheet(ws, sheet: SheetLayout, refs: References) -> None:
         for item in block.items:
             _write_item(ws, sheet, item, refs, validations)
     for list_id, ranges in validations.items():
-        dv = DataValidation(type="list", formula1=f"={list_id}", allow_blank=True,
+        dv = DataValidation(type="list", formula1=list_id, allow_blank=True,
                             error=sheet.labels_invalid_choice, errorTitle="kwai-xl", showErrorMessage=True)
         for rng in ranges:
             dv.add(rng)
