@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from openpyxl.formula.tokenizer import Token, Tokenizer
 
+from ..workbook.build import LANG_PROPERTY, LANGUAGES, udf_sheet_titles
+
 SAFE_FUNCTIONS = frozenset({
     "ABS", "AND", "AVERAGE", "CHOOSE", "COUNT", "COUNTIF", "IF", "INDEX", "ISERROR", "ISNUMBER", "MATCH", "MAX",
     "MEDIAN", "MIN", "OR", "RANK", "ROWS", "SUM", "SUMPRODUCT",
@@ -37,7 +39,7 @@ UDF_PREFIX = "KWAI_"
 def formula_problems(formula: str, allow_udfs: bool = False) -> list[str]:
     """What breaks the rules in one formula: unsafe functions and constants other than 0 and 1.
 
-    ``allow_udfs`` admits kwai-xl's own functions (the xlwings sheets only).
+    ``allow_udfs`` admits kwai-xl's own functions (the UDF sheets only, known by their sheet key).
     """
     problems = []
     calls = []  # the functions whose parentheses are open
@@ -65,10 +67,12 @@ def _is_range(ref: str) -> bool:
 def lint_workbook(wb) -> list[FormulaProblem]:
     """Every rule broken by any formula of the openpyxl workbook ``wb``."""
     found = []
+    lang = next((p.value for p in wb.custom_doc_props if p.name == LANG_PROPERTY), "en")
+    udf_sheets = udf_sheet_titles(lang if lang in LANGUAGES else "en")
     for ws in wb.worksheets:
         for row in ws.iter_rows():
             for cell in row:
                 if cell.data_type == "f":
-                    for problem in formula_problems(cell.value, allow_udfs="xlwings" in ws.title):
+                    for problem in formula_problems(cell.value, allow_udfs=ws.title in udf_sheets):
                         found.append(FormulaProblem(f"{ws.title}!{cell.coordinate}", cell.value, problem))
     return found

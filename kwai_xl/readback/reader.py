@@ -22,7 +22,8 @@ from ..engine.inputs import MULTIPLES, ModelInputs, Segment, sweep_keys
 from ..errors import KwaiError
 from ..quarters.inputs import inputs_from_names
 from ..registry import DEFAULT_STRUCTURE, GroupShape, Structure
-from ..workbook.package import open_checked
+from ..workbook.build import LANG_PROPERTY, udf_sheet_titles
+from ..workbook.package import custom_properties, open_checked
 
 ERROR_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"[^>]*?\st="e"[^>]*>(?:<f[^>]*/>|<f[^>]*>.*?</f>)?(?:<v>(.*?)</v>)?', re.S)
 SHEET = re.compile(r'<sheet\s[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
@@ -152,8 +153,9 @@ class WorkbookValues:
         (whose UDFs need the add-in). Read from the sheet XML: python-calamine turns errors into ""."""
         found = []
         with zipfile.ZipFile(self.path) as z:
+            udf_sheets = udf_sheet_titles(custom_properties(self.path, z).get(LANG_PROPERTY, "en"))
             for sheet, part in sheet_parts(z).items():
-                if "xlwings" in sheet or part not in z.namelist():
+                if sheet in udf_sheets or part not in z.namelist():
                     continue
                 for ref, value in ERROR_CELL.findall(z.read(part).decode("utf-8")):
                     name = self.name_at(sheet, *coordinate_to_tuple(ref))

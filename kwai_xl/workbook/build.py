@@ -201,11 +201,18 @@ def add_xlwings_conf(wb) -> None:
     ws.sheet_state = "hidden"
 
 
-def unexpected_errors(summary: dict) -> dict:
-    """Formula errors other than #NAME? on the xlwings sheets (where UDFs need the add-in)."""
+def udf_sheet_titles(lang: str) -> frozenset[str]:
+    """The sheets whose formulas call the UDFs (by sheet key, titled in ``lang``) and the xlwings conf sheet."""
+    return frozenset(load_labels(lang)["sheets"][key] for key in XLWINGS_SHEETS) | {XLWINGS_CONF}
+
+
+def unexpected_errors(summary: dict, lang: str) -> dict:
+    """Formula errors other than #NAME? on the UDF sheets (where UDFs need the add-in)."""
+    udf_sheets = udf_sheet_titles(lang)
     out = {}
     for token, info in summary.get("error_summary", {}).items():
-        locations = [loc for loc in info.get("locations", []) if not (token == "#NAME?" and "xlwings" in loc)]
+        locations = [loc for loc in info.get("locations", [])
+                     if not (token == "#NAME?" and loc.rpartition("!")[0].strip("'") in udf_sheets)]
         if locations:
             out[token] = locations
     return out
@@ -270,7 +277,7 @@ def build_workbook(q: Quarter, out: Path | None = None, lang: str = "en", xlwing
             backup = backup_path(path)
             shutil.copy2(path, backup)
     data, summary = workbook_bytes(q, lang, xlwings)
-    errors = unexpected_errors(summary)
+    errors = unexpected_errors(summary, lang)
     if errors:
         raise KwaiError(f"{path}: not written, formulas would evaluate to errors: {errors}")
     write_atomically(path, data)

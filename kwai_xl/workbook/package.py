@@ -122,20 +122,25 @@ def _scan_part(path: Path, z: zipfile.ZipFile, part: zipfile.ZipInfo, budget: in
     return max(elements, 0)
 
 
-def _check_identity(path: Path, z: zipfile.ZipFile, identity: str) -> None:
-    """Refuse a workbook whose custom properties lack ``identity``: read before anything else is parsed."""
+def custom_properties(path: Path, z: zipfile.ZipFile) -> dict[str, str]:
+    """The package's custom document properties (name → text), read without parsing anything else."""
     try:
         part = z.getinfo(CUSTOM_PROPERTIES)
     except KeyError:
-        part = None
-    names = set()
-    if part is not None and part.file_size <= MAX_PROPERTIES_BYTES:
-        _scan_part(path, z, part, MAX_ELEMENTS)
-        try:
-            root = ElementTree.fromstring(z.read(part))
-        except ElementTree.ParseError:
-            raise KwaiError(f"{path}: part {CUSTOM_PROPERTIES} is not well-formed XML") from None
-        names = {el.get("name") for el in root}
+        return {}
+    if part.file_size > MAX_PROPERTIES_BYTES:
+        return {}
+    _scan_part(path, z, part, MAX_ELEMENTS)
+    try:
+        root = ElementTree.fromstring(z.read(part))
+    except ElementTree.ParseError:
+        raise KwaiError(f"{path}: part {CUSTOM_PROPERTIES} is not well-formed XML") from None
+    return {el.get("name"): "".join(el.itertext()) for el in root}
+
+
+def _check_identity(path: Path, z: zipfile.ZipFile, identity: str) -> None:
+    """Refuse a workbook whose custom properties lack ``identity``: read before anything else is parsed."""
+    names = set(custom_properties(path, z))
     if identity not in names:
         raise KwaiError(f"{path}: not a workbook built by kwai-xl (no {identity} property); "
                         f"pull reads only kwai-xl workbooks")
