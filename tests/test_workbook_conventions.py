@@ -3,6 +3,7 @@
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import quote_sheetname
 
 from kwai_xl.readback.lint import formula_problems, lint_workbook
 from kwai_xl.workbook.build import build_workbook
@@ -66,11 +67,12 @@ def test_every_value_row_has_a_unit_and_every_input_a_source_and_date(book):
 
 
 def test_sheets_are_set_up_for_reading_and_printing(book):
-    assert book.sheetnames == ["Cover", "Assumptions", "User GMV", "Category GMV", "Peer Comps", "SOTP",
-                               "Sensitivity", "Revenue Drivers", "Forecast vs Actual", "Checks"]
+    assert book.sheetnames == ["Cover", "Contents", "Assumptions", "User GMV", "Category GMV", "Peer Comps", "SOTP",
+                               "Sensitivity", "Revenue Drivers", "Shareholders", "Online marketing", "Kuaishou history",
+                               "Forecast vs Actual", "Checks"]
     for ws in book.worksheets:
         assert ws.print_area, ws.title
-        if ws.title != "Cover":
+        if ws.title not in ("Cover", "Contents"):
             assert ws.freeze_panes, ws.title
     assert book["Peer Comps"].page_setup.orientation == "landscape"
     assert book.calculation.fullCalcOnLoad
@@ -105,3 +107,14 @@ def test_adding_a_peer_changes_data_not_python(seed_quarter, tmp_path):
     assert defined_names(path)["ads_mcap"].shape == (5, 1)
     report = verify_workbook(path)
     assert report.ok and report.values.value("ads_ps_count")[1] == 5
+
+
+def test_contents_links_to_every_sheet_and_every_sheet_links_back(book):
+    contents = book["Contents"]
+    targets = {c.hyperlink.location or c.hyperlink.target for row in contents.iter_rows() for c in row if c.hyperlink}
+    expected = {f"{quote_sheetname(ws.title)}!A1" for ws in book if ws.title != "Contents"}
+    assert {t.lstrip("#") for t in targets} == expected
+    for ws in book:
+        if ws.title != "Contents":
+            link = ws["A3"].hyperlink
+            assert link is not None and (link.location or link.target).lstrip("#") == f"{quote_sheetname('Contents')}!A1", ws.title

@@ -29,8 +29,10 @@ from .layout import SheetLayout, place, render_sheet, template_environment
 from .package import open_checked
 from .writer import workbook_from_layouts
 
-SHEETS = ("cover", "assumptions", "user_gmv", "category_gmv", "peer_comps", "sotp", "sensitivity", "drivers",
-          "forecast_actual", "checks")
+SHEETS = ("cover", "contents", "assumptions", "user_gmv", "category_gmv", "peer_comps", "sotp", "sensitivity", "drivers",
+          "shareholders", "online_marketing", "history", "forecast_actual", "checks")
+DATA_SHEETS = ("shareholders", "online_marketing", "history")
+"""Sheets shown only when the quarter file has their section (of the same name)."""
 XLWINGS_SHEETS = ("udf_check",)
 XLWINGS_CONF = "xlwings.conf"
 UDF_MODULE = "udfs"
@@ -169,11 +171,14 @@ def layouts(q: Quarter, lang: str = "en", xlwings: bool = False,
     labels = load_labels(lang, templates_dir)
     env = template_environment(templates_dir)
     context = template_context(q, labels)
+    keys = [key for key in SHEETS + (XLWINGS_SHEETS if xlwings else ()) if key not in DATA_SHEETS or getattr(q, key)]
+    context["sheet_keys"] = keys
     sheets = []
-    for key in SHEETS + (XLWINGS_SHEETS if xlwings else ()):
+    for key in keys:
         sheet = render_sheet(env, f"sheets/{key}.yaml.j2", context)
         sheet.labels_as_of = labels["common"]["as_of"]
         sheet.labels_source = labels.get("source", "Source")
+        sheet.labels_contents = labels["tables"]["contents_link"]
         place(sheet)
         sheets.append(sheet)
     return sheets

@@ -5,7 +5,7 @@ from datetime import date
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -82,6 +82,8 @@ def _write_item(ws, sheet: SheetLayout, item: Item, refs: References, validation
         for j in item.validation_cols or range(item.w):
             col = get_column_letter(item.col + j)
             validations.setdefault(item.validation, []).append(f"{col}{item.row}:{col}{item.row + item.h - 1}")
+    if item.link and item.link in refs.titles:
+        _link(ws.cell(item.row, 1), refs.titles[item.link])
     if item.comment:
         ws.cell(item.row, item.col).comment = Comment(item.comment, "kwai-xl")
     if item.base_cell:
@@ -98,12 +100,21 @@ def _write_item(ws, sheet: SheetLayout, item: Item, refs: References, validation
         ws.conditional_formatting.add(rng, CellIsRule(operator="notEqual", formula=["1"], fill=styles.CHECK_BAD_FILL))
 
 
+def _link(cell, title: str) -> None:
+    """Make ``cell`` a hyperlink to cell A1 of the sheet titled ``title`` (a link, not a formula)."""
+    cell.hyperlink = f"#{quote_sheetname(title)}!A1"
+    cell.font = styles.HYPERLINK_FONT
+
+
 def _write_sheet(ws, sheet: SheetLayout, refs: References) -> None:
     ws.sheet_properties.tabColor = sheet.tab_color
     _text(ws.cell(1, 1), sheet.heading)
     ws.cell(1, 1).font = styles.HEADING_FONT
     _text(ws.cell(2, 1), sheet.subtitle)
     ws.cell(2, 1).font = styles.SUBTITLE_FONT
+    if sheet.key != "contents" and "contents" in refs.titles:
+        _text(ws.cell(3, 1), sheet.labels_contents)
+        _link(ws.cell(3, 1), refs.titles["contents"])
     has_sources = any(it.source for it in sheet.items())
     validations: dict[str, list[str]] = {}
     for block in sheet.blocks:
