@@ -33,7 +33,7 @@ def test_every_sheet_prints_with_no_hash_marks(rendered):
               if lang == "en" else ["封面", "假设", "用户法GMV", "品类法GMV", "可比公司", "分部估值", "敏感性", "收入驱动", "预测与实际", "检查"])
     for sheet in sheets:
         assert any(f"{sheet} — page" in p for p in pages), sheet
-    assert "40,320" in text and "102.47" in text and "Err:" not in text
+    assert "40,320" in text and "102.50" in text and "Err:" not in text
 
 
 def test_charts_are_in_the_file_and_on_the_page(rendered):
