@@ -28,11 +28,13 @@ def test_every_sheet_prints_with_no_hash_marks(rendered):
     pages = text.split("\f")
     assert len(pngs) >= 8 and all(p.stat().st_size > 2000 for p in pngs)
     assert "###" not in text  # a column too narrow for its number prints as ####
-    sheets = (["Cover", "Assumptions", "User GMV", "Category GMV", "Peer Comps", "SOTP", "Sensitivity", "Revenue Drivers",
-               "Forecast vs Actual", "Checks"]
-              if lang == "en" else ["封面", "假设", "用户法GMV", "品类法GMV", "可比公司", "分部估值", "敏感性", "收入驱动", "预测与实际", "检查"])
+    sheets = (["Cover", "Contents", "Assumptions", "User GMV", "Category GMV", "Peer Comps", "SOTP", "Sensitivity",
+               "Revenue Drivers", "Shareholders", "Online marketing", "Kuaishou history", "Forecast vs Actual", "Checks"]
+              if lang == "en" else ["封面", "目录", "假设", "用户法GMV", "品类法GMV", "可比公司", "分部估值", "敏感性", "收入驱动",
+                                    "股东", "线上营销", "快手历史业绩", "预测与实际", "检查"])
+    footer = "{} — page" if lang == "en" else "{} — 第"
     for sheet in sheets:
-        assert any(f"{sheet} — page" in p for p in pages), sheet
+        assert any(footer.format(sheet) in p for p in pages), sheet
     assert "40,320" in text and "102.50" in text and "Err:" not in text
 
 

@@ -134,15 +134,18 @@ class CategoryMethod(Strict):
 
 class ContextRow(Strict):
     label: Text
+    label_zh: Optional[Text] = None
     values: list[Optional[Number]]
 
 
 class ContextTable(Strict):
     title: Text
+    title_zh: Optional[Text] = None
     unit: Text
     as_of: date
     source: Text
     columns: Annotated[list[Text], Field(min_length=1, max_length=12)]
+    columns_zh: Optional[list[Text]] = None
     rows: Annotated[list[ContextRow], Field(min_length=1, max_length=50)]
 
     @model_validator(mode="after")
@@ -407,6 +410,7 @@ class Quarter(Strict):
     quarter: Annotated[str, Field(pattern=QUARTER_PATTERN)]
     as_of: date
     title: Text
+    title_zh: Optional[Text] = None
     years: tuple[Year, Year, Year]
     choices: Choices
     market: Market

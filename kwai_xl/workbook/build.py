@@ -179,9 +179,20 @@ def layouts(q: Quarter, lang: str = "en", xlwings: bool = False,
         sheet.labels_as_of = labels["common"]["as_of"]
         sheet.labels_source = labels.get("source", "Source")
         sheet.labels_contents = labels["tables"]["contents_link"]
+        sheet.labels_footer = labels["tables"]["footer"]
+        translate_units(sheet, labels.get("unit_text", {}))
         place(sheet)
         sheets.append(sheet)
     return sheets
+
+
+def translate_units(sheet: SheetLayout, unit_text: dict) -> None:
+    """Show every unit as the label set writes it (``unit_text``: unit as written → as shown)."""
+    for item in sheet.items():
+        if isinstance(item.unit, list):
+            item.unit = [unit_text.get(u, u) for u in item.unit]
+        elif item.unit:
+            item.unit = unit_text.get(item.unit, item.unit)
 
 
 @dataclass

@@ -112,6 +112,7 @@ class SheetLayout:
     labels_source: str = "Source"
     labels_invalid_choice: str = "Choose a value from the list"
     labels_contents: str = "Contents"
+    labels_footer: str = "&A — page &P of &N"
     max_row: int = 0
     max_col: int = 0
 

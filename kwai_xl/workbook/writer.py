@@ -11,6 +11,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from . import styles
 from .charts import add_chart
+from .fit import fit_text
 from .layout import FIRST_VALUE_COL, Item, References, SheetLayout, defined_names
 
 
@@ -151,27 +152,31 @@ def _write_sheet(ws, sheet: SheetLayout, refs: References) -> None:
         ws.column_dimensions[get_column_letter(c)].width = sheet.value_width
     if has_sources:
         ws.column_dimensions[get_column_letter(sheet.as_of_col)].width = 11
-        ws.column_dimensions[get_column_letter(sheet.source_col)].width = sheet.source_width
+        ws.column_dimensions[get_column_letter(sheet.source_col)].width = min(sheet.source_width, SOURCE_WIDTH)
     last_col = sheet.max_col if has_sources else sheet.as_of_col - 1
+    fit_text(ws, last_col + sheet.print_extra_cols, sheet.source_col if has_sources else None)
     if sheet.freeze:
         ws.freeze_panes = sheet.freeze
     ws.print_area = f"A1:{get_column_letter(last_col + sheet.print_extra_cols)}{sheet.max_row + chart_rows(sheet)}"
     ws.print_title_rows = "1:2"
-    ws.page_setup.orientation = "landscape" if sheet.landscape else "portrait"
+    printed_width = sum(ws.column_dimensions[get_column_letter(c)].width or 8.43 for c in range(1, last_col + 1))
+    ws.page_setup.orientation = "landscape" if sheet.landscape or printed_width > PORTRAIT_WIDTH else "portrait"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 99  # as many pages tall as the width-fitted scale needs
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.gridLines = False
     ws.sheet_view.showGridLines = False
-    ws.oddFooter.center.text = "&A — page &P of &N"
+    ws.oddFooter.center.text = sheet.labels_footer
 
 
+SOURCE_WIDTH = 50      # sources wrap past this, so printouts stay at a readable scale
+PORTRAIT_WIDTH = 100   # column-width units that fit a portrait A4 page at a readable scale
 CM_PER_CHAR = 0.19   # an Excel column-width unit, in cm, at the default font
 CM_PER_ROW = 0.53    # a default row, in cm
 
 
-def chart_anchor(sheet: SheetLayout, spec: dict) -> str:
+def chart_anchor(sheet: SheetLayout, spec: dict, ws=None) -> str:
     """A chart's top-left cell: ``below K`` puts it under the last block, after K charts of its width;
     anything else is taken as a cell address."""
     anchor = str(spec.get("anchor", "below 0"))
@@ -181,7 +186,8 @@ def chart_anchor(sheet: SheetLayout, spec: dict) -> str:
     offset_cm = k * (spec.get("width", 16) + 0.5)
     col, used = 1, 0.0
     while used + 0.1 < offset_cm:
-        used += _column_width(sheet, col) * CM_PER_CHAR
+        measured = ws.column_dimensions[get_column_letter(col)].width if ws is not None else None
+        used += (measured or _column_width(sheet, col)) * CM_PER_CHAR
         col += 1
     return f"{get_column_letter(col)}{sheet.max_row + 1}"
 
@@ -213,6 +219,6 @@ def workbook_from_layouts(sheets: list[SheetLayout]) -> Workbook:
         wb.defined_names[name] = DefinedName(name, attr_text=ref)
     for sheet in sheets:
         for spec in sheet.charts:
-            add_chart(wb[sheet.title], spec, refs, chart_anchor(sheet, spec))
+            add_chart(wb[sheet.title], spec, refs, chart_anchor(sheet, spec, wb[sheet.title]))
     wb.calculation.fullCalcOnLoad = True
     return wb
