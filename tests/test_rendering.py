@@ -42,7 +42,7 @@ def test_charts_are_in_the_file_and_on_the_page(rendered):
     lang, book, text, _ = rendered
     with zipfile.ZipFile(book) as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
-    assert len(charts) == 13  # two GMV grids, three peer groups, football field, tornado; 1 + 3 + 2 on the new sheets
+    assert len(charts) == 12  # two GMV grids, three peer groups, football field, tornado; 1 + 3 + 1 on the new sheets
     if lang == "en":
         for title in ("User method: GMV 2025E", "Category method: GMV 2025E", "PE 2022E", "PS 2022E",
                       "P/GMV 2022E", "Value per share (HKD)", "Tornado: change in value per share"):
