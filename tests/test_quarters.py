@@ -46,6 +46,7 @@ def test_new_quarter_cli_prints_what_to_refresh(quarter_dir, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "refresh them" in result.output and "market.price (as of 2022-06-02)" in result.output
     assert load_quarter(quarter_dir / "2022Q4.yaml").years == (2021, 2022, 2023)  # the fiscal year has not turned
+    assert "same fiscal year as 2022Q2" in result.output and "moved 0" not in result.output
 
 
 def edit_inputs(path, target):
@@ -211,5 +212,6 @@ def test_build_all_and_diff_cli(tmp_path, monkeypatch):
     assert "stale input" in result.stderr
     diff = runner.invoke(main, ["diff", "2022Q2", "2024Q1"])
     assert diff.exit_code == 0
-    assert "kuaishou.revenue[0]" in diff.output and "sotp_per_share" in diff.output
+    assert "kuaishou.revenue[2021]" in diff.output and "sotp_per_share" in diff.output  # by fiscal year
+    assert "81,082" in diff.output  # numbers formatted
     assert "TWTR.N" in diff.output  # Twitter left the ads peer set
