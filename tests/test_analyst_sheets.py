@@ -56,3 +56,12 @@ def test_the_seed_tables_are_as_printed(seed_quarter):
     assert holdings["shares_2021q1"][-1] == 41.08 and holdings["shares_2022q1"][-1] == 42.66   # seed p.14
     assert holdings["shares_2022q1"][-1] * 100 == seed_quarter.market.shares.value   # the SOTP's share count
     assert holdings["return"][3] == 77.29   # DCM, seed p.12-13 "77倍"
+
+
+def test_kuaishou_share_of_the_2025_market(seed_outputs):
+    """Kuaishou's GMV path over the 2025E market of both methods (GMV 2022E 883,964 百万 over 40,320 亿 is 21.9%)."""
+    share = seed_outputs["drv_market_share"]
+    assert share.shape == (2, 3)
+    assert share[0, 1] == pytest.approx(883_963.772727 / (40_320 * 100), rel=1e-9)
+    assert share[1, 1] == pytest.approx(883_963.772727 / (seed_outputs["cm_gmv"] * 100), rel=1e-9)
+    assert list(share[0]) == sorted(share[0])  # a growing GMV path takes a growing share
