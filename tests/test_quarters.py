@@ -179,7 +179,7 @@ def test_every_figure_of_the_new_quarters_has_a_source(quarter):
 
 def test_a_missing_source_fails_to_load(tmp_path):
     text = (paths.DATA_DIR / "2024Q1.yaml").read_text(encoding="utf-8")
-    broken = text.replace('source: "reported FY2023 average DAU (MODEL.md §6)"', 'source: ""')
+    broken = text.replace('source: "reported FY2023 average DAU (Kuaishou FY2023 results release)"', 'source: ""')
     assert broken != text
     (tmp_path / "2024Q1.yaml").write_text(broken, encoding="utf-8")
     with pytest.raises(KwaiError, match=r"drivers.dau.source"):

@@ -28,9 +28,9 @@ CHECK_OK_FILL = PatternFill("solid", fgColor="C6EFCE")
 CHECK_BAD_FILL = PatternFill("solid", fgColor="FFC7CE")
 
 NUMBER_FORMATS = {
-    "int": "#,##0",
-    "num1": "#,##0.0",
-    "num2": "#,##0.00",
+    "int": "#,##0_);(#,##0)",          # accounting style: negatives in brackets
+    "num1": "#,##0.0_);(#,##0.0)",
+    "num2": "#,##0.00_);(#,##0.00)",
     "num3": "#,##0.000",
     "num4": "0.0000",
     "pct": "0.0%",
