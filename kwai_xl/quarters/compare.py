@@ -33,7 +33,7 @@ def flatten(value, prefix: str = "") -> dict[str, object]:
     return {prefix: value}
 
 
-PER_YEAR = re.compile(r"^(kuaishou|peers\.\w+\[[^\]]+\])\.(revenue|net_profit|gmv)\[([0-2])\]$")
+PER_YEAR = re.compile(r"^(kuaishou|peers\.groups\[([^\]]+)\]\.companies\[[^\]]+\])\.(revenue|net_profit|gmv)\[([0-2])\]$")
 
 
 def by_year(q: Quarter) -> dict[str, object]:
@@ -42,8 +42,9 @@ def by_year(q: Quarter) -> dict[str, object]:
     for path, value in flatten(q.model_dump(mode="json")).items():
         m = PER_YEAR.match(path)
         if m:
-            years = q.years if m.group(1) == "kuaishou" else (q.peers.years or q.years)
-            path = f"{m.group(1)}.{m.group(2)}[{years[int(m.group(3))]}]"
+            group = next((g for g in q.peers.groups if g.key == m.group(2)), None)
+            years = (group.years if group else None) or q.years
+            path = f"{m.group(1)}.{m.group(3)}[{years[int(m.group(4))]}]"
         out[path] = value
     return out
 

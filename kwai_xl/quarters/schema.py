@@ -362,7 +362,7 @@ class SeriesRow(Strict):
     name_zh: Text
     unit: Literal[SERIES_UNITS]
     decimals: Annotated[int, Field(ge=0, le=4)] = 0
-    values: list[Optional[float]]
+    values: list[Optional[Number]]
     growth: bool = False
     """Show a growth row under this one (a live formula: this column over the one ``lag`` columns left, − 1)."""
     change_from: Optional[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]] = None
