@@ -117,7 +117,7 @@ def test_an_interrupted_build_leaves_the_old_workbook_readable(tmp_path):
     rng = random.Random(7)
     killed = 0
     for _ in range(6):
-        proc = subprocess.Popen([sys.executable, "-m", "kwai_xl", "build", "--out", str(out)],
+        proc = subprocess.Popen([sys.executable, "-m", "kwai_xl", "build", "-q", "2022Q2", "--out", str(out)],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(rng.uniform(0.2, 0.8))
         proc.send_signal(signal.SIGKILL)
@@ -140,16 +140,16 @@ def test_an_edited_workbook_is_not_overwritten(tmp_path):
     wb[sheet][ref.replace("$", "")].value = 90
     wb.save(out)
     edited = out.read_bytes()
-    result = CliRunner().invoke(main, ["build", "--out", str(out)])
+    result = CliRunner().invoke(main, ["build", "-q", "2022Q2", "--out", str(out)])
     assert result.exit_code == 2 and "edited since kwai-xl built it" in result.stderr and "kwai-xl pull" in result.stderr
     assert out.read_bytes() == edited
-    result = CliRunner().invoke(main, ["build", "--out", str(out), "--force"])
+    result = CliRunner().invoke(main, ["build", "-q", "2022Q2", "--out", str(out), "--force"])
     assert result.exit_code == 0
     backups = list(tmp_path.glob("k.*.bak.xlsx"))
     assert len(backups) == 1 and backups[0].read_bytes() == edited
     foreign = tmp_path / "foreign.xlsx"
     foreign.write_bytes(b"not ours")
-    result = CliRunner().invoke(main, ["build", "--out", str(foreign)])
+    result = CliRunner().invoke(main, ["build", "-q", "2022Q2", "--out", str(foreign)])
     assert result.exit_code == 2 and "move it away" in result.stderr and foreign.read_bytes() == b"not ours"
 
 
