@@ -6,8 +6,9 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 QUARTER ?= 2022Q2
 # Debian packages the suite needs: LibreOffice recalculates and renders, Gnumeric (ssconvert) recalculates as a
-# second engine, pdftoppm rasterises, Noto CJK draws Chinese.
-SYSTEM_PACKAGES := libreoffice-calc-nogui gnumeric poppler-utils fonts-noto-cjk
+# second engine, pdftoppm rasterises, Noto CJK draws Chinese, Carlito (metric-compatible with Calibri) gives
+# printouts the widths Excel gives them.
+SYSTEM_PACKAGES := libreoffice-calc-nogui gnumeric poppler-utils fonts-noto-cjk fonts-crosextra-carlito
 
 .PHONY: run test system-deps bench clean
 
@@ -22,7 +23,7 @@ run: $(STAMP)
 
 system-deps:
 	@if ! command -v soffice >/dev/null || ! command -v ssconvert >/dev/null || ! command -v pdftoppm >/dev/null || \
-		! fc-list | grep -qi "noto sans cjk"; then \
+		! fc-list | grep -qi "noto sans cjk" || ! fc-list | grep -qi carlito; then \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES); \
 	fi

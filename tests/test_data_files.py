@@ -70,12 +70,12 @@ def test_unknown_quarter_lists_the_known_ones():
 
 
 def test_calc_prints_the_tables_and_json():
-    result = CliRunner().invoke(main, ["calc"])
+    result = CliRunner().invoke(main, ["calc", "--quarter", "2022q2"])  # quarter names in any case
     assert result.exit_code == 0
     for text in ("40,320", "44,098", "3.50 / 3.30", "Value per share", "Upside"):
         assert text in result.output
     import json
-    data = json.loads(CliRunner().invoke(main, ["calc", "--json"]).output)
+    data = json.loads(CliRunner().invoke(main, ["calc", "--json", "-q", "2022Q2"]).output)
     assert data["um_gmv_grid"][1][1] == 40320
     assert data["ls_pe"][3] == ["n.a.", "n.a.", "n.a."]
     assert data["sotp_per_share"] > 0
@@ -85,3 +85,11 @@ def test_quarters_lists_the_shipped_files():
     result = CliRunner().invoke(main, ["quarters"])
     assert result.exit_code == 0
     assert "2022Q2" in result.output
+
+
+def test_the_default_quarter_is_the_latest_and_xls_is_refused(tmp_path):
+    import json
+    latest = sorted(p.stem for p in DATA_DIR.glob("*.yaml"))[-1]
+    assert json.loads(CliRunner().invoke(main, ["calc", "--json"]).output)["quarter"] == latest
+    result = CliRunner().invoke(main, ["build", "-q", "2022Q2", "--out", str(tmp_path / "k.xls")])
+    assert result.exit_code == 2 and ".xlsx" in result.stderr and not (tmp_path / "k.xls").exists()

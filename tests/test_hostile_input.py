@@ -156,12 +156,12 @@ def test_quarters_lists_the_valid_files_and_names_the_broken_ones(quarter_dir, m
 
 @pytest.mark.parametrize("seed", ["-1", "-99999999999999999999"])
 def test_a_negative_sweep_seed_is_one_line(seed):
-    line = one_line_error(CliRunner().invoke(main, ["sweep", "--draws", "10", "--seed", seed]))
+    line = one_line_error(CliRunner().invoke(main, ["sweep", "-q", "2022Q2", "--draws", "10", "--seed", seed]))
     assert line == f"error: --seed: must be a whole number, 0 or more (got {seed})"
 
 
 def test_a_huge_sweep_seed_is_a_seed():
-    assert CliRunner().invoke(main, ["sweep", "--draws", "10", "--seed", str(2**100), "--json"]).exit_code == 0
+    assert CliRunner().invoke(main, ["sweep", "-q", "2022Q2", "--draws", "10", "--seed", str(2**100), "--json"]).exit_code == 0
 
 
 def _typed_into(built: Path, target: Path, name: str, value, offset=(0, 0)) -> tuple[Path, str]:
@@ -223,7 +223,7 @@ def mounted(tmp_path):
 def test_a_full_disk_is_one_line_naming_the_file(mounted):
     folder = mounted("size=48k")
     out = folder / "k.xlsx"
-    line = one_line_error(CliRunner().invoke(main, ["build", "--out", str(out)]))
+    line = one_line_error(CliRunner().invoke(main, ["build", "-q", "2022Q2", "--out", str(out)]))
     assert line == f"error: {out}: No space left on device (OSError)"
     assert list(folder.iterdir()) == []  # the temporary file is gone, nothing half-written
 

@@ -46,6 +46,7 @@ def test_new_quarter_cli_prints_what_to_refresh(quarter_dir, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "refresh them" in result.output and "market.price (as of 2022-06-02)" in result.output
     assert load_quarter(quarter_dir / "2022Q4.yaml").years == (2021, 2022, 2023)  # the fiscal year has not turned
+    assert "same fiscal year as 2022Q2" in result.output and "moved 0" not in result.output
 
 
 def edit_inputs(path, target):
@@ -178,7 +179,7 @@ def test_every_figure_of_the_new_quarters_has_a_source(quarter):
 
 def test_a_missing_source_fails_to_load(tmp_path):
     text = (paths.DATA_DIR / "2024Q1.yaml").read_text(encoding="utf-8")
-    broken = text.replace('source: "reported FY2023 average DAU (MODEL.md §6)"', 'source: ""')
+    broken = text.replace('source: "reported FY2023 average DAU (Kuaishou FY2023 results release)"', 'source: ""')
     assert broken != text
     (tmp_path / "2024Q1.yaml").write_text(broken, encoding="utf-8")
     with pytest.raises(KwaiError, match=r"drivers.dau.source"):
@@ -211,5 +212,6 @@ def test_build_all_and_diff_cli(tmp_path, monkeypatch):
     assert "stale input" in result.stderr
     diff = runner.invoke(main, ["diff", "2022Q2", "2024Q1"])
     assert diff.exit_code == 0
-    assert "kuaishou.revenue[0]" in diff.output and "sotp_per_share" in diff.output
+    assert "kuaishou.revenue[2021]" in diff.output and "sotp_per_share" in diff.output  # by fiscal year
+    assert "81,082" in diff.output  # numbers formatted
     assert "TWTR.N" in diff.output  # Twitter left the ads peer set

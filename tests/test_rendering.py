@@ -28,19 +28,21 @@ def test_every_sheet_prints_with_no_hash_marks(rendered):
     pages = text.split("\f")
     assert len(pngs) >= 8 and all(p.stat().st_size > 2000 for p in pngs)
     assert "###" not in text  # a column too narrow for its number prints as ####
-    sheets = (["Cover", "Assumptions", "User GMV", "Category GMV", "Peer Comps", "SOTP", "Sensitivity", "Revenue Drivers",
-               "Forecast vs Actual", "Checks"]
-              if lang == "en" else ["封面", "假设", "用户法GMV", "品类法GMV", "可比公司", "分部估值", "敏感性", "收入驱动", "预测与实际", "检查"])
+    sheets = (["Cover", "Contents", "Assumptions", "User GMV", "Category GMV", "Peer Comps", "SOTP", "Sensitivity",
+               "Revenue Drivers", "Shareholders", "Online marketing", "Kuaishou history", "Forecast vs Actual", "Checks"]
+              if lang == "en" else ["封面", "目录", "假设", "用户法GMV", "品类法GMV", "可比公司", "分部估值", "敏感性", "收入驱动",
+                                    "股东", "线上营销", "快手历史业绩", "预测与实际", "检查"])
+    footer = "{} — page" if lang == "en" else "{} — 第"
     for sheet in sheets:
-        assert any(f"{sheet} — page" in p for p in pages), sheet
-    assert "40,320" in text and "102.47" in text and "Err:" not in text
+        assert any(footer.format(sheet) in p for p in pages), sheet
+    assert "40,320" in text and "102.50" in text and "Err:" not in text
 
 
 def test_charts_are_in_the_file_and_on_the_page(rendered):
     lang, book, text, _ = rendered
     with zipfile.ZipFile(book) as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
-    assert len(charts) == 7  # two GMV grids, three peer groups, the football field, the tornado
+    assert len(charts) == 12  # two GMV grids, three peer groups, football field, tornado; 1 + 3 + 1 on the new sheets
     if lang == "en":
         for title in ("User method: GMV 2025E", "Category method: GMV 2025E", "PE 2022E", "PS 2022E",
                       "P/GMV 2022E", "Value per share (HKD)", "Tornado: change in value per share"):

@@ -1,8 +1,11 @@
 """The shipped 2022Q2 data, run through the engine, reproduces the seed report's figures (MODEL.md §1–4)."""
 
+import re
+from decimal import ROUND_HALF_UP, Decimal
+
 import numpy as np
 import pytest
-from conftest import seed_round
+from conftest import DATA_DIR, seed_round
 from seed_figures import (
     CM_TOLERANCE,
     SEED_CM_ADV,
@@ -33,18 +36,35 @@ def test_category_method_within_the_seeds_rounding(seed_outputs):
     assert round(seed_outputs["cm_gmv"] / 1e4, 1) == 4.4  # "≈ 4.4万亿"
 
 
-# PE and P/GMV rest on fundamentals implied from the seed's two-decimal multiples, so their
-# statistics are those of the rounded multiples. One cell cannot reach the seed's figure that way:
-# the ads PE 2021A mean of 12.19, 30.90 and 13.11 is 18.733 (the seed's unrounded PEs gave 18.74).
-IMPLIED_FROM_ROUNDED = {("ads_pe", "mean", 0): 18.73}
+def shown(value: float, places: int = 2) -> float:
+    """What a cell formatted to ``places`` decimals displays: the stored float rounded half away from zero."""
+    return float(Decimal(float(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
 
 
 @pytest.mark.parametrize("name", sorted(SEED_STATS))
-def test_peer_mean_and_median_to_two_decimals(seed_outputs, name):
+def test_peer_mean_and_median_display_as_printed(seed_outputs, name):
+    """Every one of the 42 printed means and medians, with no exceptions (see data/tools/reconstruct_peer_multiples.py)."""
     for stat, expected in zip(("mean", "median"), SEED_STATS[name]):
-        got = [seed_round(v) for v in seed_outputs[f"{name}_{stat}"]]
-        for year, (g, e) in enumerate(zip(got, expected)):
-            assert g == IMPLIED_FROM_ROUNDED.get((name, stat, year), e), (name, stat, year)
+        assert [shown(v) for v in seed_outputs[f"{name}_{stat}"]] == expected, (name, stat)
+
+
+def test_every_peer_multiple_displays_as_printed(seed_quarter, seed_outputs):
+    """Each peer's PE and P/GMV, as displayed, is the figure printed in the data file's comment (the seed's)."""
+    text = (DATA_DIR / "2022Q2.yaml").read_text(encoding="utf-8")
+    printed, ticker = [], None
+    for line in text.splitlines():
+        ticker = (re.search(r"ticker: (\S+)", line) or [None, ticker])[1]
+        m = re.search(r"(net_profit|gmv): .*# implied: market cap / published (?:PE|P/GMV) \[([^\]]*)\]", line)
+        if m:
+            printed.append((ticker, m.group(1), m.group(2)))
+    where = {peer.ticker: (group.key, k) for group in seed_quarter.peers.groups for k, peer in enumerate(group.companies)}
+    assert len(printed) == 15  # 11 PE rows with figures (DouYu's are all "/") and 4 P/GMV rows
+    for ticker, field, figures in printed:
+        prefix, k = where[ticker]
+        row = seed_outputs[f"{prefix}_{'pe' if field == 'net_profit' else 'pgmv'}"][k]
+        for value, figure in zip(row, figures.split(",")):
+            figure = figure.strip()
+            assert (value in ("n.a.", "n.m.")) if figure == "/" else shown(value) == float(figure), (ticker, field)
 
 
 def test_peer_counts_leave_out_the_seeds_slashes(seed_outputs):

@@ -85,11 +85,11 @@ def test_tornado_ranks_widest_first_ties_in_input_order(seed_inputs, seed_output
 
 
 def test_sweep_cli_json():
-    result = CliRunner().invoke(main, ["sweep", "--draws", "5000", "--json"])
+    result = CliRunner().invoke(main, ["sweep", "-q", "2022Q2", "--draws", "5000", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert [b["input"] for b in data["tornado"]][0] == "ads_multiple"
     p = data["monte_carlo"]["percentiles"]
     assert p["p5"] < p["p50"] < p["p95"] and 0 <= data["monte_carlo"]["probability_above_price"] <= 1
-    table = CliRunner().invoke(main, ["sweep", "--draws", "1000"])
+    table = CliRunner().invoke(main, ["sweep", "-q", "2022Q2", "--draws", "1000"])
     assert "Tornado" in table.output and "Monte Carlo" in table.output

@@ -3,6 +3,7 @@
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import quote_sheetname
 
 from kwai_xl.readback.lint import formula_problems, lint_workbook
 from kwai_xl.workbook.build import build_workbook
@@ -77,11 +78,12 @@ def test_every_value_row_has_a_unit_and_every_input_a_source_and_date(book):
 
 
 def test_sheets_are_set_up_for_reading_and_printing(book):
-    assert book.sheetnames == ["Cover", "Assumptions", "User GMV", "Category GMV", "Peer Comps", "SOTP",
-                               "Sensitivity", "Revenue Drivers", "Forecast vs Actual", "Checks"]
+    assert book.sheetnames == ["Cover", "Contents", "Assumptions", "User GMV", "Category GMV", "Peer Comps", "SOTP",
+                               "Sensitivity", "Revenue Drivers", "Shareholders", "Online marketing", "Kuaishou history",
+                               "Forecast vs Actual", "Checks"]
     for ws in book.worksheets:
         assert ws.print_area, ws.title
-        if ws.title != "Cover":
+        if ws.title not in ("Cover", "Contents"):
             assert ws.freeze_panes, ws.title
     assert book["Peer Comps"].page_setup.orientation == "landscape"
     assert book.calculation.fullCalcOnLoad
@@ -150,3 +152,14 @@ def test_verify_says_when_the_data_file_no_longer_gives_the_workbook_layout(quar
 def load_quarter_from(folder):
     from kwai_xl.quarters.schema import load_quarter
     return load_quarter(folder / "2022Q2.yaml")
+
+
+def test_contents_links_to_every_sheet_and_every_sheet_links_back(book):
+    contents = book["Contents"]
+    targets = {c.hyperlink.location or c.hyperlink.target for row in contents.iter_rows() for c in row if c.hyperlink}
+    expected = {f"{quote_sheetname(ws.title)}!A1" for ws in book if ws.title != "Contents"}
+    assert {t.lstrip("#") for t in targets} == expected
+    for ws in book:
+        if ws.title != "Contents":
+            link = ws["A3"].hyperlink
+            assert link is not None and (link.location or link.target).lstrip("#") == f"{quote_sheetname('Contents')}!A1", ws.title

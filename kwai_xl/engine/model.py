@@ -90,6 +90,12 @@ def driver_outputs(d: dict[str, float], units: dict[str, float]) -> dict:
     }
 
 
+def market_share_outputs(ks_gmv, um_gmv: float, cm_gmv: float) -> np.ndarray:
+    """Kuaishou's FY0–FY2 GMV (RMB 百万) as shares of the 2025E market by the user and category methods
+    (2 × 3; NaN where its GMV is missing)."""
+    return np.vstack([drivers.market_share(ks_gmv, um_gmv), drivers.market_share(ks_gmv, cm_gmv)])
+
+
 def evaluate(inputs: ModelInputs) -> dict:
     """Every public output of the model for ``inputs`` (floats, numpy arrays, text)."""
     s = scenario_index(inputs.scenario)
@@ -106,6 +112,7 @@ def evaluate(inputs: ModelInputs) -> dict:
     out.update(peer_outputs(inputs))
     out.update(sotp_outputs(inputs, out))
     out.update(driver_outputs(inputs.drivers, inputs.constants))
+    out["drv_market_share"] = market_share_outputs(inputs.ks.gmv[0], out["um_gmv"], out["cm_gmv"])
     if inputs.ranges:
         out.update(sensitivity_outputs(inputs, out))
     return out

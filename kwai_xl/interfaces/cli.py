@@ -1,6 +1,7 @@
 """The ``kwai-xl`` command line: parses, calls the library, prints."""
 
 import json
+import re
 import sys
 from functools import wraps
 from pathlib import Path
@@ -22,7 +23,17 @@ from ..readback.verify import DEFAULT_VARIANTS, verify_workbooks
 from ..workbook.build import LANGUAGES, build_workbook
 from .api import load
 from .lite import write_lite_project
-from .report import gmv_grid_table, input_diff_table, jsonable, monte_carlo_table, peer_stats_table, result_diff_table, sotp_table, tornado_table
+from .report import (
+    gmv_grid_table,
+    input_diff_table,
+    jsonable,
+    monte_carlo_table,
+    peer_stats_table,
+    result_diff_table,
+    shown,
+    sotp_table,
+    tornado_table,
+)
 
 console = Console()
 err_console = Console(stderr=True)
@@ -53,8 +64,21 @@ def os_error_message(err: OSError) -> str:
     return f"{where}: {reason} ({err.__class__.__name__})"
 
 
-quarter_option = click.option("--quarter", "-q", default=paths.DEFAULT_QUARTER, show_default=True,
-                              help="Quarter (e.g. 2022Q2) or a path to a quarter .yaml file.")
+def latest_quarter() -> str:
+    """The newest quarter in the data folder (the shipped default when there is none)."""
+    files = paths.quarter_files()
+    return files[-1].stem if files else paths.DEFAULT_QUARTER
+
+
+def quarter_name(value: str | None) -> str:
+    """A --quarter value as given, with a quarter name's q upper-cased (2022q2 → 2022Q2); None → the latest."""
+    if value is None:
+        return latest_quarter()
+    return value.upper() if re.fullmatch(r"\d{4}[qQ][1-4]", value) else value
+
+
+quarter_option = click.option("--quarter", "-q", default=None,
+                              help="Quarter (e.g. 2022Q2, any case) or a path to a quarter .yaml file [default: the latest].")
 
 
 @click.group()
@@ -82,7 +106,7 @@ def quarters():
 @one_line_errors
 def calc(quarter, as_json):
     """Print the GMV grids, peer statistics and SOTP of a quarter."""
-    model = load(quarter)
+    model = load(quarter_name(quarter))
     q, out = model.quarter, model.outputs
     if as_json:
         click.echo(json.dumps({"quarter": q.quarter, "years": list(q.years), **jsonable(out)}, ensure_ascii=False, indent=1))
@@ -98,7 +122,7 @@ def calc(quarter, as_json):
 
 
 @main.command()
-@click.option("--quarter", "-q", default=None, help=f"Quarter (e.g. 2022Q2) or a .yaml file [default: {paths.DEFAULT_QUARTER}].")
+@click.option("--quarter", "-q", default=None, help="Quarter (e.g. 2022Q2, any case) or a .yaml file [default: the latest].")
 @click.option("--all", "build_all", is_flag=True, help="Build every quarter in the data folder.")
 @click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the workbook.")
 @click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True, help="Label language.")
@@ -118,7 +142,9 @@ def build(quarter, build_all, out, lang, xlwings, force):
                 _build_one(load_quarter(path), None, lang, xlwings, force)
                 progress.advance(task)
         return
-    _build_one(load_quarter(paths.quarter_path(quarter or paths.DEFAULT_QUARTER)), out, lang, xlwings, force)
+    if out and out.suffix.lower() != ".xlsx":
+        raise KwaiError(f"--out: {out}: the workbook is an .xlsx file; name it .xlsx (got {out.suffix or 'no suffix'})")
+    _build_one(load_quarter(paths.quarter_path(quarter_name(quarter))), out, lang, xlwings, force)
 
 
 def _build_one(q, out, lang, xlwings, force):
@@ -189,8 +215,12 @@ def lite(out):
 @one_line_errors
 def new_quarter_command(new, old, force):
     """Write NEW's data file from OLD's, rolling the years; print what must be refreshed."""
-    result = roll_quarter(new, old, force=force)
-    click.echo(f"wrote {result.path} (years moved {result.shift} on)")
+    result = roll_quarter(quarter_name(new), quarter_name(old), force=force)
+    new = quarter_name(new)
+    if result.shift:
+        click.echo(f"wrote {result.path} (years moved {result.shift} on)")
+    else:
+        click.echo(f"wrote {result.path} (same fiscal year as {quarter_name(old)}: the years stay as they were)")
     if result.problem:
         click.echo(f"before it builds, fix: {result.problem}")
     if result.stale:
@@ -207,7 +237,7 @@ def new_quarter_command(new, old, force):
 @one_line_errors
 def pull(workbook, quarter, accept_overrides, dry_run):
     """Carry the inputs changed in WORKBOOK back into its quarter's data file."""
-    result = pull_workbook(workbook, quarter, accept_overrides, dry_run=dry_run)
+    result = pull_workbook(workbook, quarter and quarter_name(quarter), accept_overrides, dry_run=dry_run)
     for line in result.overrides:
         click.echo(f"override (ignored): {line}")
     if not result.changes:
@@ -216,7 +246,7 @@ def pull(workbook, quarter, accept_overrides, dry_run):
     verb = "would change" if dry_run else "changed"
     click.echo(f"{verb} {len(result.changes)} value(s) in {result.data_file}:")
     for change in result.changes:
-        click.echo(f"  {change}")
+        click.echo(f"  {change.cell}  {change.path}: {shown(change.old)} → {shown(change.new)}")
 
 
 @main.command()
@@ -226,7 +256,7 @@ def pull(workbook, quarter, accept_overrides, dry_run):
 @one_line_errors
 def diff(old, new, sources):
     """Show what changed between two quarters' inputs and results."""
-    qa, qb = load_quarter(paths.quarter_path(old)), load_quarter(paths.quarter_path(new))
+    qa, qb = load_quarter(paths.quarter_path(quarter_name(old))), load_quarter(paths.quarter_path(quarter_name(new)))
     console.print(input_diff_table(qa, qb, input_differences(qa, qb, sources)))
     oa, ob = evaluate(inputs_from_quarter(qa)), evaluate(inputs_from_quarter(qb))
     console.print(result_diff_table(qa, qb, result_differences(oa, ob)))
@@ -245,7 +275,7 @@ def sweep(quarter, draws, seed, as_json):
 
     if seed < 0:
         raise KwaiError(f"--seed: must be a whole number, 0 or more (got {seed})")
-    q = load_quarter(paths.quarter_path(quarter))
+    q = load_quarter(paths.quarter_path(quarter_name(quarter)))
     inputs = inputs_from_quarter(q)
     out = evaluate(inputs)
     bars = sweeps.by_swing(sweeps.tornado(inputs, out))

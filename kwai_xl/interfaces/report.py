@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+from rich.markup import escape
 from rich.table import Table
 
 from ..engine.scenarios import SCENARIOS
@@ -82,13 +83,27 @@ def sotp_table(out: dict, q: Quarter) -> Table:
 
 
 def input_diff_table(qa: Quarter, qb: Quarter, differences) -> Table:
-    """The inputs that differ between two quarters."""
-    table = Table(title=f"Inputs: {qa.quarter} → {qb.quarter}")
-    for column in ("input", qa.quarter, qb.quarter):
-        table.add_column(column)
+    """The inputs that differ between two quarters (whole keys; per-year figures by fiscal year)."""
+    table = Table(title=f"Inputs: {qa.quarter} → {qb.quarter} (per-year figures by fiscal year)")
+    table.add_column("input", overflow="fold", min_width=34)
+    for column in (qa.quarter, qb.quarter):
+        table.add_column(column, justify="right", overflow="fold")
     for d in differences:
-        table.add_row(d.path, str(d.old), str(d.new))
+        table.add_row(escape(d.path), escape(shown(d.old)), escape(shown(d.new)))
     return table
+
+
+def shown(value) -> str:
+    """A data-file value as people read it: dates ISO, numbers with separators, text as is, none as n.a."""
+    if value is None or value == "—":
+        return "n.a." if value is None else value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.4f}".rstrip("0").rstrip(".") if abs(value) >= 1 else f"{value:.6g}"
 
 
 def result_diff_table(qa: Quarter, qb: Quarter, differences) -> Table:

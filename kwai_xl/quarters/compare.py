@@ -1,5 +1,6 @@
 """``kwai-xl diff``: what changed between two quarters' inputs and results."""
 
+import re
 from dataclasses import dataclass
 
 from .schema import Quarter
@@ -32,9 +33,26 @@ def flatten(value, prefix: str = "") -> dict[str, object]:
     return {prefix: value}
 
 
+PER_YEAR = re.compile(r"^(kuaishou|peers\.groups\[([^\]]+)\]\.companies\[[^\]]+\])\.(revenue|net_profit|gmv)\[([0-2])\]$")
+
+
+def by_year(q: Quarter) -> dict[str, object]:
+    """``flatten`` of ``q`` with each per-year figure keyed by its fiscal year, not its slot (revenue[2022])."""
+    out = {}
+    for path, value in flatten(q.model_dump(mode="json")).items():
+        m = PER_YEAR.match(path)
+        if m:
+            group = next((g for g in q.peers.groups if g.key == m.group(2)), None)
+            years = (group.years if group else None) or q.years
+            path = f"{m.group(1)}.{m.group(3)}[{years[int(m.group(4))]}]"
+        out[path] = value
+    return out
+
+
 def input_differences(old: Quarter, new: Quarter, with_metadata: bool = False) -> list[Difference]:
-    """Inputs added, removed or changed from ``old`` to ``new`` (sources and dates only if asked)."""
-    a, b = flatten(old.model_dump(mode="json")), flatten(new.model_dump(mode="json"))
+    """Inputs added, removed or changed from ``old`` to ``new`` (sources and dates only if asked);
+    per-year figures are compared year by year, so a rolled-forward FY0 meets the same year's figure."""
+    a, b = by_year(old), by_year(new)
     out = []
     for path in sorted(set(a) | set(b)):
         if not with_metadata and path.rsplit(".", 1)[-1] in METADATA:

@@ -60,6 +60,8 @@ def roll_document(doc, old: Quarter, new_quarter: str, today: date):
     doc["quarter"] = new_quarter
     doc["as_of"] = min(today, quarter_end(new_quarter))
     doc["title"] = f"Kuaishou 01024.HK SOTP, {new_quarter} (rolled forward from {old.quarter})"
+    if "title_zh" in doc:
+        doc["title_zh"] = f"快手 01024.HK 分部估值,{new_quarter}(由 {old.quarter} 滚动生成)"
     if shift:
         doc["years"] = _flow([y + shift for y in old.years])
         kuaishou = doc["kuaishou"]

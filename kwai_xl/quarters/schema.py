@@ -139,15 +139,18 @@ class CategoryMethod(Strict):
 
 class ContextRow(Strict):
     label: Text
+    label_zh: Optional[Text] = None
     values: list[Optional[Number]]
 
 
 class ContextTable(Strict):
     title: Text
+    title_zh: Optional[Text] = None
     unit: Text
     as_of: date
     source: Text
     columns: Annotated[list[Text], Field(min_length=1, max_length=12)]
+    columns_zh: Optional[list[Text]] = None
     rows: Annotated[list[ContextRow], Field(min_length=1, max_length=50)]
 
     @model_validator(mode="after")
@@ -352,12 +355,67 @@ class Reported(Strict):
     live_commerce_market: Optional[NonNegative] = None
 
 
+SERIES_UNITS = ("rmb_mn", "rmb_yi", "usd_mn", "shares_yi", "shares_mn", "users_mn", "fraction", "count")
+"""Units a series row may carry; the labels translate each (``units.<code>`` in templates/labels)."""
+
+
+class SeriesRow(Strict):
+    """One labelled row of a reported or seed table: a value per column (``null`` = not available)."""
+
+    key: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+    name: Text
+    name_zh: Text
+    unit: Literal[SERIES_UNITS]
+    decimals: Annotated[int, Field(ge=0, le=4)] = 0
+    values: list[Optional[Number]]
+    growth: bool = False
+    """Show a growth row under this one (a live formula: this column over the one ``lag`` columns left, − 1)."""
+    change_from: Optional[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]] = None
+    """Show a change row under this one: this row minus the row with that key (a live formula)."""
+    source: Optional[Text] = None
+    """Where this row comes from, when not the table's source."""
+
+
+class SeriesTable(Strict):
+    """A table of figures for one of the analyst sheets (Shareholders, Online marketing, Kuaishou history)."""
+
+    name: Text
+    name_zh: Text
+    as_of: date
+    source: Text
+    columns: Annotated[list[Text], Field(min_length=1, max_length=24)]
+    columns_zh: Optional[list[Text]] = None
+    lag: Annotated[int, Field(ge=1, le=12)] = 1
+    """Columns between a figure and the one its growth compares with (1 annual, 4 quarterly y/y)."""
+    rows: Annotated[list[SeriesRow], Field(min_length=1, max_length=40)]
+    note: Optional[Text] = None
+    note_zh: Optional[Text] = None
+
+    @model_validator(mode="after")
+    def _widths(self):
+        if self.columns_zh is not None and len(self.columns_zh) != len(self.columns):
+            raise ValueError(f"columns_zh has {len(self.columns_zh)} names for {len(self.columns)} columns")
+        keys = [row.key for row in self.rows]
+        for i, row in enumerate(self.rows):
+            if len(row.values) != len(self.columns):
+                raise ValueError(f"rows.{i}.values has {len(row.values)} values for {len(self.columns)} columns")
+            if row.change_from is not None and row.change_from not in keys[:i]:
+                raise ValueError(f"rows.{i}.change_from names no row above it (got {row.change_from!r})")
+        if len(set(keys)) != len(keys):
+            raise ValueError("two rows share a key")
+        return self
+
+
+SeriesTables = dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], SeriesTable]
+
+
 class Quarter(Strict):
     """Every input of one quarter's model."""
 
     quarter: Annotated[str, Field(pattern=QUARTER_PATTERN)]
     as_of: date
     title: Text
+    title_zh: Optional[Text] = None
     years: tuple[Year, Year, Year]
     choices: Choices
     market: Market
@@ -378,6 +436,12 @@ class Quarter(Strict):
     drivers: Drivers
     sensitivity: Sensitivity
     reported: list[Reported] = []
+    shareholders: SeriesTables = {}
+    """The Shareholders sheet: holdings, pre-IPO investors' returns, option grants."""
+    online_marketing: SeriesTables = {}
+    """The Online marketing sheet: ad revenue history, the ad market and Kuaishou's share, ad mix."""
+    history: SeriesTables = {}
+    """The Kuaishou history sheet: reported annual and quarterly segment revenue, GMV, DAU."""
 
     @model_validator(mode="after")
     def _sotp_fits_peers(self):

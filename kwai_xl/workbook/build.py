@@ -30,8 +30,10 @@ from .package import open_checked
 from .sharedstrings import with_shared_strings
 from .writer import workbook_from_layouts
 
-SHEETS = ("cover", "assumptions", "user_gmv", "category_gmv", "peer_comps", "sotp", "sensitivity", "drivers",
-          "forecast_actual", "checks")
+SHEETS = ("cover", "contents", "assumptions", "user_gmv", "category_gmv", "peer_comps", "sotp", "sensitivity", "drivers",
+          "shareholders", "online_marketing", "history", "forecast_actual", "checks")
+DATA_SHEETS = ("shareholders", "online_marketing", "history")
+"""Sheets shown only when the quarter file has their section (of the same name)."""
 XLWINGS_SHEETS = ("udf_check",)
 XLWINGS_CONF = "xlwings.conf"
 UDF_MODULE = "udfs"
@@ -170,14 +172,28 @@ def layouts(q: Quarter, lang: str = "en", xlwings: bool = False,
     labels = load_labels(lang, templates_dir)
     env = template_environment(templates_dir)
     context = template_context(q, labels)
+    keys = [key for key in SHEETS + (XLWINGS_SHEETS if xlwings else ()) if key not in DATA_SHEETS or getattr(q, key)]
+    context["sheet_keys"] = keys
     sheets = []
-    for key in SHEETS + (XLWINGS_SHEETS if xlwings else ()):
+    for key in keys:
         sheet = render_sheet(env, f"sheets/{key}.yaml.j2", context)
         sheet.labels_as_of = labels["common"]["as_of"]
         sheet.labels_source = labels.get("source", "Source")
+        sheet.labels_contents = labels["tables"]["contents_link"]
+        sheet.labels_footer = labels["tables"]["footer"]
+        translate_units(sheet, labels.get("unit_text", {}))
         place(sheet)
         sheets.append(sheet)
     return sheets
+
+
+def translate_units(sheet: SheetLayout, unit_text: dict) -> None:
+    """Show every unit as the label set writes it (``unit_text``: unit as written → as shown)."""
+    for item in sheet.items():
+        if isinstance(item.unit, list):
+            item.unit = [unit_text.get(u, u) for u in item.unit]
+        elif item.unit:
+            item.unit = unit_text.get(item.unit, item.unit)
 
 
 @dataclass

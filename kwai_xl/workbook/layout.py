@@ -6,7 +6,8 @@ a rectangle of cells (a grid, a peer table) holding inputs, formulas or text.
 Formulas refer to other items by id in braces, never by address:
 
 ``{x}``        the cell of ``x`` in the same row/column position (a scalar: its one cell);
-``{x[j]}``     element j of ``x`` along this item's columns (``i`` for its rows; or a number);
+``{x[j]}``     element j of ``x`` along this item's columns (``i`` for its rows; or a number;
+               ``j-4`` is four columns left of this one);
 ``{x[i,0]}``   row i, column 0 of a rectangle; slices ``{x[0:2,1:3]}`` give ranges, and ``{x[0:i+1,0]}``
                a range from a fixed first row down to this row's (``$C$5:C7``);
 ``{x:}``       the whole of ``x`` (its defined name where it has one);
@@ -59,6 +60,7 @@ class Item:
     beside: int | None = None  # placed on the previous item's rows, this many columns right of the first value column
     shift: int = 0  # on rows of its own, this many columns right of the first value column
     base_cell: list | None = None  # (i, j) of the base case in a grid: framed and bold
+    link: str | None = None  # the key of a sheet its first cell links to (a hyperlink, not a formula)
     row: int = 0
     col: int = FIRST_VALUE_COL
 
@@ -109,6 +111,8 @@ class SheetLayout:
     labels_as_of: str = "As of"
     labels_source: str = "Source"
     labels_invalid_choice: str = "Choose a value from the list"
+    labels_contents: str = "Contents"
+    labels_footer: str = "&A — page &P of &N"
     max_row: int = 0
     max_col: int = 0
 
@@ -257,7 +261,7 @@ def _item(spec: dict) -> Item:
         kind = spec.pop("kind", "note")
         cells = [[]]
     allowed = {"id", "label", "unit", "source", "as_of", "fmt", "name", "names", "row_labels",
-               "validation", "validation_cols", "style", "comment", "beside", "shift", "base_cell"}
+               "validation", "validation_cols", "style", "comment", "beside", "shift", "base_cell", "link"}
     unknown = set(spec) - allowed - {"kind"}
     if unknown:
         raise TemplateError(f"template item {spec.get('id') or spec.get('label')!r}: unknown keys {sorted(unknown)}")
@@ -314,6 +318,7 @@ class References:
     def __init__(self, sheets: list[SheetLayout]):
         self.targets: dict[str, Target] = {}
         self.sheet_ranges: dict[str, str] = {}
+        self.titles: dict[str, str] = {sheet.key: sheet.title for sheet in sheets}
         for sheet in sheets:
             last_col = get_column_letter(max(sheet.as_of_col - 1, FIRST_VALUE_COL))
             self.sheet_ranges[sheet.key] = f"{quote_sheetname(sheet.title)}!$A$1:${last_col}${sheet.max_row}"
@@ -381,8 +386,11 @@ class References:
 def _axis(part: str, i: int, j: int, size: int, formula: str):
     """(start, stop, anchoring) of one index: ``i``, ``j``, a number, a slice ``a:b`` or a running
     slice ``a:i+1`` (from a fixed start to this row; the end moves as the formula repeats)."""
-    if part in ("i", "j"):
-        k = i if part == "i" else j
+    m = re.fullmatch(r"([ij])(?:-(\d+))?", part)
+    if m:
+        k = (i if m.group(1) == "i" else j) - int(m.group(2) or 0)
+        if not 0 <= k < size:
+            raise TemplateError(f"template formula {formula!r}: index {part} outside 0..{size - 1}")
         return k, k + 1, True
     running = re.fullmatch(r"(\d+):([ij])\+1", part)
     if running:

@@ -15,6 +15,7 @@ HEADING_FONT = Font(name=FONT_NAME, bold=True, size=15, color="1F3864")
 SUBTITLE_FONT = Font(name=FONT_NAME, italic=True, color="595959")
 BLOCK_FONT = Font(name=FONT_NAME, bold=True, color="FFFFFF")
 BLOCK_FILL = PatternFill("solid", fgColor="1F3864")
+HYPERLINK_FONT = Font(name=FONT_NAME, color="0563C1", underline="single")
 HEADER_FONT = Font(name=FONT_NAME, bold=True, color="1F3864")
 HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
 OUTPUT_BORDER = Border(top=Side(style="thin", color="1F3864"))
@@ -27,9 +28,9 @@ CHECK_OK_FILL = PatternFill("solid", fgColor="C6EFCE")
 CHECK_BAD_FILL = PatternFill("solid", fgColor="FFC7CE")
 
 NUMBER_FORMATS = {
-    "int": "#,##0",
-    "num1": "#,##0.0",
-    "num2": "#,##0.00",
+    "int": "#,##0_);(#,##0)",          # accounting style: negatives in brackets
+    "num1": "#,##0.0_);(#,##0.0)",
+    "num2": "#,##0.00_);(#,##0.00)",
     "num3": "#,##0.000",
     "num4": "0.0000",
     "pct": "0.0%",

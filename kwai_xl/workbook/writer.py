@@ -5,12 +5,14 @@ from datetime import date
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.formatting.rule import CellIsRule, ColorScaleRule
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter, quote_sheetname
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.pagebreak import Break
 
 from . import styles
 from .charts import add_chart
+from .fit import fit_text
 from .layout import FIRST_VALUE_COL, Item, References, SheetLayout, defined_names
 
 
@@ -82,6 +84,8 @@ def _write_item(ws, sheet: SheetLayout, item: Item, refs: References, validation
         for j in item.validation_cols or range(item.w):
             col = get_column_letter(item.col + j)
             validations.setdefault(item.validation, []).append(f"{col}{item.row}:{col}{item.row + item.h - 1}")
+    if item.link and item.link in refs.titles:
+        _link(ws.cell(item.row, 1), refs.titles[item.link])
     if item.comment:
         ws.cell(item.row, item.col).comment = Comment(item.comment, "kwai-xl")
     if item.base_cell:
@@ -98,12 +102,21 @@ def _write_item(ws, sheet: SheetLayout, item: Item, refs: References, validation
         ws.conditional_formatting.add(rng, CellIsRule(operator="notEqual", formula=["1"], fill=styles.CHECK_BAD_FILL))
 
 
+def _link(cell, title: str) -> None:
+    """Make ``cell`` a hyperlink to cell A1 of the sheet titled ``title`` (a link, not a formula)."""
+    cell.hyperlink = f"#{quote_sheetname(title)}!A1"
+    cell.font = styles.HYPERLINK_FONT
+
+
 def _write_sheet(ws, sheet: SheetLayout, refs: References) -> None:
     ws.sheet_properties.tabColor = sheet.tab_color
     _text(ws.cell(1, 1), sheet.heading)
     ws.cell(1, 1).font = styles.HEADING_FONT
     _text(ws.cell(2, 1), sheet.subtitle)
     ws.cell(2, 1).font = styles.SUBTITLE_FONT
+    if sheet.key != "contents" and "contents" in refs.titles:
+        _text(ws.cell(3, 1), sheet.labels_contents)
+        _link(ws.cell(3, 1), refs.titles["contents"])
     has_sources = any(it.source for it in sheet.items())
     validations: dict[str, list[str]] = {}
     for block in sheet.blocks:
@@ -140,45 +153,90 @@ def _write_sheet(ws, sheet: SheetLayout, refs: References) -> None:
         ws.column_dimensions[get_column_letter(c)].width = sheet.value_width
     if has_sources:
         ws.column_dimensions[get_column_letter(sheet.as_of_col)].width = 11
-        ws.column_dimensions[get_column_letter(sheet.source_col)].width = sheet.source_width
+        ws.column_dimensions[get_column_letter(sheet.source_col)].width = min(sheet.source_width, SOURCE_WIDTH)
     last_col = sheet.max_col if has_sources else sheet.as_of_col - 1
+    fit_text(ws, last_col + sheet.print_extra_cols, sheet.source_col if has_sources else None)
     if sheet.freeze:
         ws.freeze_panes = sheet.freeze
-    ws.print_area = f"A1:{get_column_letter(last_col + sheet.print_extra_cols)}{sheet.max_row + chart_rows(sheet)}"
+    _, rows = chart_anchors(sheet, ws, last_col + sheet.print_extra_cols)
+    ws.print_area = f"A1:{get_column_letter(last_col + sheet.print_extra_cols)}{sheet.max_row + rows}"
+    if rows and _page_rows(ws, sheet, last_col + sheet.print_extra_cols) < sheet.max_row + rows:
+        ws.row_breaks.append(Break(id=sheet.max_row))  # the charts start a page rather than split across two
     ws.print_title_rows = "1:2"
-    ws.page_setup.orientation = "landscape" if sheet.landscape else "portrait"
+    landscape = _landscape(ws, sheet, last_col + sheet.print_extra_cols)
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 99  # as many pages tall as the width-fitted scale needs
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    # an explicit scale that fits the columns to the page's width (fit-to-page would drop the chart's page break)
+    ws.page_setup.scale = int(100 * _scale(ws, sheet, last_col + sheet.print_extra_cols))
+    ws.sheet_properties.pageSetUpPr.fitToPage = False
     ws.print_options.gridLines = False
     ws.sheet_view.showGridLines = False
-    ws.oddFooter.center.text = "&A — page &P of &N"
+    ws.oddFooter.center.text = sheet.labels_footer
 
 
+SOURCE_WIDTH = 50      # sources wrap past this, so printouts stay at a readable scale
+PORTRAIT_WIDTH = 100   # column-width units that fit a portrait A4 page at a readable scale
 CM_PER_CHAR = 0.19   # an Excel column-width unit, in cm, at the default font
 CM_PER_ROW = 0.53    # a default row, in cm
+PRINT_CM_PER_CHAR = 0.225  # a column-width unit on paper at 100%, in cm (measured on LibreOffice's PDF)
 
 
-def chart_anchor(sheet: SheetLayout, spec: dict) -> str:
-    """A chart's top-left cell: ``below K`` puts it under the last block, after K charts of its width;
-    anything else is taken as a cell address."""
-    anchor = str(spec.get("anchor", "below 0"))
-    if not anchor.startswith("below"):
-        return anchor
-    k = int(anchor.split()[1]) if len(anchor.split()) > 1 else 0
-    offset_cm = k * (spec.get("width", 16) + 0.5)
-    col, used = 1, 0.0
-    while used + 0.1 < offset_cm:
-        used += _column_width(sheet, col) * CM_PER_CHAR
-        col += 1
-    return f"{get_column_letter(col)}{sheet.max_row + 1}"
+def chart_anchors(sheet: SheetLayout, ws, last_col: int) -> tuple[list[str], int]:
+    """Each chart's top-left cell, and the rows the charts under the blocks take.
+
+    ``anchor: below K`` charts sit under the last block side by side in the order K, starting a new
+    line where the next would pass the printed width (columns A to ``last_col``); any other anchor is
+    taken as a cell address."""
+    page_cm = sum(_width(ws, sheet, c) for c in range(1, last_col + 1)) * CM_PER_CHAR
+    below = sorted((int((str(spec.get("anchor", "below 0")).split() + ["0"])[1]), n)
+                   for n, spec in enumerate(sheet.charts) if str(spec.get("anchor", "below")).startswith("below"))
+    anchors = [str(spec.get("anchor")) for spec in sheet.charts]
+    x_cm, row, line_rows = 0.0, sheet.max_row + 1, 0
+    for _, n in below:
+        spec = sheet.charts[n]
+        w, rows = spec.get("width", 16), int(spec.get("height", 7.5) / CM_PER_ROW) + 2
+        if x_cm and x_cm + w > page_cm:
+            x_cm, row, line_rows = 0.0, row + line_rows, 0
+        col, used = 1, 0.0
+        while used + 0.1 < x_cm:
+            used += _width(ws, sheet, col) * CM_PER_CHAR
+            col += 1
+        anchors[n] = f"{get_column_letter(col)}{row}"
+        x_cm, line_rows = used + w + 0.5, max(line_rows, rows)
+    return anchors, row + line_rows - sheet.max_row - 1 if below else 0
 
 
-def chart_rows(sheet: SheetLayout) -> int:
-    """Rows the charts under the blocks take, so the print area includes them."""
-    heights = [spec.get("height", 7.5) for spec in sheet.charts if str(spec.get("anchor", "below")).startswith("below")]
-    return int(max(heights, default=0) / CM_PER_ROW) + 2 if heights else 0
+def _printed_cm(ws, sheet: SheetLayout, last_col: int) -> float:
+    """Width of columns A to ``last_col`` on paper at 100%, in cm (a column's padding included)."""
+    return sum(_width(ws, sheet, c) * PRINT_CM_PER_CHAR for c in range(1, last_col + 1))
+
+
+def _landscape(ws, sheet: SheetLayout, last_col: int) -> bool:
+    return sheet.landscape or sum(_width(ws, sheet, c) for c in range(1, last_col + 1)) > PORTRAIT_WIDTH
+
+
+def _scale(ws, sheet: SheetLayout, last_col: int) -> float:
+    """The print scale (at most 1) that fits the printed columns to the page's width."""
+    page_w = 25.7 if _landscape(ws, sheet, last_col) else 17.0  # A4 less margins and some slack, cm
+    return max(0.1, min(1.0, page_w / _printed_cm(ws, sheet, last_col)))
+
+
+def _page_rows(ws, sheet: SheetLayout, last_col: int) -> float:
+    """Default-height rows a printed page holds at the sheet's print scale."""
+    page_h = 17.0 if _landscape(ws, sheet, last_col) else 25.0  # A4 less margins, header and footer, cm
+    scale = _scale(ws, sheet, last_col)
+    tall = sum((ws.row_dimensions[r].height or 15) / 15 - 1 for r in range(1, sheet.max_row + 1))
+    return page_h / (CM_PER_ROW * scale) - tall
+
+
+def _print_last_col(ws) -> int:
+    """The last column of ``ws``'s print area."""
+    last = str(ws.print_area).split(":")[-1].replace("$", "")
+    return column_index_from_string("".join(ch for ch in last if ch.isalpha()))
+
+
+def _width(ws, sheet: SheetLayout, col: int) -> float:
+    return ws.column_dimensions[get_column_letter(col)].width or _column_width(sheet, col)
 
 
 def _column_width(sheet: SheetLayout, col: int) -> float:
@@ -201,7 +259,9 @@ def workbook_from_layouts(sheets: list[SheetLayout]) -> Workbook:
     for name, ref in defined_names(sheets).items():
         wb.defined_names[name] = DefinedName(name, attr_text=ref)
     for sheet in sheets:
-        for spec in sheet.charts:
-            add_chart(wb[sheet.title], spec, refs, chart_anchor(sheet, spec))
+        ws = wb[sheet.title]
+        anchors, _ = chart_anchors(sheet, ws, _print_last_col(ws))
+        for spec, anchor in zip(sheet.charts, anchors):
+            add_chart(ws, spec, refs, anchor)
     wb.calculation.fullCalcOnLoad = True
     return wb
