@@ -8,7 +8,6 @@ import numpy as np
 MONTHS_PER_YEAR = 12
 DAYS_PER_YEAR = 365
 PER_MILLE = 1000
-MN_PER_YI = 100  # 1亿 = 100 百万
 
 
 def live_streaming_revenue(paying_users, arppu_month, months=MONTHS_PER_YEAR):
@@ -47,6 +46,6 @@ def total_revenue(live_streaming, online_marketing, other):
     return np.add(np.add(live_streaming, online_marketing), other)
 
 
-def market_share(gmv, market_yi, mn_per_yi=MN_PER_YI):
+def market_share(gmv, market_yi, mn_per_yi):
     """Share of a market (亿元) that a GMV (RMB 百万) would be: GMV / (market × 100)."""
     return np.divide(gmv, np.multiply(market_yi, mn_per_yi))

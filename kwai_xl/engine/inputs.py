@@ -49,7 +49,7 @@ def sweep_keys(segments) -> tuple[str, ...]:
     return tuple(k for seg in segments for k in seg.sweep_keys)
 
 
-UNIT_CONSTANTS = {"months_per_year": 12.0, "days_per_year": 365.0, "per_mille": 1000.0}
+UNIT_CONSTANTS = {"months_per_year": 12.0, "days_per_year": 365.0, "per_mille": 1000.0, "mn_per_yi": 100.0}
 """Unit conversions the driver tree uses; the workbook shows them as inputs on Assumptions."""
 
 DRIVERS = ("paying_users", "arppu", "dau", "minutes_per_day", "ad_load", "ecpm", "inner_loop_take_rate",

@@ -90,10 +90,10 @@ def driver_outputs(d: dict[str, float], units: dict[str, float]) -> dict:
     }
 
 
-def market_share_outputs(ks_gmv, um_gmv: float, cm_gmv: float) -> np.ndarray:
-    """Kuaishou's FY0–FY2 GMV (RMB 百万) as shares of the 2025E market by the user and category methods
+def market_share_outputs(ks_gmv, um_gmv: float, cm_gmv: float, mn_per_yi: float) -> np.ndarray:
+    """Kuaishou's FY0–FY2 GMV (RMB 百万) as shares of the 2025E market (亿元) by the user and category methods
     (2 × 3; NaN where its GMV is missing)."""
-    return np.vstack([drivers.market_share(ks_gmv, um_gmv), drivers.market_share(ks_gmv, cm_gmv)])
+    return np.vstack([drivers.market_share(ks_gmv, um_gmv, mn_per_yi), drivers.market_share(ks_gmv, cm_gmv, mn_per_yi)])
 
 
 def evaluate(inputs: ModelInputs) -> dict:
@@ -112,7 +112,8 @@ def evaluate(inputs: ModelInputs) -> dict:
     out.update(peer_outputs(inputs))
     out.update(sotp_outputs(inputs, out))
     out.update(driver_outputs(inputs.drivers, inputs.constants))
-    out["drv_market_share"] = market_share_outputs(inputs.ks.gmv[0], out["um_gmv"], out["cm_gmv"])
+    out["drv_market_share"] = market_share_outputs(inputs.ks.gmv[0], out["um_gmv"], out["cm_gmv"],
+                                                   inputs.constants["mn_per_yi"])
     if inputs.ranges:
         out.update(sensitivity_outputs(inputs, out))
     return out

@@ -135,7 +135,7 @@ def custom_properties(path: Path, z: zipfile.ZipFile) -> dict[str, str]:
         root = ElementTree.fromstring(z.read(part))
     except ElementTree.ParseError:
         raise KwaiError(f"{path}: part {CUSTOM_PROPERTIES} is not well-formed XML") from None
-    return {el.get("name"): "".join(el.itertext()) for el in root}
+    return {el.get("name"): "".join(el.itertext()).strip() for el in root}
 
 
 def _check_identity(path: Path, z: zipfile.ZipFile, identity: str) -> None:
