@@ -17,7 +17,7 @@ from ..quarters.compare import input_differences, result_differences
 from ..quarters.inputs import inputs_from_quarter
 from ..quarters.rollover import new_quarter as roll_quarter
 from ..quarters.schema import load_quarter
-from ..quarters.staleness import stale_inputs
+from ..quarters.staleness import stale_inputs, stale_market_json, stale_market_summary
 from ..readback.pull import pull as pull_workbook
 from ..readback.verify import DEFAULT_VARIANTS, verify_workbooks
 from ..workbook.build import LANGUAGES, build_workbook
@@ -109,8 +109,10 @@ def calc(quarter, as_json):
     model = load(quarter_name(quarter))
     q, out = model.quarter, model.outputs
     if as_json:
-        click.echo(json.dumps({"quarter": q.quarter, "years": list(q.years), **jsonable(out)}, ensure_ascii=False, indent=1))
+        click.echo(json.dumps({"quarter": q.quarter, "years": list(q.years), **stale_market_json(q), **jsonable(out)},
+                              ensure_ascii=False, indent=1))
         return
+    _warn_stale_market(q)
     um, cm = q.user_method, q.category_method
     console.print(f"[bold]Kuaishou 01024.HK — {q.quarter}[/] (as of {q.as_of}); scenario {out['scenario']}, statistic {out['sotp_stat']}")
     console.print(gmv_grid_table("Live-commerce GMV 2025E, user method (亿元)", out["um_gmv_grid"],
@@ -147,7 +149,15 @@ def build(quarter, build_all, out, lang, xlwings, force):
     _build_one(load_quarter(paths.quarter_path(quarter_name(quarter))), out, lang, xlwings, force)
 
 
+def _warn_stale_market(q) -> None:
+    """The market guard, loud: the upside rests on market data older than the threshold."""
+    for line in stale_market_summary(q):
+        err_console.print(f"[bold red]STALE[/] {q.quarter}: the upside is measured against old market data "
+                          f"(threshold {q.stale_after_days} days): {line}", highlight=False, soft_wrap=True)
+
+
 def _build_one(q, out, lang, xlwings, force):
+    _warn_stale_market(q)
     stale = stale_inputs(q)
     if stale:
         click.echo(f"warning: {q.quarter}: {len(stale)} stale input(s), dated over a quarter before {q.as_of}: "

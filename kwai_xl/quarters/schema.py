@@ -442,6 +442,8 @@ class Quarter(Strict):
     """The Online marketing sheet: ad revenue history, the ad market and Kuaishou's share, ad mix."""
     history: SeriesTables = {}
     """The Kuaishou history sheet: reported annual and quarterly segment revenue, GMV, DAU."""
+    stale_after_days: Annotated[int, Field(ge=1, le=3660)] = 31
+    """The stale guard: the price, fx and the SOTP's market caps may be at most this many days older than ``as_of``."""
 
     @model_validator(mode="after")
     def _sotp_fits_peers(self):
