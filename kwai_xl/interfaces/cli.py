@@ -15,6 +15,7 @@ from ..engine.model import evaluate
 from ..errors import KwaiError
 from ..quarters.compare import input_differences, result_differences
 from ..quarters.inputs import inputs_from_quarter
+from ..quarters.market_import import import_market
 from ..quarters.rollover import new_quarter as roll_quarter
 from ..quarters.schema import load_quarter
 from ..quarters.staleness import stale_inputs, stale_market_json, stale_market_summary
@@ -304,3 +305,28 @@ def sweep(quarter, draws, seed, as_json):
     console.print(f"[bold]{q.quarter}[/]: value per share HKD {out['sotp_per_share']:,.2f} (price {price:,.2f})")
     console.print(tornado_table(bars))
     console.print(monte_carlo_table(mc, draws, seed, price))
+
+
+@main.group()
+def market():
+    """Market data: import an export of prices, market caps and estimates."""
+
+
+@market.command("import")
+@click.argument("export", type=click.Path(path_type=Path))
+@quarter_option
+@click.option("--dry-run", is_flag=True, help="Print the changes, write nothing.")
+@one_line_errors
+def market_import(export, quarter, dry_run):
+    """Write EXPORT's figures (CSV or XLSX; see README) into the quarter's data file, with date and source."""
+    result = import_market(export, paths.quarter_path(quarter), dry_run=dry_run)
+    for ticker in result.unknown:
+        click.echo(f"unknown ticker (skipped): {ticker}")
+    for line in result.skipped:
+        click.echo(f"skipped: {line}")
+    if not result.changes:
+        click.echo(f"no figure changed; {result.data_file} left as it was")
+        return
+    click.echo(f"{'would change' if dry_run else 'changed'} {len(result.changes)} value(s) in {result.data_file}:")
+    for change in result.changes:
+        click.echo(f"  {change}")
