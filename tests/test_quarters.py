@@ -192,6 +192,17 @@ def test_forecasts_meet_the_outcomes_of_later_files(seed_quarter):
     assert actuals["gmv_fy1"].year == 2022 and actuals["gmv_fy1"].value == 901_200
     assert actuals["gmv_fy2"].value == 1_184_400 and actuals["revenue_fy1"].value == 94_183
     assert actuals["market_user"].year == 2025 and actuals["market_user"].value is None  # not reported yet
+    price = actuals["per_share_12m"]  # twelve months after 2022-06-02: the nearest recorded price within 31 days
+    assert (price.value, price.as_of) == (53.75, date(2023, 6, 1)) and "alphaspread.com" in price.source
+
+
+def test_the_value_per_share_is_scored_only_against_a_price_near_twelve_months_on(quarter_dir):
+    from kwai_xl.quarters.backtest import actuals_for
+    path = quarter_dir / "2024Q1.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("as_of: 2023-06-01, value: 53.75",
+                                                             "as_of: 2023-07-10, value: 53.75"), encoding="utf-8")
+    seed = load_quarter(quarter_dir / "2022Q2.yaml")
+    assert {a.key: a for a in actuals_for(seed, quarter_dir)}["per_share_12m"].value is None  # 403 days on: too far
 
 
 @LO
@@ -200,7 +211,10 @@ def test_forecast_sheet_shows_the_errors(seed_book, recalculated):
     errors = dict(zip(["revenue_fy1", "revenue_fy2", "gmv_fy1", "gmv_fy2"], values.value("fva_error")[:4]))
     assert errors["gmv_fy1"] == pytest.approx(883_963.772727 / 901_200 - 1, rel=1e-9)
     assert errors["revenue_fy2"] == pytest.approx(115_552 / 113_470 - 1, rel=1e-9)
-    assert values.value("fva_error")[-1] == "n.a."
+    assert values.value("fva_error")[-2] == "n.a."  # the 2025E market: not reported yet
+    per_share = values.value("sotp_per_share")
+    assert values.value("fva_actual")[-1] == 53.75  # the price on 2023-06-01, recorded in the 2024Q1 file
+    assert values.value("fva_error")[-1] == pytest.approx(per_share / 53.75 - 1, rel=1e-9)
 
 
 def test_build_all_and_diff_cli(tmp_path, monkeypatch):
