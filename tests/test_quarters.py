@@ -199,10 +199,16 @@ def test_forecasts_meet_the_outcomes_of_later_files(seed_quarter):
 def test_the_value_per_share_is_scored_only_against_a_price_near_twelve_months_on(quarter_dir):
     from kwai_xl.quarters.backtest import actuals_for
     path = quarter_dir / "2024Q1.yaml"
-    path.write_text(path.read_text(encoding="utf-8").replace("as_of: 2023-06-01, value: 53.75",
-                                                             "as_of: 2023-07-10, value: 53.75"), encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    moved = text.replace("value: 53.75, unit: HKD per share, as_of: 2023-06-01", "value: 53.75, unit: HKD per share, as_of: 2023-07-10")
+    assert moved != text
+    path.write_text(moved, encoding="utf-8")
     seed = load_quarter(quarter_dir / "2022Q2.yaml")
     assert {a.key: a for a in actuals_for(seed, quarter_dir)}["per_share_12m"].value is None  # 403 days on: too far
+    recorded = "share_prices:\n  - {as_of: 2023-05-20, value: 50.5, unit: HKD per share, source: \"test: a recorded close\"}\n"
+    path.write_text(moved + recorded, encoding="utf-8")
+    price = {a.key: a for a in actuals_for(seed, quarter_dir)}["per_share_12m"]
+    assert (price.value, price.as_of) == (50.5, date(2023, 5, 20))  # 13 days from 2023-06-02: within the window
 
 
 @LO
