@@ -24,16 +24,16 @@ def test_an_export_round_trips_into_the_data_file(quarter_dir):
     result = CliRunner().invoke(main, ["market", "import", str(FIXTURES / "market_export.csv"), "--quarter", str(path)])
     assert result.exit_code == 0, result.output
     assert "market.price.value: 79.9 → 85.5" in result.output
-    assert "peers.online_marketing.1.market_cap: 49001 → 50123.4" in result.output
+    assert "peers.groups.1.companies.1.market_cap: 49001 → 50123.4" in result.output
 
     q = load_quarter(path)
     assert (q.market.price.value, q.market.price.as_of) == (85.5, date(2022, 6, 10))
     assert q.market.price.source == "market_export.csv (exported 2022-06-10)"
     assert q.market.fx_rmb_per_hkd.value == 0.8512 and q.kuaishou.market_cap == 364743
     assert q.kuaishou.revenue == (81082, 94000, 115552)  # only the FY1 column was in the export
-    baidu = q.peers.online_marketing[1]
+    baidu = q.peers.groups[1].companies[1]
     assert (baidu.market_cap, baidu.revenue[1], baidu.net_profit[1], baidu.as_of) == (50123.4, 19500, 1600.5, date(2022, 6, 9))
-    jd = q.peers.live_commerce[1]
+    jd = q.peers.groups[2].companies[1]
     assert jd.gmv[1] == 600000 and jd.revenue == (147548, 161936, 192180)  # blank cells leave figures alone
     assert stale_market(q) == []  # everything it touched is dated within the threshold
 
@@ -65,7 +65,7 @@ def test_a_bad_export_names_its_lines_and_writes_nothing(quarter_dir):
 
     (quarter_dir / "rows.csv").write_text(good_rows.replace("WB.O,2022-06-09,HKD", "WB.O,2022-06-09,USD"), encoding="utf-8")
     result = import_market(quarter_dir / "rows.csv", path)
-    assert result.unknown == ["ZZZZ.O (line 4)"] and load_quarter(path).peers.online_marketing[0].market_cap == 5100
+    assert result.unknown == ["ZZZZ.O (line 4)"] and load_quarter(path).peers.groups[1].companies[0].market_cap == 5100
 
 
 @pytest.mark.parametrize("text, fragment", [
@@ -95,7 +95,7 @@ def test_an_xlsx_export_saved_by_libreoffice_imports_the_same(quarter_dir, tmp_p
     xlsx = libreoffice.convert([FIXTURES / "market_export.csv"], tmp_path / "lo", "xlsx")[0]
     path = quarter_dir / "2022Q2.yaml"
     result = import_market(xlsx, path)
-    assert {c.path for c in result.changes} >= {"market.price.value", "peers.live_commerce.1.gmv.1"}
+    assert {c.path for c in result.changes} >= {"market.price.value", "peers.groups.2.companies.1.gmv.1"}
     q = load_quarter(path)
-    assert q.market.price.as_of == date(2022, 6, 10) and q.peers.live_commerce[1].gmv[1] == 600000
+    assert q.market.price.as_of == date(2022, 6, 10) and q.peers.groups[2].companies[1].gmv[1] == 600000
     assert q.market.price.source == "market_export.xlsx (exported 2022-06-10)"

@@ -207,9 +207,9 @@ def read_export(path: Path) -> list[ExportRow]:
 def _companies(q: Quarter):
     """(document path, company, fiscal years of its figures) of Kuaishou and every peer."""
     yield ("kuaishou",), q.kuaishou, q.years
-    for key in ("live_streaming", "online_marketing", "live_commerce"):
-        for i, peer in enumerate(getattr(q.peers, key)):
-            yield ("peers", key, i), peer, q.peers.years or q.years
+    for g, group in enumerate(q.peers.groups):
+        for i, peer in enumerate(group.companies):
+            yield ("peers", "groups", g, "companies", i), peer, group.years or q.years
 
 
 def _matches(ticker: str, company: Company) -> bool:
