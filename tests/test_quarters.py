@@ -146,7 +146,7 @@ def test_every_shipped_quarter_builds_and_verifies(tmp_path):
         assert report.ok, (report.path, report.errors, [str(m) for m in report.mismatches])
 
 
-@pytest.mark.parametrize("quarter", ["2024Q1", "2025Q3"])
+@pytest.mark.parametrize("quarter", ["2024Q1", "2025Q3", "2025Q4"])
 def test_every_figure_of_the_new_quarters_has_a_source(quarter):
     q = load_quarter(paths.DATA_DIR / f"{quarter}.yaml")
 
@@ -171,7 +171,7 @@ def test_every_figure_of_the_new_quarters_has_a_source(quarter):
             assert covered, f"{quarter}: {where} = {obj} has no source"
 
     for section in ("market", "user_method", "category_method", "context", "kuaishou", "peers", "sotp", "drivers",
-                    "reported"):
+                    "reported", "share_prices"):
         walk(getattr(q, section), section)
     assert "TWTR.N" not in [p.ticker for g in q.peers.groups for p in g.companies]  # taken private in October 2022
     assert q.reported and all(r.source for r in q.reported)

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
+from kwai_xl import paths
 from kwai_xl.interfaces.cli import main
 from kwai_xl.quarters.schema import load_quarter
 from kwai_xl.quarters.staleness import market_dates, stale_market
@@ -93,3 +94,22 @@ def test_the_stale_check_sits_in_the_master_check(seed_quarter, tmp_path):
     stale_row = next(r for r in wb["Checks"].iter_rows(min_col=1, max_col=3)
                      if str(r[0].value).startswith("Market data is current"))
     assert f"$C${stale_row[2].row}" in master and "stale_days" in stale_row[2].value
+
+
+def test_the_newest_shipped_quarter_has_current_market_data():
+    newest = max((load_quarter(p) for p in paths.quarter_files()), key=lambda q: q.as_of)
+    assert newest.quarter >= "2025Q4" and newest.as_of >= date(2025, 11, 19)  # after the Q3 2025 results
+    dates = market_dates(newest)
+    assert {"price", "fx_rmb_per_hkd"} <= {m.name for m in dates}
+    assert len({m.name for m in dates} - {"price", "fx_rmb_per_hkd"}) == len(newest.sotp.segments)  # every SOTP group
+    old = [(m.label, m.as_of) for m in dates if m.age_days > 31 or m.age_days < 0]
+    assert old == [], f"{newest.quarter}: market data not within 31 days before {newest.as_of}: {old}"
+    assert stale_market(newest) == []
+
+
+def test_older_shipped_quarters_say_they_are_stale():
+    for quarter in ("2024Q1", "2025Q3"):
+        stale = stale_market(load_quarter(paths.DATA_DIR / f"{quarter}.yaml"))
+        assert stale, quarter
+        data = json.loads(CliRunner().invoke(main, ["calc", "--json", "--quarter", quarter]).output)
+        assert data["stale"] is True and len(data["stale_market"]) == len(stale)
