@@ -29,7 +29,8 @@ def test_an_export_round_trips_into_the_data_file(quarter_dir):
     q = load_quarter(path)
     assert (q.market.price.value, q.market.price.as_of) == (85.5, date(2022, 6, 10))
     assert q.market.price.source == "market_export.csv (exported 2022-06-10)"
-    assert q.market.fx_rmb_per_hkd.value == 0.8512 and q.kuaishou.market_cap == 364743
+    assert q.market.fx_rmb_per_hkd.value == 0.8512 and q.market.shares.value == 4266
+    assert "1024.HK market_cap (line 2): Kuaishou's market cap is price × shares" in result.output
     assert q.kuaishou.revenue == (81082, 94000, 115552)  # only the FY1 column was in the export
     baidu = q.peers.groups[1].companies[1]
     assert (baidu.market_cap, baidu.revenue[1], baidu.net_profit[1], baidu.as_of) == (50123.4, 19500, 1600.5, date(2022, 6, 9))

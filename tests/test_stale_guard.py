@@ -113,3 +113,27 @@ def test_older_shipped_quarters_say_they_are_stale():
         assert stale, quarter
         data = json.loads(CliRunner().invoke(main, ["calc", "--json", "--quarter", quarter]).output)
         assert data["stale"] is True and len(data["stale_market"]) == len(stale)
+
+
+@LO
+def test_doubling_the_price_doubles_kuaishous_market_cap(seed_quarter, seed_outputs, tmp_path):
+    book = build_workbook(seed_quarter, tmp_path / "b.xlsx").path
+    wb = load_workbook(book)
+    sheet, ref = next(iter(wb.defined_names["price"].destinations))
+    cell = wb[sheet][ref.replace("$", "")]
+    assert cell.value == 79.9
+    cell.value = 2 * 79.9
+    wb.save(tmp_path / "doubled.xlsx")
+    after = WorkbookValues(libreoffice.recalculate([tmp_path / "doubled.xlsx"], tmp_path / "lo")[0])
+    assert seed_outputs["ks_mcap"] == pytest.approx(79.9 * 4266, rel=1e-12)
+    assert after.value("ks_mcap") == pytest.approx(2 * 79.9 * 4266, rel=1e-12)
+    assert after.value("ks_ps")[1] == pytest.approx(2 * seed_outputs["ks_ps"][1], rel=1e-12)  # its multiples follow
+    assert check_values(after).ok  # the engine, run on the edited inputs, agrees
+
+
+def test_the_engine_derives_kuaishous_market_cap_from_price_and_shares(seed_inputs):
+    from kwai_xl.engine.model import evaluate
+    one, two = evaluate(seed_inputs), evaluate(seed_inputs.with_changes(price=2 * seed_inputs.price))
+    assert two["ks_mcap"] == pytest.approx(2 * one["ks_mcap"], rel=1e-15)
+    assert [b / a for a, b in zip(one["ks_ps"], two["ks_ps"])] == pytest.approx([2, 2, 2], rel=1e-12)
+    assert two["sotp_per_share"] == one["sotp_per_share"]  # the value does not depend on the price; the upside does

@@ -17,8 +17,8 @@ Common terminal export headers are read too where they are unambiguous (``Symbol
 ``CUR_MKT_CAP``, ``Market Cap``, ``Revenue FY2025``, ``Sales 2025E``, ``Net Income 2025``,
 ``GMV FY2025`` …). Blank cells and ``n.a.``/``#N/A`` leave the data file's figure alone.
 
-Kuaishou's row (its ticker, 1024.HK) sets the share price and shares (and its market cap,
-and its per-year estimates); a peer's row sets its market cap and estimates for the fiscal years
+Kuaishou's row (its ticker, 1024.HK) sets the share price, shares and per-year estimates (its
+market cap is price × shares, never typed); a peer's row sets its market cap and estimates for the fiscal years
 its group's figures are for. Every row must validate before anything is written: bad rows are
 named with their line, unknown tickers are listed, currencies checked; the data file is then
 written whole (comments and layout kept) with each figure's as-of date and
@@ -251,7 +251,9 @@ def _planned(q: Quarter, rows: list[ExportRow], source: str) -> tuple[dict, list
                         base = ("market", key)
                         sets.update({base + ("value",): row.figures[key], base + ("as_of",): row.as_of,
                                      base + ("source",): source})
-            if "market_cap" in row.figures:
+            if "market_cap" in row.figures and path == ("kuaishou",):
+                skipped.append(f"{row.ticker} market_cap (line {row.line}): Kuaishou's market cap is price × shares")
+            elif "market_cap" in row.figures:
                 sets[path + ("market_cap",)] = row.figures["market_cap"]
                 touched = True
             for key, value in row.figures.items():

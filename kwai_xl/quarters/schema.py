@@ -194,6 +194,16 @@ class Peer(Company):
 
 
 class Kuaishou(Company):
+    market_cap: None = None
+    """Not a field: Kuaishou's market cap is ``market.price`` × ``market.shares``, so its multiples follow the price."""
+
+    @field_validator("market_cap", mode="before")
+    @classmethod
+    def _derived(cls, v):
+        if v is not None:
+            raise ValueError("Kuaishou's market cap is market.price × market.shares; remove this key")
+        return v
+
     @model_validator(mode="after")
     def _hkd_rmb(self):
         if (self.currency, self.reporting_currency) != ("HKD", "RMB"):
