@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
+from ruamel.yaml import YAML
 
 from kwai_xl import paths
 from kwai_xl.errors import KwaiError
@@ -23,15 +24,20 @@ LO = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is 
 
 
 def test_new_quarter_rolls_years_and_flags_stale(quarter_dir):
-    result = new_quarter("2023Q1", "2022Q2", data_dir=quarter_dir, today=date(2026, 11, 23))
-    q = load_quarter(result.path)  # it validates
-    assert result.problem is None and result.shift == 1
-    assert q.years == (2022, 2023, 2024) and q.as_of == date(2023, 3, 31)
-    assert q.kuaishou.revenue == (94638, 115552, None)  # FY2022E moves into FY0, 2024E is empty
-    assert q.peers.years == (2021, 2022, 2023)  # peers keep the years their figures are for
+    same_year = new_quarter("2022Q3", "2022Q2", data_dir=quarter_dir, today=date(2026, 11, 23))
+    q = load_quarter(same_year.path)  # it validates: the fiscal years did not turn
+    assert same_year.problem is None and same_year.shift == 0 and q.as_of == date(2022, 9, 30)
     stale = {s.path for s in stale_inputs(q)}
     assert {"market.price", "kuaishou", "peers.groups[ls].companies[YY.O]"} <= stale
-    assert stale == {s.path for s in result.stale}
+    assert stale == {s.path for s in same_year.stale}
+
+    result = new_quarter("2023Q1", "2022Q2", data_dir=quarter_dir, today=date(2026, 11, 23))
+    assert result.shift == 1  # the year turned: the peers' 2022 multiples must not meet Kuaishou's 2023 metrics
+    assert "group ls's figures are for [2021, 2022, 2023], not the quarter's [2022, 2023, 2024]" in result.problem
+    data = YAML(typ="safe").load(result.path.read_text(encoding="utf-8"))
+    assert data["years"] == [2022, 2023, 2024] and data["as_of"] == date(2023, 3, 31)
+    assert data["kuaishou"]["revenue"] == [94638, 115552, None]  # FY2022E moves into FY0, 2024E is empty
+    assert [g["years"] for g in data["peers"]["groups"]] == [[2021, 2022, 2023]] * 3  # the years their figures are for
     text = result.path.read_text(encoding="utf-8")
     assert "# FY0 (last actual), FY1, FY2" in text and "seed p.12: closing price" in text  # comments and sources kept
     with pytest.raises(KwaiError, match="already exists"):
