@@ -74,6 +74,7 @@ def test_a_bad_export_names_its_lines_and_writes_nothing(quarter_dir):
     ("Ticker,Date,Price\nBIDU,June,1\n", "line 2: date: not an ISO date"),
     ("Ticker,Date,Currency,Market Cap\nBIDU,2022-06-09,USD,-5\n", "line 2: market_cap: must be positive"),
     ("Ticker,Date,Currency,Revenue 2022E\n1024.HK,2022-06-09,HKD,94000\n", "estimates must be in RMB"),
+    ("Ticker,Date,Currency,Market Cap\nBIDU,2022-06-09,USD,5\nBIDU,2022-06-10,USD,6\n", "line 3: ticker BIDU already on line 2"),
 ])
 def test_malformed_exports_give_one_line(quarter_dir, text, fragment):
     path = quarter_dir / "2022Q2.yaml"
@@ -82,6 +83,13 @@ def test_malformed_exports_give_one_line(quarter_dir, text, fragment):
     with pytest.raises(KwaiError, match=fragment):
         import_market(quarter_dir / "x.csv", path)
     assert path.read_text(encoding="utf-8") == before
+
+
+def test_terminal_tickers_match(quarter_dir):
+    (quarter_dir / "t.csv").write_text("Security,As of Date,Crncy,CUR_MKT_CAP\nBIDU US Equity,2022-06-09,USD,50000\n",
+                                       encoding="utf-8")
+    result = import_market(quarter_dir / "t.csv", quarter_dir / "2022Q2.yaml")
+    assert [str(c) for c in result.changes][0] == "peers.groups.1.companies.1.market_cap: 49001 → 50000"
 
 
 def test_terminal_headers_are_read():

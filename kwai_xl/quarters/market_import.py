@@ -199,6 +199,12 @@ def read_export(path: Path) -> list[ExportRow]:
                                  _currency(cell.get("fin_currency"), "fin_currency"), figures))
         except ValueError as err:
             problems.append(f"line {line}: {err}")
+    seen: dict[str, int] = {}
+    for row in out:
+        key = row.ticker.strip().upper()
+        if key in seen:
+            problems.append(f"line {row.line}: ticker {row.ticker} already on line {seen[key]}")
+        seen.setdefault(key, row.line)
     if problems:
         raise KwaiError(f"{path}: {len(problems)} bad row(s), nothing written: " + "; ".join(problems))
     return out
@@ -213,8 +219,9 @@ def _companies(q: Quarter):
 
 
 def _matches(ticker: str, company: Company) -> bool:
-    t, c = ticker.strip().upper(), company.ticker.upper()
-    t = re.sub(r"\s+(EQUITY|US|HK)$", "", t).replace(" ", ".")
+    """Whether an export's ticker names ``company``: its ticker, or the part before the dot; a terminal's
+    ``BIDU US Equity`` reads as ``BIDU``."""
+    t, c = ticker.strip().upper().split()[0], company.ticker.upper()
     return t == c or t == c.split(".")[0]
 
 
