@@ -172,8 +172,7 @@ STATIC = (
     PublicName("cm_gmv_grid", "output", "3x3", "亿元", "category-method GMV, rows share, columns advantage GMV",
                model_md=True),
     PublicName("cm_gmv", "output", "1", "亿元", "category-method GMV of the selected scenario", model_md=True),
-    PublicName("ks_mcap", "input", "1", "HKD 百万", "Kuaishou's market cap", ("kuaishou", "market_cap"),
-               (("kuaishou", "as_of"), ("kuaishou", "source")), "positive"),
+    PublicName("ks_mcap", "output", "1", "HKD 百万", "Kuaishou's market cap = share price × shares"),
     *(PublicName(f"ks_{short}", "input", "1x3", "RMB 百万", f"Kuaishou's {long.replace('_', ' ')} FY0–FY2",
                  ("kuaishou", long, "{j}"), (("kuaishou", "as_of"), ("kuaishou", "source")), "number", size=(1, 3))
       for short, long in (("rev", "revenue"), ("np", "net_profit"), ("gmv", "gmv"))),

@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
+from ruamel.yaml import YAML
 
 from kwai_xl import paths
 from kwai_xl.errors import KwaiError
@@ -23,15 +24,20 @@ LO = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is 
 
 
 def test_new_quarter_rolls_years_and_flags_stale(quarter_dir):
-    result = new_quarter("2023Q1", "2022Q2", data_dir=quarter_dir, today=date(2026, 11, 23))
-    q = load_quarter(result.path)  # it validates
-    assert result.problem is None and result.shift == 1
-    assert q.years == (2022, 2023, 2024) and q.as_of == date(2023, 3, 31)
-    assert q.kuaishou.revenue == (94638, 115552, None)  # FY2022E moves into FY0, 2024E is empty
-    assert q.peers.years == (2021, 2022, 2023)  # peers keep the years their figures are for
+    same_year = new_quarter("2022Q3", "2022Q2", data_dir=quarter_dir, today=date(2026, 11, 23))
+    q = load_quarter(same_year.path)  # it validates: the fiscal years did not turn
+    assert same_year.problem is None and same_year.shift == 0 and q.as_of == date(2022, 9, 30)
     stale = {s.path for s in stale_inputs(q)}
     assert {"market.price", "kuaishou", "peers.groups[ls].companies[YY.O]"} <= stale
-    assert stale == {s.path for s in result.stale}
+    assert stale == {s.path for s in same_year.stale}
+
+    result = new_quarter("2023Q1", "2022Q2", data_dir=quarter_dir, today=date(2026, 11, 23))
+    assert result.shift == 1  # the year turned: the peers' 2022 multiples must not meet Kuaishou's 2023 metrics
+    assert "group ls's figures are for [2021, 2022, 2023], not the quarter's [2022, 2023, 2024]" in result.problem
+    data = YAML(typ="safe").load(result.path.read_text(encoding="utf-8"))
+    assert data["years"] == [2022, 2023, 2024] and data["as_of"] == date(2023, 3, 31)
+    assert data["kuaishou"]["revenue"] == [94638, 115552, None]  # FY2022E moves into FY0, 2024E is empty
+    assert [g["years"] for g in data["peers"]["groups"]] == [[2021, 2022, 2023]] * 3  # the years their figures are for
     text = result.path.read_text(encoding="utf-8")
     assert "# FY0 (last actual), FY1, FY2" in text and "seed p.12: closing price" in text  # comments and sources kept
     with pytest.raises(KwaiError, match="already exists"):
@@ -146,7 +152,7 @@ def test_every_shipped_quarter_builds_and_verifies(tmp_path):
         assert report.ok, (report.path, report.errors, [str(m) for m in report.mismatches])
 
 
-@pytest.mark.parametrize("quarter", ["2024Q1", "2025Q3"])
+@pytest.mark.parametrize("quarter", ["2024Q1", "2025Q3", "2025Q4"])
 def test_every_figure_of_the_new_quarters_has_a_source(quarter):
     q = load_quarter(paths.DATA_DIR / f"{quarter}.yaml")
 
@@ -171,7 +177,7 @@ def test_every_figure_of_the_new_quarters_has_a_source(quarter):
             assert covered, f"{quarter}: {where} = {obj} has no source"
 
     for section in ("market", "user_method", "category_method", "context", "kuaishou", "peers", "sotp", "drivers",
-                    "reported"):
+                    "reported", "share_prices"):
         walk(getattr(q, section), section)
     assert "TWTR.N" not in [p.ticker for g in q.peers.groups for p in g.companies]  # taken private in October 2022
     assert q.reported and all(r.source for r in q.reported)
@@ -192,6 +198,23 @@ def test_forecasts_meet_the_outcomes_of_later_files(seed_quarter):
     assert actuals["gmv_fy1"].year == 2022 and actuals["gmv_fy1"].value == 901_200
     assert actuals["gmv_fy2"].value == 1_184_400 and actuals["revenue_fy1"].value == 94_183
     assert actuals["market_user"].year == 2025 and actuals["market_user"].value is None  # not reported yet
+    price = actuals["per_share_12m"]  # twelve months after 2022-06-02: the nearest recorded price within 31 days
+    assert (price.value, price.as_of) == (53.75, date(2023, 6, 1)) and "alphaspread.com" in price.source
+
+
+def test_the_value_per_share_is_scored_only_against_a_price_near_twelve_months_on(quarter_dir):
+    from kwai_xl.quarters.backtest import actuals_for
+    path = quarter_dir / "2024Q1.yaml"
+    text = path.read_text(encoding="utf-8")
+    moved = text.replace("value: 53.75, unit: HKD per share, as_of: 2023-06-01", "value: 53.75, unit: HKD per share, as_of: 2023-07-10")
+    assert moved != text
+    path.write_text(moved, encoding="utf-8")
+    seed = load_quarter(quarter_dir / "2022Q2.yaml")
+    assert {a.key: a for a in actuals_for(seed, quarter_dir)}["per_share_12m"].value is None  # 403 days on: too far
+    recorded = "share_prices:\n  - {as_of: 2023-05-20, value: 50.5, unit: HKD per share, source: \"test: a recorded close\"}\n"
+    path.write_text(moved + recorded, encoding="utf-8")
+    price = {a.key: a for a in actuals_for(seed, quarter_dir)}["per_share_12m"]
+    assert (price.value, price.as_of) == (50.5, date(2023, 5, 20))  # 13 days from 2023-06-02: within the window
 
 
 @LO
@@ -200,7 +223,10 @@ def test_forecast_sheet_shows_the_errors(seed_book, recalculated):
     errors = dict(zip(["revenue_fy1", "revenue_fy2", "gmv_fy1", "gmv_fy2"], values.value("fva_error")[:4]))
     assert errors["gmv_fy1"] == pytest.approx(883_963.772727 / 901_200 - 1, rel=1e-9)
     assert errors["revenue_fy2"] == pytest.approx(115_552 / 113_470 - 1, rel=1e-9)
-    assert values.value("fva_error")[-1] == "n.a."
+    assert values.value("fva_error")[-2] == "n.a."  # the 2025E market: not reported yet
+    per_share = values.value("sotp_per_share")
+    assert values.value("fva_actual")[-1] == 53.75  # the price on 2023-06-01, recorded in the 2024Q1 file
+    assert values.value("fva_error")[-1] == pytest.approx(per_share / 53.75 - 1, rel=1e-9)
 
 
 def test_build_all_and_diff_cli(tmp_path, monkeypatch):

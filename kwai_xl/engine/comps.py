@@ -20,6 +20,11 @@ def _as_float(x) -> np.ndarray:
     return np.asarray(flat, dtype=float).reshape(arr.shape)
 
 
+def own_market_cap(price, shares) -> np.ndarray:
+    """Kuaishou's market cap, HKD 百万: share price (HKD) × shares (百万), so its own multiples follow the price."""
+    return np.atleast_1d(np.asarray(price, dtype=float) * np.asarray(shares, dtype=float))
+
+
 def multiple_values(market_cap, metric) -> np.ndarray:
     """Market cap / metric (×), NaN where the metric is missing, zero or negative.
 

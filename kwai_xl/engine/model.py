@@ -22,7 +22,9 @@ def peer_outputs(inputs: ModelInputs) -> dict:
     """Multiples (n × 3, "n.a."/"n.m." as text) and their mean/median/count rows for every peer group."""
     out = {}
     ks = inputs.ks
-    ks_cap_rmb = ks.mcap * inputs.fx_rmb_per_hkd
+    ks_mcap = comps.own_market_cap(inputs.price, inputs.shares)
+    out["ks_mcap"] = float(ks_mcap[0])
+    ks_cap_rmb = ks_mcap * inputs.fx_rmb_per_hkd
     for mult in MULTIPLES:
         out[f"ks_{mult}"] = comps.multiple_labels(ks_cap_rmb[:, None], ks.metric(mult))[0]
     for prefix, group in inputs.groups.items():

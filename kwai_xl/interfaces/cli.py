@@ -15,9 +15,10 @@ from ..engine.model import evaluate
 from ..errors import KwaiError
 from ..quarters.compare import input_differences, result_differences
 from ..quarters.inputs import inputs_from_quarter
+from ..quarters.market_import import import_market
 from ..quarters.rollover import new_quarter as roll_quarter
 from ..quarters.schema import load_quarter
-from ..quarters.staleness import stale_inputs
+from ..quarters.staleness import stale_inputs, stale_market_json, stale_market_summary
 from ..readback.pull import pull as pull_workbook
 from ..readback.verify import DEFAULT_VARIANTS, verify_workbooks
 from ..workbook.build import LANGUAGES, build_workbook
@@ -109,8 +110,10 @@ def calc(quarter, as_json):
     model = load(quarter_name(quarter))
     q, out = model.quarter, model.outputs
     if as_json:
-        click.echo(json.dumps({"quarter": q.quarter, "years": list(q.years), **jsonable(out)}, ensure_ascii=False, indent=1))
+        click.echo(json.dumps({"quarter": q.quarter, "years": list(q.years), **stale_market_json(q), **jsonable(out)},
+                              ensure_ascii=False, indent=1))
         return
+    _warn_stale_market(q)
     um, cm = q.user_method, q.category_method
     console.print(f"[bold]Kuaishou 01024.HK — {q.quarter}[/] (as of {q.as_of}); scenario {out['scenario']}, statistic {out['sotp_stat']}")
     console.print(gmv_grid_table("Live-commerce GMV 2025E, user method (亿元)", out["um_gmv_grid"],
@@ -147,7 +150,15 @@ def build(quarter, build_all, out, lang, xlwings, force):
     _build_one(load_quarter(paths.quarter_path(quarter_name(quarter))), out, lang, xlwings, force)
 
 
+def _warn_stale_market(q) -> None:
+    """The market guard, loud: the upside rests on market data older than the threshold."""
+    for line in stale_market_summary(q):
+        err_console.print(f"[bold red]STALE[/] {q.quarter}: the upside is measured against old market data "
+                          f"(threshold {q.stale_after_days} days): {line}", highlight=False, soft_wrap=True)
+
+
 def _build_one(q, out, lang, xlwings, force):
+    _warn_stale_market(q)
     stale = stale_inputs(q)
     if stale:
         click.echo(f"warning: {q.quarter}: {len(stale)} stale input(s), dated over a quarter before {q.as_of}: "
@@ -294,3 +305,28 @@ def sweep(quarter, draws, seed, as_json):
     console.print(f"[bold]{q.quarter}[/]: value per share HKD {out['sotp_per_share']:,.2f} (price {price:,.2f})")
     console.print(tornado_table(bars))
     console.print(monte_carlo_table(mc, draws, seed, price))
+
+
+@main.group()
+def market():
+    """Market data: import an export of prices, market caps and estimates."""
+
+
+@market.command("import")
+@click.argument("export", type=click.Path(path_type=Path))
+@quarter_option
+@click.option("--dry-run", is_flag=True, help="Print the changes, write nothing.")
+@one_line_errors
+def market_import(export, quarter, dry_run):
+    """Write EXPORT's figures (CSV or XLSX; see README) into the quarter's data file, with date and source."""
+    result = import_market(export, paths.quarter_path(quarter), dry_run=dry_run)
+    for ticker in result.unknown:
+        click.echo(f"unknown ticker (skipped): {ticker}")
+    for line in result.skipped:
+        click.echo(f"skipped: {line}")
+    if not result.changes:
+        click.echo(f"no figure changed; {result.data_file} left as it was")
+        return
+    click.echo(f"{'would change' if dry_run else 'changed'} {len(result.changes)} value(s) in {result.data_file}:")
+    for change in result.changes:
+        click.echo(f"  {change}")

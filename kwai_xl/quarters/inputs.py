@@ -9,6 +9,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..engine.comps import own_market_cap
 from ..engine.inputs import DRIVERS, UNIT_CONSTANTS, ModelInputs, PeerGroup
 from ..registry import Structure, public_names, structure_of
 from .datafile import get_path
@@ -68,7 +69,8 @@ def inputs_from_names(structure: Structure, block: Block, *, has: Callable[[str]
         cm_completion=scalar("cm_completion"),
         cm_share=row("cm_share"),
         fx_rmb_per_hkd=scalar("fx_rmb_per_hkd"),
-        ks=PeerGroup(row("ks_mcap"), *(_numbers(block, f"ks_{f}").reshape(1, 3) for f in ("rev", "np", "gmv"))),
+        ks=PeerGroup(own_market_cap(scalar("price"), scalar("shares")),
+                     *(_numbers(block, f"ks_{f}").reshape(1, 3) for f in ("rev", "np", "gmv"))),
         groups={g.key: group(g.key) for g in structure.groups},
         segments=segs,
         seg_value=np.array([scalar(s.metric_name) if s.typed else np.nan for s in segs], float),

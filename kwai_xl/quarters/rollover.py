@@ -3,8 +3,9 @@
 Every figure is carried forward with its old as-of date, so whatever the
 analyst does not refresh is visibly stale. When the fiscal year turns
 (FY0 = the year before the quarter's), Kuaishou's per-year figures move one
-slot left per year and the new slots are empty; the peers keep their figures
-and the years those figures are for (``peers.years``) until refreshed.
+slot left per year and the new slots are empty; each peer group keeps its figures
+and the years those figures are for (its ``years``), so the SOTP refuses to apply
+them to the new FY1 until they are refreshed.
 """
 
 import calendar
@@ -70,8 +71,9 @@ def roll_document(doc, old: Quarter, new_quarter: str, today: date):
                 values = list(kuaishou[key])[shift:] + [None] * min(shift, 3)
                 kuaishou[key] = _flow(values[:3])
                 kuaishou.yaml_add_eol_comment(f"rolled from {old.quarter}: refresh", key)
-        if "years" not in doc["peers"]:
-            doc["peers"]["years"] = _flow(list(old.years))
+        for group in doc["peers"]["groups"]:
+            if "years" not in group:  # the figures stay for the old years: the SOTP refuses until they are refreshed
+                group.insert(list(group).index("multiples") + 1, "years", _flow(list(old.years)))
     return shift
 
 

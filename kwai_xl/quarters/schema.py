@@ -194,6 +194,16 @@ class Peer(Company):
 
 
 class Kuaishou(Company):
+    market_cap: None = None
+    """Not a field: Kuaishou's market cap is ``market.price`` × ``market.shares``, so its multiples follow the price."""
+
+    @field_validator("market_cap", mode="before")
+    @classmethod
+    def _derived(cls, v):
+        if v is not None:
+            raise ValueError("Kuaishou's market cap is market.price × market.shares; remove this key")
+        return v
+
     @model_validator(mode="after")
     def _hkd_rmb(self):
         if (self.currency, self.reporting_currency) != ("HKD", "RMB"):
@@ -407,6 +417,13 @@ class SeriesTable(Strict):
 
 
 SeriesTables = dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], SeriesTable]
+class SharePrice(Strict):
+    """One dated closing price of Kuaishou, recorded to score earlier quarters' value per share."""
+
+    as_of: date
+    value: Positive
+    unit: Literal["HKD per share"]
+    source: Text
 
 
 class Quarter(Strict):
@@ -442,6 +459,9 @@ class Quarter(Strict):
     """The Online marketing sheet: ad revenue history, the ad market and Kuaishou's share, ad mix."""
     history: SeriesTables = {}
     """The Kuaishou history sheet: reported annual and quarterly segment revenue, GMV, DAU."""
+    share_prices: list[SharePrice] = []
+    stale_after_days: Annotated[int, Field(ge=1, le=3660)] = 31
+    """The stale guard: the price, fx and the SOTP's market caps may be at most this many days older than ``as_of``."""
 
     @model_validator(mode="after")
     def _sotp_fits_peers(self):

@@ -1,7 +1,14 @@
-"""Stale inputs: figures whose as-of date lies more than a quarter before the quarter's own.
+"""Stale inputs: figures whose as-of date lies too long before the quarter's own.
 
-``new-quarter`` carries every figure forward with its old date, so whatever was
-not refreshed shows up here; ``build`` warns about them and the Cover lists them.
+Two guards. Any input dated more than a quarter before the quarter's as-of
+date is *stale*: ``new-quarter`` carries every figure forward with its old date,
+so whatever was not refreshed shows up here; ``build`` warns and the Cover lists
+them. The *market guard* is stricter and louder: the share price, the fx rate
+and every market cap the SOTP's peer multiples rest on may be at most
+``stale_after_days`` (default 31) older than the quarter, or the upside is
+measured against a market that no longer exists; the Cover marks the upside
+stale in red, a check on the Checks sheet fails, ``build`` warns and
+``calc --json`` carries ``stale: true``.
 """
 
 import re
@@ -73,4 +80,53 @@ def stale_summary(stale: list[StaleInput]) -> list[str]:
         oldest = min(i.as_of for i in items)
         shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
         lines.append(f"{section}: {shown} (oldest as of {oldest})")
+    return lines
+
+
+@dataclass(frozen=True)
+class MarketDate:
+    """One market figure the valuation rests on, its public name and row (for the workbook) and its date."""
+
+    label: str
+    name: str
+    row: int
+    as_of: date
+    age_days: int
+
+
+def market_dates(q: Quarter) -> list[MarketDate]:
+    """The price, the fx rate and every peer market cap the SOTP uses, each with its age in days."""
+    found = [("share price", "price", 0, q.market.price.as_of),
+             ("fx (RMB per HKD)", "fx_rmb_per_hkd", 0, q.market.fx_rmb_per_hkd.as_of)]
+    used = {seg.group for seg in q.sotp.segments}
+    for group in q.peers.groups:
+        if group.key in used:
+            for row, peer in enumerate(group.companies):
+                found.append((f"{peer.ticker} market cap", f"{group.key}_mcap", row, peer.as_of))
+    return [MarketDate(label, name, row, as_of, (q.as_of - as_of).days) for label, name, row, as_of in found]
+
+
+def stale_market(q: Quarter) -> list[MarketDate]:
+    """The market figures older than ``q.stale_after_days`` before the quarter's as-of date."""
+    return [m for m in market_dates(q) if m.age_days > q.stale_after_days]
+
+
+def stale_market_json(q: Quarter) -> dict:
+    """The market guard for ``calc --json``: the flag, the threshold and each stale figure with its date."""
+    stale = stale_market(q)
+    return {"stale": bool(stale), "stale_after_days": q.stale_after_days,
+            "stale_market": [{"figure": m.label, "as_of": m.as_of.isoformat(), "age_days": m.age_days} for m in stale]}
+
+
+def stale_market_summary(q: Quarter) -> list[str]:
+    """Lines for the Cover and ``build``: which market figures are stale and their dates; empty when fresh."""
+    stale = stale_market(q)
+    if not stale:
+        return []
+    by_date: dict[date, list[str]] = {}
+    for m in stale:
+        by_date.setdefault(m.as_of, []).append(m.label)
+    lines = [f"as of {when} ({(q.as_of - when).days} days before {q.as_of}): "
+             + ", ".join(labels[:8]) + (f" and {len(labels) - 8} more" if len(labels) > 8 else "")
+             for when, labels in sorted(by_date.items())]
     return lines

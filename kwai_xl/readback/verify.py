@@ -15,6 +15,7 @@ import random
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -76,7 +77,10 @@ class VerifyReport:
 
 
 def _same(a, b, rel: float) -> bool:
-    """Equal as the workbook shows them: numbers within ``rel`` (or 1e-12 absolute), text exactly, NaN as "n.a."."""
+    """Equal as the workbook shows them: numbers within ``rel`` (or 1e-12 absolute), text and dates exactly,
+    NaN as "n.a."."""
+    if isinstance(a, date) or isinstance(b, date):
+        return a == b
     if isinstance(b, (float, np.floating)) and np.isnan(b):
         return a in ("n.a.", "")
     if isinstance(a, str) or isinstance(b, str):

@@ -22,7 +22,7 @@ from ..errors import KwaiError
 from ..quarters.backtest import actuals_for
 from ..quarters.datafile import get_path
 from ..quarters.schema import Company, Quarter, engine_segments
-from ..quarters.staleness import stale_inputs, stale_summary
+from ..quarters.staleness import market_dates, stale_inputs, stale_market_summary, stale_summary
 from ..registry import assumption_rows, structure_of
 from .fingerprint import FINGERPRINT_PROPERTY, workbook_fingerprint
 from .layout import SheetLayout, place, render_sheet, template_environment
@@ -163,6 +163,8 @@ def template_context(q: Quarter, labels: dict, data_dir: Path | None = None) -> 
         "constants": UNIT_CONSTANTS,
         "stale": stale_summary(stale_inputs(q)),
         "actuals": actuals_for(q, data_dir),
+        "market_dates": market_dates(q),
+        "market_stale": stale_market_summary(q),
     }
 
 

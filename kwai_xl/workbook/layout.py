@@ -11,7 +11,8 @@ Formulas refer to other items by id in braces, never by address:
 ``{x[i,0]}``   row i, column 0 of a rectangle; slices ``{x[0:2,1:3]}`` give ranges, and ``{x[0:i+1,0]}``
                a range from a fixed first row down to this row's (``$C$5:C7``);
 ``{x:}``       the whole of ``x`` (its defined name where it has one);
-``{@sheet}``   every used cell of the sheet with that key (for the error check).
+``{@sheet}``   every used cell of the sheet with that key (for the error check);
+``{x__asof}``  the as-of date column beside ``x`` (indexed like ``x``'s rows).
 
 Placement assigns each item its address; then every token becomes an A1
 reference, relative along the axis it follows (so each row repeats one formula)
@@ -329,6 +330,8 @@ class References:
             for item in sheet.items():
                 if item.id:
                     self._add(item.id, Target(sheet.title, item.row, item.col, item.h, item.w, item.name))
+                    if item.as_of:  # ``{x__asof}``: the as-of date cell(s) beside x
+                        self._add(f"{item.id}__asof", Target(sheet.title, item.row, sheet.as_of_col, item.h, 1, None))
                 for name, (r0, r1, c0, c1) in item.names.items():
                     self._add(name, Target(sheet.title, item.row + r0, item.col + c0, r1 - r0, c1 - c0, name))
                 if item.name and item.name != item.id:

@@ -38,7 +38,7 @@ def _write_item(ws, sheet: SheetLayout, item: Item, refs: References, validation
         label = item.row_labels[i] if i < len(item.row_labels) else (item.label if i == 0 else "")
         if label:
             _text(ws.cell(r, 1), label)
-            ws.cell(r, 1).font = styles.NOTE_FONT if item.kind == "note" else (
+            ws.cell(r, 1).font = styles.STALE_FONT if item.style == "stale" else styles.NOTE_FONT if item.kind == "note" else (
                 styles.OUTPUT_FONT if item.style == "output" else styles.LABEL_FONT)
         unit = _per_row(item.unit, i) if isinstance(item.unit, list) else (item.unit if i == 0 or item.h > 1 else "")
         if unit:
@@ -78,6 +78,8 @@ def _write_item(ws, sheet: SheetLayout, item: Item, refs: References, validation
                 cell.alignment = styles.RIGHT
             if item.style == "output":
                 cell.border = styles.OUTPUT_BORDER
+            elif item.style == "stale":
+                cell.font = styles.STALE_FONT
         if item.kind == "note" and item.h == 1 and label:
             ws.cell(r, 1).alignment = styles.Alignment(vertical="top")
     if item.validation:

@@ -1,0 +1,321 @@
+"""``kwai-xl market import``: a market-data export (CSV or XLSX) into a quarter's data file.
+
+The export holds one row per security, with a header row naming its columns::
+
+    ticker, date, currency, price, shares, market_cap, revenue_2025, net_profit_2025, gmv_2025, …
+
+- ``ticker``: as the data file spells it (``BIDU.O``), or its part before the dot (``BIDU``);
+  ``HKDCNY`` is the fx rate (``price`` = RMB per HKD).
+- ``date``: the as-of date of the row's figures (ISO ``2025-12-05``, or a date cell).
+- ``currency``: the listing currency of price and market cap; checked against the data file.
+  ``fin_currency`` (optional): the currency of the estimates when it differs (Kuaishou: HKD / RMB).
+- ``price`` per share; ``shares`` and ``market_cap`` in 百万 (millions) of shares / currency.
+- ``revenue_YYYY``, ``net_profit_YYYY``, ``gmv_YYYY``: per-year figures in 百万 of the reporting currency.
+
+Common terminal export headers are read too where they are unambiguous (``Symbol``,
+``As of Date``, ``Crncy``, ``PX_LAST``, ``Last Price``, ``EQY_SH_OUT``, ``Shares Outstanding``,
+``CUR_MKT_CAP``, ``Market Cap``, ``Revenue FY2025``, ``Sales 2025E``, ``Net Income 2025``,
+``GMV FY2025`` …). Blank cells and ``n.a.``/``#N/A`` leave the data file's figure alone.
+
+Kuaishou's row (its ticker, 1024.HK) sets the share price, shares and per-year estimates (its
+market cap is price × shares, never typed); a peer's row sets its market cap and estimates for the fiscal years
+its group's figures are for. Every row must validate before anything is written: bad rows are
+named with their line, unknown tickers are listed, currencies checked; the data file is then
+written whole (comments and layout kept) with each figure's as-of date and
+``source: FILE (exported DATE)``, DATE being the latest date in the export.
+"""
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from ruamel.yaml.comments import CommentedSeq
+
+from ..atomic import write_atomically
+from ..errors import KwaiError
+from .datafile import dump_document, get_path, load_document, set_path, validate_document
+from .schema import Company, Quarter, load_quarter
+
+FIELDS = ("ticker", "date", "currency", "fin_currency", "price", "shares", "market_cap")
+METRICS = ("revenue", "net_profit", "gmv")
+ALIASES = {
+    "ticker": ("ticker", "symbol", "security", "code"),
+    "date": ("date", "as of", "as of date", "as_of", "pricing date", "last trade date"),
+    "currency": ("currency", "crncy", "ccy", "trading currency", "quote currency"),
+    "fin_currency": ("fin_currency", "reporting currency", "financial currency", "eqy_fund_crncy"),
+    "price": ("price", "last price", "px_last", "close", "closing price", "last"),
+    "shares": ("shares", "shares outstanding", "eqy_sh_out", "shares out", "shares outstanding (m)"),
+    "market_cap": ("market_cap", "market cap", "cur_mkt_cap", "market capitalization", "market cap (m)", "mkt cap"),
+}
+METRIC_ALIASES = {
+    "revenue": ("revenue", "revenues", "sales", "total revenue", "best_sales"),
+    "net_profit": ("net_profit", "net profit", "net income", "best_net_income", "adjusted net profit"),
+    "gmv": ("gmv",),
+}
+YEAR_COLUMN = re.compile(r"^(?P<metric>.+?)[\s_\-]*(?:fy)?(?P<year>(?:19|20)\d\d)e?$", re.IGNORECASE)
+MISSING = ("", "n.a.", "na", "n/a", "#n/a", "-", "--", "nan", "null")
+FX_TICKER = "HKDCNY"
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    line: int
+    ticker: str
+    as_of: date
+    currency: str | None
+    fin_currency: str | None
+    figures: dict  # field → value; (metric, year) → value
+
+
+@dataclass
+class ImportChange:
+    path: str
+    old: object
+    new: object
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.old!r} → {self.new!r}"
+
+
+@dataclass
+class ImportResult:
+    data_file: Path
+    changes: list[ImportChange] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def _normal(header) -> str:
+    return re.sub(r"\s+", " ", str(header or "").strip().lower())
+
+
+def _column(header) -> str | tuple[str, int] | None:
+    """What a header names: a field, (metric, year), or None (ignored)."""
+    name = _normal(header)
+    for key, aliases in ALIASES.items():
+        if name in aliases:
+            return key
+    m = YEAR_COLUMN.match(name)
+    if m:
+        metric = m.group("metric").strip(" _-")
+        for key, aliases in METRIC_ALIASES.items():
+            if metric in aliases:
+                return key, int(m.group("year"))
+    return None
+
+
+def _table(path: Path) -> list[tuple[int, list]]:
+    """(line number, cells) of every row of a CSV or XLSX export, the header first."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            text = path.read_text(encoding="utf-8-sig")
+            reader = csv.reader(io.StringIO(text))
+            return [(reader.line_num, row) for row in reader]
+        if suffix in (".xlsx", ".xlsm"):
+            from openpyxl import load_workbook
+            ws = load_workbook(path, read_only=True, data_only=True).worksheets[0]
+            return [(k, list(row)) for k, row in enumerate(ws.iter_rows(values_only=True), start=1)]
+    except FileNotFoundError:
+        raise KwaiError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError, csv.Error, ValueError, KeyError) as err:
+        raise KwaiError(f"{path}: cannot be read as a {suffix[1:].upper()} export ({err.__class__.__name__})") from None
+    raise KwaiError(f"{path}: a market export must be .csv or .xlsx (got {suffix or 'no extension'!r})")
+
+
+def _number(value, what: str) -> float | None:
+    if isinstance(value, bool):
+        raise ValueError(f"{what}: not a number (got {value!r})")
+    if isinstance(value, (int, float)):
+        number = float(value)
+    else:
+        text = str(value if value is not None else "").strip()
+        if text.lower() in MISSING:
+            return None
+        try:
+            number = float(text.replace(",", "").replace("_", ""))
+        except ValueError:
+            raise ValueError(f"{what}: not a number (got {text!r})") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError(f"{what}: not a finite number (got {value!r})")
+    return number
+
+
+def _date(value) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value or "").strip()
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        raise ValueError(f"date: not an ISO date YYYY-MM-DD (got {text!r})") from None
+
+
+def _currency(value, what: str) -> str | None:
+    text = str(value or "").strip().upper()
+    if not text:
+        return None
+    if not re.fullmatch(r"[A-Z]{3}", text):
+        raise ValueError(f"{what}: not a three-letter currency code (got {text!r})")
+    return {"CNY": "RMB"}.get(text, text)
+
+
+def read_export(path: Path) -> list[ExportRow]:
+    """Parse and check every row of an export; a bad row raises :class:`KwaiError` naming its line."""
+    path = Path(path)
+    rows = [(line, cells) for line, cells in _table(path) if any(str(c or "").strip() for c in cells)]
+    if not rows:
+        raise KwaiError(f"{path}: the export is empty")
+    (_, header), body = rows[0], rows[1:]
+    columns = [_column(h) for h in header]
+    for needed in ("ticker", "date"):
+        if needed not in columns:
+            raise KwaiError(f"{path}: line 1: no {needed} column (got {[str(h) for h in header]!r})")
+    named = [c for c in columns if c is not None]
+    if len(named) != len(set(named)):
+        twice = sorted({str(c) for c in named if named.count(c) > 1})
+        raise KwaiError(f"{path}: line 1: columns named twice: {', '.join(twice)}")
+    out, problems = [], []
+    for line, cells in body:
+        cell = {col: cells[k] if k < len(cells) else None for k, col in enumerate(columns) if col is not None}
+        try:
+            ticker = str(cell.get("ticker") or "").strip()
+            if not ticker:
+                raise ValueError("ticker: missing")
+            figures = {}
+            for col, value in cell.items():
+                if col in ("price", "shares", "market_cap") or isinstance(col, tuple):
+                    number = _number(value, col if isinstance(col, str) else f"{col[0]}_{col[1]}")
+                    if number is not None:
+                        if col in ("price", "shares", "market_cap") and number <= 0:
+                            raise ValueError(f"{col}: must be positive (got {value!r})")
+                        figures[col] = number
+            out.append(ExportRow(line, ticker, _date(cell.get("date")), _currency(cell.get("currency"), "currency"),
+                                 _currency(cell.get("fin_currency"), "fin_currency"), figures))
+        except ValueError as err:
+            problems.append(f"line {line}: {err}")
+    seen: dict[str, int] = {}
+    for row in out:
+        key = row.ticker.strip().upper()
+        if key in seen:
+            problems.append(f"line {row.line}: ticker {row.ticker} already on line {seen[key]}")
+        seen.setdefault(key, row.line)
+    if problems:
+        raise KwaiError(f"{path}: {len(problems)} bad row(s), nothing written: " + "; ".join(problems))
+    return out
+
+
+def _companies(q: Quarter):
+    """(document path, company, fiscal years of its figures) of Kuaishou and every peer."""
+    yield ("kuaishou",), q.kuaishou, q.years
+    for g, group in enumerate(q.peers.groups):
+        for i, peer in enumerate(group.companies):
+            yield ("peers", "groups", g, "companies", i), peer, group.years or q.years
+
+
+def _matches(ticker: str, company: Company) -> bool:
+    """Whether an export's ticker names ``company``: its ticker, or the part before the dot; a terminal's
+    ``BIDU US Equity`` reads as ``BIDU``."""
+    t, c = ticker.strip().upper().split()[0], company.ticker.upper()
+    return t == c or t == c.split(".")[0]
+
+
+def _planned(q: Quarter, rows: list[ExportRow], source: str) -> tuple[dict, list[str], list[str]]:
+    """(document path → new value, unknown tickers, skipped figures) for every row, checking currencies."""
+    sets, unknown, skipped, problems = {}, [], [], []
+    for row in rows:
+        if row.ticker.upper().replace("/", "").removesuffix(" CURNCY") == FX_TICKER:
+            if "price" not in row.figures:
+                problems.append(f"line {row.line}: {row.ticker}: the fx row needs a price (RMB per HKD)")
+                continue
+            base = ("market", "fx_rmb_per_hkd")
+            sets.update({base + ("value",): row.figures["price"], base + ("as_of",): row.as_of, base + ("source",): source})
+            continue
+        found = [(path, company, years) for path, company, years in _companies(q) if _matches(row.ticker, company)]
+        if not found:
+            unknown.append(f"{row.ticker} (line {row.line})")
+            continue
+        for path, company, years in found:
+            if row.currency is None or row.currency != company.currency:
+                problems.append(f"line {row.line}: {row.ticker}: currency must be {company.currency}, as in the "
+                                f"data file (got {row.currency or 'none'})")
+                continue
+            fin = row.fin_currency or row.currency
+            has_estimates = any(isinstance(k, tuple) for k in row.figures)
+            if has_estimates and fin != company.reporting_currency:
+                problems.append(f"line {row.line}: {row.ticker}: estimates must be in {company.reporting_currency} "
+                                f"(got {fin}; give fin_currency)")
+                continue
+            touched = False
+            if path == ("kuaishou",):
+                for key in ("price", "shares"):
+                    if key in row.figures:
+                        base = ("market", key)
+                        sets.update({base + ("value",): row.figures[key], base + ("as_of",): row.as_of,
+                                     base + ("source",): source})
+            if "market_cap" in row.figures and path == ("kuaishou",):
+                skipped.append(f"{row.ticker} market_cap (line {row.line}): Kuaishou's market cap is price × shares")
+            elif "market_cap" in row.figures:
+                sets[path + ("market_cap",)] = row.figures["market_cap"]
+                touched = True
+            for key, value in row.figures.items():
+                if not isinstance(key, tuple):
+                    continue
+                metric, year = key
+                if year in years:
+                    sets[path + (metric, years.index(year))] = value
+                    touched = True
+                else:
+                    skipped.append(f"{row.ticker} {metric} {year} (line {row.line}): the data file holds "
+                                   f"{'/'.join(map(str, years))} for it")
+            if touched:
+                sets.update({path + ("as_of",): row.as_of, path + ("source",): source})
+    if problems:
+        raise KwaiError(f"{len(problems)} row(s) rejected, nothing written: " + "; ".join(problems)
+                        + (f"; unknown tickers: {', '.join(unknown)}" if unknown else ""))
+    return sets, unknown, skipped
+
+
+def _flow_list(values) -> CommentedSeq:
+    seq = CommentedSeq(values)
+    seq.fa.set_flow_style()
+    return seq
+
+
+def import_market(export: Path, data_file: Path, dry_run: bool = False) -> ImportResult:
+    """Write the export's figures into ``data_file``; validate everything first, write whole or not at all."""
+    export, data_file = Path(export), Path(data_file)
+    q = load_quarter(data_file)
+    rows = read_export(export)
+    exported = max(r.as_of for r in rows)
+    try:
+        sets, unknown, skipped = _planned(q, rows, f"{export.name} (exported {exported})")
+    except KwaiError as err:
+        raise KwaiError(f"{export}: {err}") from None
+    doc = load_document(data_file)
+    result = ImportResult(data_file, unknown=unknown, skipped=skipped)
+    for path, new in sets.items():
+        if isinstance(new, date):
+            new = date(new.year, new.month, new.day)  # a fresh object each time, so YAML writes no anchors
+        elif isinstance(new, float) and new.is_integer():
+            new = int(new)
+        if isinstance(path[-1], int) and get_path(doc, path[:-1], default=None) is None:
+            set_path(doc, path[:-1], _flow_list([None, None, None]))  # a peer's first GMV figures
+        old = get_path(doc, path, default=None)
+        if old != new:
+            set_path(doc, path, new)
+            result.changes.append(ImportChange(".".join(map(str, path)), old, new))
+    if not result.changes:
+        return result
+    try:
+        validate_document(data_file, doc)
+    except KwaiError as err:
+        raise KwaiError(f"{export}: the imported figures do not validate, nothing written: {err}") from None
+    if not dry_run:
+        write_atomically(data_file, dump_document(doc).encode("utf-8"))
+    return result

@@ -1,0 +1,110 @@
+"""``kwai-xl market import``: an export's figures into a quarter file, whole or not at all."""
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kwai_xl.errors import KwaiError
+from kwai_xl.interfaces.cli import main
+from kwai_xl.quarters.market_import import import_market, read_export
+from kwai_xl.quarters.schema import load_quarter
+from kwai_xl.quarters.staleness import stale_market
+from kwai_xl.readback import libreoffice
+
+FIXTURES = Path(__file__).parent / "fixtures"
+LO = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is installed by `make test`")
+
+
+def test_an_export_round_trips_into_the_data_file(quarter_dir):
+    path = quarter_dir / "2022Q2.yaml"
+    before = path.read_text(encoding="utf-8")
+    result = CliRunner().invoke(main, ["market", "import", str(FIXTURES / "market_export.csv"), "--quarter", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "market.price.value: 79.9 → 85.5" in result.output
+    assert "peers.groups.1.companies.1.market_cap: 49001 → 50123.4" in result.output
+
+    q = load_quarter(path)
+    assert (q.market.price.value, q.market.price.as_of) == (85.5, date(2022, 6, 10))
+    assert q.market.price.source == "market_export.csv (exported 2022-06-10)"
+    assert q.market.fx_rmb_per_hkd.value == 0.8512 and q.market.shares.value == 4266
+    assert "1024.HK market_cap (line 2): Kuaishou's market cap is price × shares" in result.output
+    assert q.kuaishou.revenue == (81082, 94000, 115552)  # only the FY1 column was in the export
+    baidu = q.peers.groups[1].companies[1]
+    assert (baidu.market_cap, baidu.revenue[1], baidu.net_profit[1], baidu.as_of) == (50123.4, 19500, 1600.5, date(2022, 6, 9))
+    jd = q.peers.groups[2].companies[1]
+    assert jd.gmv[1] == 600000 and jd.revenue == (147548, 161936, 192180)  # blank cells leave figures alone
+    assert stale_market(q) == []  # everything it touched is dated within the threshold
+
+    after = path.read_text(encoding="utf-8")
+    assert after.count("\n#") == before.count("\n#") and "# implied: market cap / published PE" in after
+    again = import_market(FIXTURES / "market_export.csv", path)
+    assert again.changes == [] and path.read_text(encoding="utf-8") == after  # a second import changes nothing
+
+
+def test_a_bad_export_names_its_lines_and_writes_nothing(quarter_dir):
+    path = quarter_dir / "2022Q2.yaml"
+    before = path.read_text(encoding="utf-8")
+    bad = FIXTURES / "market_export_bad.csv"
+    result = CliRunner().invoke(main, ["market", "import", str(bad), "--quarter", str(path)])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {bad}: ")
+    assert "line 4: market_cap: not a number (got 'sixty thousand')" in lines[0]
+    assert path.read_text(encoding="utf-8") == before
+
+    good_rows = bad.read_text(encoding="utf-8").replace("PDD.O,2022-06-09,USD,,,sixty thousand,\n", "")
+    (quarter_dir / "rows.csv").write_text(good_rows, encoding="utf-8")
+    with pytest.raises(KwaiError) as err:
+        import_market(quarter_dir / "rows.csv", path)
+    message = str(err.value)
+    assert "line 5: WB.O: currency must be USD, as in the data file (got HKD)" in message
+    assert "unknown tickers: ZZZZ.O (line 4)" in message
+    assert path.read_text(encoding="utf-8") == before  # nothing half-written
+
+    (quarter_dir / "rows.csv").write_text(good_rows.replace("WB.O,2022-06-09,HKD", "WB.O,2022-06-09,USD"), encoding="utf-8")
+    result = import_market(quarter_dir / "rows.csv", path)
+    assert result.unknown == ["ZZZZ.O (line 4)"] and load_quarter(path).peers.groups[1].companies[0].market_cap == 5100
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("Ticker,Price\nBIDU,1\n", "line 1: no date column"),
+    ("Ticker,Date,Price\nBIDU,June,1\n", "line 2: date: not an ISO date"),
+    ("Ticker,Date,Currency,Market Cap\nBIDU,2022-06-09,USD,-5\n", "line 2: market_cap: must be positive"),
+    ("Ticker,Date,Currency,Revenue 2022E\n1024.HK,2022-06-09,HKD,94000\n", "estimates must be in RMB"),
+    ("Ticker,Date,Currency,Market Cap\nBIDU,2022-06-09,USD,5\nBIDU,2022-06-10,USD,6\n", "line 3: ticker BIDU already on line 2"),
+])
+def test_malformed_exports_give_one_line(quarter_dir, text, fragment):
+    path = quarter_dir / "2022Q2.yaml"
+    before = path.read_text(encoding="utf-8")
+    (quarter_dir / "x.csv").write_text(text, encoding="utf-8")
+    with pytest.raises(KwaiError, match=fragment):
+        import_market(quarter_dir / "x.csv", path)
+    assert path.read_text(encoding="utf-8") == before
+
+
+def test_terminal_tickers_match(quarter_dir):
+    (quarter_dir / "t.csv").write_text("Security,As of Date,Crncy,CUR_MKT_CAP\nBIDU US Equity,2022-06-09,USD,50000\n",
+                                       encoding="utf-8")
+    result = import_market(quarter_dir / "t.csv", quarter_dir / "2022Q2.yaml")
+    assert [str(c) for c in result.changes][0] == "peers.groups.1.companies.1.market_cap: 49001 → 50000"
+
+
+def test_terminal_headers_are_read():
+    rows = read_export(FIXTURES / "market_export.csv")
+    assert [r.ticker for r in rows] == ["1024.HK", "BIDU", "JD.O", "HKDCNY"]
+    assert rows[0].figures[("revenue", 2022)] == 94000 and rows[0].fin_currency == "RMB"
+    assert rows[3].currency == "RMB"  # CNY is the data files' RMB
+
+
+@LO
+def test_an_xlsx_export_saved_by_libreoffice_imports_the_same(quarter_dir, tmp_path):
+    xlsx = libreoffice.convert([FIXTURES / "market_export.csv"], tmp_path / "lo", "xlsx")[0]
+    path = quarter_dir / "2022Q2.yaml"
+    result = import_market(xlsx, path)
+    assert {c.path for c in result.changes} >= {"market.price.value", "peers.groups.2.companies.1.gmv.1"}
+    q = load_quarter(path)
+    assert q.market.price.as_of == date(2022, 6, 10) and q.peers.groups[2].companies[1].gmv[1] == 600000
+    assert q.market.price.source == "market_export.xlsx (exported 2022-06-10)"

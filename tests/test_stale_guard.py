@@ -1,0 +1,139 @@
+"""The market stale guard: old price, fx or market caps mark the upside stale on the Cover, fail a check,
+warn on build and flag ``calc --json``; a fresh quarter shows none of it."""
+
+import json
+import shutil
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from kwai_xl import paths
+from kwai_xl.interfaces.cli import main
+from kwai_xl.quarters.schema import load_quarter
+from kwai_xl.quarters.staleness import market_dates, stale_market
+from kwai_xl.readback import libreoffice
+from kwai_xl.readback.reader import WorkbookValues
+from kwai_xl.readback.verify import check_values
+from kwai_xl.workbook.build import build_workbook
+
+LO = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is installed by `make test`")
+SEED_PRICE = 'price: {value: 79.9, unit: HKD per share, as_of: 2022-06-02'
+
+
+def _stale_seed(quarter_dir, as_of="2022-04-01"):
+    """The seed quarter with its share price dated ``as_of`` (62 days before the quarter for the default)."""
+    path = quarter_dir / "2022Q2.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert SEED_PRICE in text
+    path.write_text(text.replace(SEED_PRICE, SEED_PRICE.replace("2022-06-02", as_of)), encoding="utf-8")
+    return path
+
+
+def _cover_and_check(book):
+    """(Cover rows as (label, font colour), the stale check's value, the master check's value) of a built book."""
+    wb = load_workbook(book, data_only=True)
+    cover = [(c.value, str(c.font.color.rgb) if c.font.color is not None else "") for c in wb["Cover"]["A"] if c.value]
+    checks = {row[0].value: row[2].value for row in wb["Checks"].iter_rows(min_col=1, max_col=3) if row[0].value}
+    return cover, checks
+
+
+def test_a_fresh_quarter_shows_no_stale_market(seed_quarter, tmp_path):
+    assert stale_market(seed_quarter) == []
+    assert {m.age_days for m in market_dates(seed_quarter)} == {0}
+    data = json.loads(CliRunner().invoke(main, ["calc", "--json"]).output)
+    assert data["stale"] is False and data["stale_market"] == [] and data["stale_after_days"] == 31
+    result = CliRunner().invoke(main, ["build", "--out", str(tmp_path / "fresh.xlsx")])
+    assert result.exit_code == 0 and "STALE" not in result.stderr
+    cover, checks = _cover_and_check(tmp_path / "fresh.xlsx")
+    assert not any("STALE" in str(label) for label, _ in cover)
+    assert checks["Master check (all checks pass)"] == 1
+
+
+@LO
+def test_a_stale_price_fails_the_check_and_marks_the_cover(quarter_dir, tmp_path):
+    path = _stale_seed(quarter_dir)
+    q = load_quarter(path)
+    assert [(m.label, m.age_days) for m in stale_market(q)] == [("share price", 62)]
+
+    data = json.loads(CliRunner().invoke(main, ["calc", "--json", "--quarter", str(path)]).output)
+    assert data["stale"] is True
+    assert data["stale_market"] == [{"figure": "share price", "as_of": "2022-04-01", "age_days": 62}]
+
+    book = tmp_path / "stale.xlsx"
+    result = CliRunner().invoke(main, ["build", "--quarter", str(path), "--out", str(book)])
+    assert result.exit_code == 0, result.output
+    assert "STALE 2022Q2" in result.stderr and "as of 2022-04-01 (62 days before 2022-06-02): share price" in result.stderr
+
+    cover, _ = _cover_and_check(book)
+    red = [label for label, colour in cover if colour.endswith("C00000")]
+    assert any(label.startswith("Upside — STALE") for label in red)
+    assert "as of 2022-04-01 (62 days before 2022-06-02): share price" in red
+
+    recalculated = WorkbookValues(libreoffice.recalculate([book], tmp_path / "lo")[0])
+    assert recalculated.value("check_master") == 0
+    _, checks = _cover_and_check(recalculated.path)
+    assert checks[next(k for k in checks if str(k).startswith("Market data is current"))] == 0
+    assert check_values(recalculated).ok  # stale is not wrong: the engine and the formulas still agree
+
+    # a threshold set in the data file moves the guard; refreshed dates clear it
+    path.write_text(path.read_text(encoding="utf-8") + "stale_after_days: 90\n", encoding="utf-8")
+    assert stale_market(load_quarter(path)) == []
+    path.write_text(path.read_text(encoding="utf-8").replace("stale_after_days: 90\n", "")
+                    .replace("as_of: 2022-04-01", "as_of: 2022-05-03"), encoding="utf-8")
+    assert stale_market(load_quarter(path)) == []  # 30 days old: within the default 31
+    assert load_quarter(path).market.price.as_of == date(2022, 5, 3)
+
+
+def test_the_stale_check_sits_in_the_master_check(seed_quarter, tmp_path):
+    book = build_workbook(seed_quarter, tmp_path / "b.xlsx").path
+    wb = load_workbook(book)
+    sheet, ref = next(iter(wb.defined_names["check_master"].destinations))
+    master = wb[sheet][ref.replace("$", "")].value
+    stale_row = next(r for r in wb["Checks"].iter_rows(min_col=1, max_col=3)
+                     if str(r[0].value).startswith("Market data is current"))
+    assert f"$C${stale_row[2].row}" in master and "stale_days" in stale_row[2].value
+
+
+def test_the_newest_shipped_quarter_has_current_market_data():
+    newest = max((load_quarter(p) for p in paths.quarter_files()), key=lambda q: q.as_of)
+    assert newest.quarter >= "2025Q4" and newest.as_of >= date(2025, 11, 19)  # after the Q3 2025 results
+    dates = market_dates(newest)
+    assert {"price", "fx_rmb_per_hkd"} <= {m.name for m in dates}
+    assert len({m.name for m in dates} - {"price", "fx_rmb_per_hkd"}) == len(newest.sotp.segments)  # every SOTP group
+    old = [(m.label, m.as_of) for m in dates if m.age_days > 31 or m.age_days < 0]
+    assert old == [], f"{newest.quarter}: market data not within 31 days before {newest.as_of}: {old}"
+    assert stale_market(newest) == []
+
+
+def test_older_shipped_quarters_say_they_are_stale():
+    for quarter in ("2024Q1", "2025Q3"):
+        stale = stale_market(load_quarter(paths.DATA_DIR / f"{quarter}.yaml"))
+        assert stale, quarter
+        data = json.loads(CliRunner().invoke(main, ["calc", "--json", "--quarter", quarter]).output)
+        assert data["stale"] is True and len(data["stale_market"]) == len(stale)
+
+
+@LO
+def test_doubling_the_price_doubles_kuaishous_market_cap(seed_quarter, seed_outputs, tmp_path):
+    book = build_workbook(seed_quarter, tmp_path / "b.xlsx").path
+    wb = load_workbook(book)
+    sheet, ref = next(iter(wb.defined_names["price"].destinations))
+    cell = wb[sheet][ref.replace("$", "")]
+    assert cell.value == 79.9
+    cell.value = 2 * 79.9
+    wb.save(tmp_path / "doubled.xlsx")
+    after = WorkbookValues(libreoffice.recalculate([tmp_path / "doubled.xlsx"], tmp_path / "lo")[0])
+    assert seed_outputs["ks_mcap"] == pytest.approx(79.9 * 4266, rel=1e-12)
+    assert after.value("ks_mcap") == pytest.approx(2 * 79.9 * 4266, rel=1e-12)
+    assert after.value("ks_ps")[1] == pytest.approx(2 * seed_outputs["ks_ps"][1], rel=1e-12)  # its multiples follow
+    assert check_values(after).ok  # the engine, run on the edited inputs, agrees
+
+
+def test_the_engine_derives_kuaishous_market_cap_from_price_and_shares(seed_inputs):
+    from kwai_xl.engine.model import evaluate
+    one, two = evaluate(seed_inputs), evaluate(seed_inputs.with_changes(price=2 * seed_inputs.price))
+    assert two["ks_mcap"] == pytest.approx(2 * one["ks_mcap"], rel=1e-15)
+    assert [b / a for a, b in zip(one["ks_ps"], two["ks_ps"])] == pytest.approx([2, 2, 2], rel=1e-12)
+    assert two["sotp_per_share"] == one["sotp_per_share"]  # the value does not depend on the price; the upside does
