@@ -227,8 +227,15 @@ def template_environment(templates_dir: Path) -> SandboxedEnvironment:
         "add_suffix": lambda v, suffix: f"{v}{suffix}",
         "prefix": lambda v, prefix: f"{prefix}{v}",
         "brace": lambda v: "{" + v + "}",           # an id as a formula reference token
+        "present_rows": _present_rows,               # the ids of a data table's rows that exist, for a chart
     })
     return env
+
+
+def _present_rows(table, prefix: str, keys: list[str]) -> list[str]:
+    """``prefix_key`` for each of ``keys`` that is a row of the data ``table`` (a chart plots what the data has)."""
+    have = {row.key for row in table.rows}
+    return [f"{prefix}_{key}" for key in keys if key in have]
 
 
 def _rows(value) -> list[list[Any]]:
