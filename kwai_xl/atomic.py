@@ -94,28 +94,42 @@ def lock_path(path: Path) -> Path:
 
 
 @contextmanager
-def locked(path: Path, wait_s: float = LOCK_WAIT_S):
-    """Hold the lock of ``path`` (waiting up to ``wait_s`` seconds for another run); yields the lock file's path."""
+def locked(path: Path, wait_s: float = LOCK_WAIT_S, keep: bool = False):
+    """Hold the lock of ``path`` (waiting up to ``wait_s`` seconds for another run); yields the lock file's path.
+
+    The lock file is removed on release unless ``keep`` (pull keeps notes in it); a run that locked a
+    file removed meanwhile tries again on the new one.
+    """
     lock = lock_path(path)
     lock.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, _umask_mode())
+        except OSError as err:
+            raise KwaiError(f"{path}: cannot take its lock {lock.name} ({err.strerror})") from None
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            else:
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except (BlockingIOError, PermissionError):  # held by another run (msvcrt says PermissionError)
+            os.close(fd)
+            if time.monotonic() > deadline:
+                raise KwaiError(f"{path}: another kwai-xl run has held it for {wait_s:.0f} s; "
+                                f"try again when it has finished") from None
+            time.sleep(0.05)
+            continue
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(lock))
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)  # the lock file was removed by its last holder: lock the new one
     try:
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, _umask_mode())
-    except OSError as err:
-        raise KwaiError(f"{path}: cannot take its lock {lock.name} ({err.strerror})") from None
-    try:
-        deadline = time.monotonic() + wait_s
-        while True:
-            try:
-                if fcntl is not None:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                else:
-                    msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-                break
-            except (BlockingIOError, PermissionError):  # held by another run (msvcrt says PermissionError)
-                if time.monotonic() > deadline:
-                    raise KwaiError(f"{path}: another kwai-xl run has held it for {wait_s:.0f} s; "
-                                    f"try again when it has finished") from None
-                time.sleep(0.05)
         yield lock
     finally:
+        if not keep:
+            lock.unlink(missing_ok=True)
         os.close(fd)

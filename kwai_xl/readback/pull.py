@@ -76,9 +76,9 @@ def _is_number(value) -> bool:
 
 def _tidy(value, old):
     """A workbook value as the data file should hold it: blanks None, dates as dates, whole floats as ints."""
-    if isinstance(value, str):
+    if isinstance(value, str):  # text exactly as typed; around a number, spaces do not count
         value = text_of_cell(value)
-        return value if value.strip() else None
+        return (value.strip() if _is_number(old) else value) if value.strip() else None
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, float) and value.is_integer() and (isinstance(old, int) or old is None) and abs(value) < 1e15:
@@ -132,7 +132,7 @@ def pull(workbook: Path, quarter: str | None = None, accept_overrides: bool = Fa
     if quarter and quarter != built_for:
         raise KwaiError(f"{workbook}: built for quarter {built_for}, not {quarter}; pull it into {built_for}")
     data_file = paths.quarter_path(built_for, data_dir)
-    with nullcontext(lock_path(data_file)) if dry_run else locked(data_file) as lock:  # a dry run writes nothing
+    with nullcontext(lock_path(data_file)) if dry_run else locked(data_file, keep=True) as lock:  # a dry run writes nothing
         return _pull_locked(wb, workbook, data_file, lock, lang, xlwings, accept_overrides, dry_run, accept_older)
 
 
