@@ -7,8 +7,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 QUARTER ?= 2022Q2
 # Debian packages the suite needs: LibreOffice recalculates and renders, Gnumeric (ssconvert) recalculates as a
 # second engine, pdftoppm rasterises, Noto CJK draws Chinese, Carlito (metric-compatible with Calibri) gives
-# printouts the widths Excel gives them.
-SYSTEM_PACKAGES := libreoffice-calc-nogui gnumeric poppler-utils fonts-noto-cjk fonts-crosextra-carlito
+# printouts the widths Excel gives them, python3-uno lets the tests edit workbooks inside LibreOffice (from the
+# system Python, /usr/bin/python3).
+SYSTEM_PACKAGES := libreoffice-calc-nogui gnumeric poppler-utils fonts-noto-cjk fonts-crosextra-carlito python3-uno
 
 .PHONY: run test system-deps bench clean
 
@@ -23,7 +24,8 @@ run: $(STAMP)
 
 system-deps:
 	@if ! command -v soffice >/dev/null || ! command -v ssconvert >/dev/null || ! command -v pdftoppm >/dev/null || \
-		! fc-list | grep -qi "noto sans cjk" || ! fc-list | grep -qi carlito; then \
+		! fc-list | grep -qi "noto sans cjk" || ! fc-list | grep -qi carlito || \
+		! /usr/bin/python3 -c "import uno" 2>/dev/null; then \
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES); \
 	fi

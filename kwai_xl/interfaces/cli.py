@@ -20,8 +20,9 @@ from ..quarters.rollover import new_quarter as roll_quarter
 from ..quarters.schema import load_quarter
 from ..quarters.staleness import stale_inputs, stale_market_json, stale_market_summary
 from ..readback.pull import pull as pull_workbook
+from ..readback.replace import replace_workbook
 from ..readback.verify import DEFAULT_VARIANTS, verify_workbooks
-from ..workbook.build import LANGUAGES, build_workbook
+from ..workbook.build import LANGUAGES
 from .api import load
 from .lite import write_lite_project
 from .report import (
@@ -130,7 +131,7 @@ def calc(quarter, as_json):
 @click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the workbook.")
 @click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True, help="Label language.")
 @click.option("--xlwings", is_flag=True, help="Add the xlwings.conf sheet and a sheet of UDFs beside native formulas.")
-@click.option("--force", is_flag=True, help="Replace a workbook edited since it was built (a backup is kept).")
+@click.option("--force", is_flag=True, help="Replace a workbook whose edits a rebuild would lose (a backup is kept).")
 @one_line_errors
 def build(quarter, build_all, out, lang, xlwings, force):
     """Build a quarter's formula-live workbook (default: workbooks/kuaishou-QUARTER.xlsx)."""
@@ -163,9 +164,15 @@ def _build_one(q, out, lang, xlwings, force):
     if stale:
         click.echo(f"warning: {q.quarter}: {len(stale)} stale input(s), dated over a quarter before {q.as_of}: "
                    + "; ".join(map(str, stale[:4])) + (" …" if len(stale) > 4 else ""), err=True)
-    result = build_workbook(q, out, lang, xlwings=xlwings, force=force)
+    result = replace_workbook(q, out, lang, xlwings=xlwings, force=force)
+    for title in result.carried:
+        click.echo(f"carried your sheet {title!r} into the rebuilt workbook")
+    for line in result.warnings:
+        click.echo(f"warning: {line}", err=True)
+    for line in result.not_carried:
+        click.echo(f"not carried (see the backup): {line}", err=True)
     if result.backup:
-        click.echo(f"kept the edited workbook as {result.backup}")
+        click.echo(f"kept the previous workbook as {result.backup}")
     out = evaluate(inputs_from_quarter(q))
     click.echo(f"built {result.path} ({q.quarter}, {result.formulas} formulas): value per share HKD "
                f"{out['sotp_per_share']:,.2f}, {out['sotp_upside']:+.1%} to {q.market.price.value:,.2f}")
@@ -244,11 +251,13 @@ def new_quarter_command(new, old, force):
 @click.argument("workbook", type=click.Path(path_type=Path))
 @click.option("--quarter", "-q", default=None, help="Refuse unless the workbook was built for this quarter.")
 @click.option("--accept-overrides", is_flag=True, help="Pull the inputs even where numbers were typed over formulas.")
+@click.option("--accept-older", is_flag=True,
+              help="Pull a workbook built from an older version of the data file, setting newer values back.")
 @click.option("--dry-run", is_flag=True, help="Print the changes, write nothing.")
 @one_line_errors
-def pull(workbook, quarter, accept_overrides, dry_run):
+def pull(workbook, quarter, accept_overrides, accept_older, dry_run):
     """Carry the inputs changed in WORKBOOK back into its quarter's data file."""
-    result = pull_workbook(workbook, quarter and quarter_name(quarter), accept_overrides, dry_run=dry_run)
+    result = pull_workbook(workbook, quarter and quarter_name(quarter), accept_overrides, dry_run=dry_run, accept_older=accept_older)
     for line in result.overrides:
         click.echo(f"override (ignored): {line}")
     if not result.changes:

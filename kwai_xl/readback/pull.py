@@ -7,8 +7,18 @@ writes the ones that changed into the data file, keeping its comments and
 order. Cells where a number was typed over a formula are overrides: pull
 lists them and stops unless told to accept them (they are not inputs and are
 never written back).
+
+Pull holds the data file's lock (``.QUARTER.yaml.lock`` beside it) from reading
+to writing, so concurrent pulls take turns. Each workbook records the revision
+of the data it was built from; one built from an older revision would set newer
+values back, so pull refuses it unless told to accept that. The lock file
+records the build the last pull came from, the data it left and the values it
+replaced, so that the same workbook can be edited and pulled again (but a copy
+of it cannot set those values back).
 """
 
+import json
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -17,13 +27,14 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from .. import paths
-from ..atomic import write_atomically
+from ..atomic import lock_path, locked, write_atomically
 from ..errors import KwaiError
 from ..quarters.datafile import dated_paths, dump_document, get_path, input_paths, load_document, set_path, validate_document
 from ..quarters.schema import load_quarter
-from ..workbook.build import LANG_PROPERTY, LANGUAGES, QUARTER_PROPERTY, TOOL_PROPERTY, XLWINGS_PROPERTY, layouts
-from ..workbook.layout import defined_names
+from ..workbook.build import BUILD_PROPERTY, DATA_PROPERTY, TOOL_PROPERTY, data_revision, layouts
+from ..workbook.fingerprint import same_text, text_of_cell
 from ..workbook.package import open_checked
+from .losses import identity, layout_mismatch, properties
 
 REL_TOL = 1e-12
 
@@ -46,18 +57,6 @@ class PullResult:
     overrides: list[str] = field(default_factory=list)
 
 
-def workbook_identity(wb, path: Path) -> tuple[str, str, bool]:
-    """(quarter, language, xlwings) that kwai-xl recorded when it built the workbook."""
-    props = {p.name: p.value for p in wb.custom_doc_props}
-    if TOOL_PROPERTY not in props or QUARTER_PROPERTY not in props:
-        raise KwaiError(f"{path}: not a workbook built by kwai-xl (no {TOOL_PROPERTY} property); "
-                        f"pull reads only kwai-xl workbooks")
-    lang = props.get(LANG_PROPERTY, "en")
-    if lang not in LANGUAGES:
-        raise KwaiError(f"{path}: unknown label language {lang!r} in its {LANG_PROPERTY} property")
-    return props[QUARTER_PROPERTY], lang, props.get(XLWINGS_PROPERTY) == "yes"
-
-
 def _cell_name(sheet: str, row: int, col: int) -> str:
     return f"{sheet}!{get_column_letter(col)}{row}"
 
@@ -65,6 +64,8 @@ def _cell_name(sheet: str, row: int, col: int) -> str:
 def _same(old, new) -> bool:
     if isinstance(old, (int, float)) and isinstance(new, (int, float)) and not isinstance(new, bool):
         return abs(float(old) - float(new)) <= REL_TOL * max(1.0, abs(float(old)))
+    if isinstance(old, str) and isinstance(new, str):
+        return same_text(old, new)
     return old == new
 
 
@@ -75,9 +76,9 @@ def _is_number(value) -> bool:
 
 def _tidy(value, old):
     """A workbook value as the data file should hold it: blanks None, dates as dates, whole floats as ints."""
-    if isinstance(value, str):
-        value = value.strip()
-        return value or None
+    if isinstance(value, str):  # text exactly as typed; around a number, spaces do not count
+        value = text_of_cell(value)
+        return (value.strip() if _is_number(old) else value) if value.strip() else None
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, float) and value.is_integer() and (isinstance(old, int) or old is None) and abs(value) < 1e15:
@@ -106,26 +107,43 @@ def overrides_in(wb, sheets) -> list[str]:
     return found
 
 
+def _ledger(lock: Path) -> dict:
+    """What the last pull into a data file recorded in its lock file: {"build": id, "data": revision,
+    "before": {path: the value it replaced}}."""
+    try:
+        return json.loads(lock.read_text(encoding="utf-8") or "{}")
+    except (OSError, ValueError):
+        return {}
+
+
 def pull(workbook: Path, quarter: str | None = None, accept_overrides: bool = False,
-         data_dir: Path | None = None, dry_run: bool = False) -> PullResult:
-    """Write the inputs changed in ``workbook`` into its quarter's data file; return what changed."""
+         data_dir: Path | None = None, dry_run: bool = False, accept_older: bool = False) -> PullResult:
+    """Write the inputs changed in ``workbook`` into its quarter's data file; return what changed.
+
+    A workbook built from an older version of the data file (changed since by hand or by another
+    pull) is refused when pulling it would set values back, unless ``accept_older``.
+    """
     workbook = open_checked(workbook, identity=TOOL_PROPERTY)
     try:
         wb = load_workbook(workbook)
     except Exception as err:
         raise KwaiError(f"{workbook}: cannot be read as an .xlsx workbook ({err.__class__.__name__})") from None
-    built_for, lang, xlwings = workbook_identity(wb, workbook)
+    built_for, lang, xlwings = identity(wb, workbook)
     if quarter and quarter != built_for:
         raise KwaiError(f"{workbook}: built for quarter {built_for}, not {quarter}; pull it into {built_for}")
     data_file = paths.quarter_path(built_for, data_dir)
+    with nullcontext(lock_path(data_file)) if dry_run else locked(data_file, keep=True) as lock:  # a dry run writes nothing
+        return _pull_locked(wb, workbook, data_file, lock, lang, xlwings, accept_overrides, dry_run, accept_older)
+
+
+def _pull_locked(wb, workbook: Path, data_file: Path, lock: Path, lang: str, xlwings: bool,
+                 accept_overrides: bool, dry_run: bool, accept_older: bool) -> PullResult:
     q = load_quarter(data_file)
     sheets = layouts(q, lang, xlwings)
-    expected = defined_names(sheets)
-    actual = {name: dn.attr_text for name, dn in wb.defined_names.items()}
-    moved = [name for name, ref in expected.items() if actual.get(name) != ref]
+    moved = layout_mismatch(wb, sheets)
     if moved:
-        raise KwaiError(f"{workbook}: its layout does not match {data_file} (name {moved[0]} is "
-                        f"{actual.get(moved[0], 'missing')}, expected {expected[moved[0]]}); were rows inserted?")
+        raise KwaiError(f"{workbook}: its layout does not match {data_file} ({moved}); were rows inserted, "
+                        f"or was it built from an older version of the data file?")
     result = PullResult(data_file, overrides=overrides_in(wb, sheets))
     if result.overrides and not accept_overrides:
         shown = "; ".join(result.overrides[:4]) + (f"; and {len(result.overrides) - 4} more" if len(result.overrides) > 4 else "")
@@ -165,10 +183,25 @@ def pull(workbook: Path, quarter: str | None = None, accept_overrides: bool = Fa
                     result.changes.append(Change(".".join(map(str, path)), old, new,
                                                  _cell_name(sheet.title, item.row + i, col)))
     try:
-        validate_document(data_file, doc)
+        edited = validate_document(data_file, doc)
     except KwaiError as err:
         where = cells_of.get(tuple(err.field), "")
         raise KwaiError(f"{workbook}: {where + ': ' if where else ''}the edited inputs do not validate: {err}") from None
+    props, ledger, now = properties(wb), _ledger(lock), data_revision(q)
+    stale = props.get(DATA_PROPERTY) not in (None, now)
+    # when the data file is as the last pull from this very build left it, only a change back to a value
+    # that pull replaced steps back (a copy of the workbook); any other change is a new edit
+    same_build = ledger.get("build") == props.get(BUILD_PROPERTY) and ledger.get("data") == now
+    replaced = ledger.get("before", {}) if same_build else None
+    older = [c for c in result.changes if stale and (replaced is None or replaced.get(c.path) == str(c.new))]
+    if older and not accept_older:
+        shown = "; ".join(map(str, older[:4])) + (f"; and {len(older) - 4} more" if len(older) > 4 else "")
+        raise KwaiError(f"{workbook}: built from an older version of {data_file}, which changed since (by hand or "
+                        f"another pull); pulling could set {len(older)} value(s) back: {shown}. Rebuild the "
+                        f"workbook and redo the edits there, or pass --accept-older to write these values anyway")
     if result.changes and not dry_run:
         write_atomically(data_file, dump_document(doc).encode("utf-8"))
+        before = {**(replaced or {}), **{c.path: str(c.old) for c in result.changes}}
+        lock.write_text(json.dumps({"build": props.get(BUILD_PROPERTY), "data": data_revision(edited), "before": before}),
+                        encoding="utf-8")
     return result

@@ -33,7 +33,8 @@ from ..workbook.build import layouts
 from ..workbook.layout import defined_names as layout_names
 from ..workbook.package import open_checked
 from . import libreoffice
-from .pull import overrides_in, workbook_identity
+from .losses import identity
+from .pull import overrides_in
 from .reader import WorkbookValues, inputs_from_workbook, structure_from_workbook
 from .variants import SWITCHES, Variant, make_variants, write_variant
 
@@ -153,7 +154,7 @@ def _plan(path: Path, n: int, seed: int, data_dir: Path | None) -> tuple[list[st
     except Exception as err:
         raise KwaiError(f"{path}: cannot be read as an .xlsx workbook ({err.__class__.__name__})") from None
     try:
-        quarter, lang, xlwings = workbook_identity(wb, path)
+        quarter, lang, xlwings = identity(wb, path)
         data_file = paths.quarter_path(quarter, data_dir)
         sheets = layouts(load_quarter(data_file), lang, xlwings)
     except KwaiError as err:

@@ -4,8 +4,12 @@ The sheets, their order and every label come from ``templates/``; this module
 only assembles the context the templates read and writes the result.
 """
 
+import hashlib
 import io
+import os
 import shutil
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +20,7 @@ from openpyxl.packaging.custom import StringProperty
 from ruamel.yaml import YAML
 
 from .. import __version__, paths
-from ..atomic import write_atomically
+from ..atomic import locked, write_atomically
 from ..engine.inputs import DRIVERS, MULTIPLE_METRIC, UNIT_CONSTANTS
 from ..errors import KwaiError
 from ..quarters.backtest import actuals_for
@@ -45,6 +49,9 @@ TOOL_PROPERTY = "kwai_xl_tool"
 QUARTER_PROPERTY = "kwai_xl_quarter"
 LANG_PROPERTY = "kwai_xl_lang"
 XLWINGS_PROPERTY = "kwai_xl_xlwings"
+BUILD_PROPERTY = "kwai_xl_build"   # a fresh id per build
+DATA_PROPERTY = "kwai_xl_data"     # data_revision() of the quarter the workbook was built from
+EDITED = "edits made since kwai-xl built it"
 
 
 def _merged(base: dict, over: dict) -> dict:
@@ -224,31 +231,53 @@ def udf_sheet_titles(lang: str) -> frozenset[str]:
     return frozenset(load_labels(lang)["sheets"][key] for key in XLWINGS_SHEETS) | {XLWINGS_CONF}
 
 
-def unexpected_errors(summary: dict, lang: str) -> dict:
-    """Formula errors other than #NAME? on the UDF sheets (where UDFs need the add-in)."""
+def unexpected_errors(summary: dict, lang: str, own_sheets: tuple[str, ...] = ()) -> dict:
+    """Formula errors other than #NAME? on the UDF sheets (where UDFs need the add-in), and none on ``own_sheets``
+    (the analyst's, whose formulas are theirs to mend)."""
     udf_sheets = udf_sheet_titles(lang)
     out = {}
     for token, info in summary.get("error_summary", {}).items():
         locations = [loc for loc in info.get("locations", [])
-                     if not (token == "#NAME?" and loc.rpartition("!")[0].strip("'") in udf_sheets)]
+                     if not (token == "#NAME?" and loc.rpartition("!")[0].strip("'") in udf_sheets)
+                     and loc.rpartition("!")[0].strip("'") not in own_sheets]
         if locations:
             out[token] = locations
     return out
 
 
-def workbook_bytes(q: Quarter, lang: str = "en", xlwings: bool = False) -> tuple[bytes, dict]:
-    """The finished .xlsx file as bytes, with every formula's cached value filled, and the fill summary."""
+def data_revision(q: Quarter) -> str:
+    """A short hash of the quarter's figures as parsed (comments and spacing of the file do not count)."""
+    return hashlib.sha256(q.model_dump_json().encode("utf-8")).hexdigest()[:16]
+
+
+def generated_workbook(q: Quarter, lang: str = "en", xlwings: bool = False):
+    """The openpyxl workbook ``build`` writes for ``q``, before cached values are filled."""
     wb = workbook_from_layouts(layouts(q, lang, xlwings))
     if xlwings:
         add_xlwings_conf(wb)
-    wb.custom_doc_props.append(StringProperty(name=FINGERPRINT_PROPERTY, value=workbook_fingerprint(wb)))
-    wb.custom_doc_props.append(StringProperty(name=TOOL_PROPERTY, value=f"kwai-xl {__version__}"))
-    wb.custom_doc_props.append(StringProperty(name=QUARTER_PROPERTY, value=q.quarter))
-    wb.custom_doc_props.append(StringProperty(name=LANG_PROPERTY, value=lang))
-    wb.custom_doc_props.append(StringProperty(name=XLWINGS_PROPERTY, value="yes" if xlwings else "no"))
+    return wb
+
+
+def workbook_bytes(q: Quarter, lang: str = "en", xlwings: bool = False,
+                   carry: Callable | None = None) -> tuple[bytes, dict]:
+    """The finished .xlsx file as bytes, with every formula's cached value filled, and the fill summary.
+
+    ``carry(wb)``, when given, adds the analyst's own sheets to the generated workbook first.
+    """
+    wb = generated_workbook(q, lang, xlwings)
+    if carry:
+        carry(wb)
+    props = {FINGERPRINT_PROPERTY: workbook_fingerprint(wb), TOOL_PROPERTY: f"kwai-xl {__version__}",
+             QUARTER_PROPERTY: q.quarter, LANG_PROPERTY: lang, XLWINGS_PROPERTY: "yes" if xlwings else "no",
+             BUILD_PROPERTY: uuid.uuid4().hex, DATA_PROPERTY: data_revision(q)}
+    for name, value in props.items():
+        wb.custom_doc_props.append(StringProperty(name=name, value=value))
     buf = io.BytesIO()
     wb.save(buf)
-    filled = formualizer.recalculate_xlsx_bytes(buf.getvalue())
+    try:
+        filled = formualizer.recalculate_xlsx_bytes(buf.getvalue())
+    except OSError as err:
+        raise KwaiError(f"{q.quarter}: the workbook's formulas cannot be computed ({err})") from None
     return with_shared_strings(filled["bytes"]), filled["summary"]
 
 
@@ -256,23 +285,81 @@ def default_workbook_path(quarter: str) -> Path:
     return paths.WORKBOOKS_DIR / f"kuaishou-{quarter}.xlsx"
 
 
-def edited_since_built(path: Path) -> str | None:
-    """Why the workbook at ``path`` must not be replaced silently (edited, or not ours), or None."""
+def unchanged_since_built(wb) -> bool:
+    """Whether an openpyxl workbook still means what kwai-xl wrote (its recorded fingerprint matches)."""
+    props = {p.name: p.value for p in wb.custom_doc_props}
+    return props.get(FINGERPRINT_PROPERTY) == workbook_fingerprint(wb)
+
+
+def edited_since_built(path: Path) -> list[str]:
+    """What replacing the workbook at ``path`` would lose, judged by its own fingerprint; empty when nothing."""
     try:
         wb = load_workbook(open_checked(path))
     except Exception:
-        return "it is not a workbook kwai-xl can read"
-    props = {p.name: p.value for p in wb.custom_doc_props}
-    if FINGERPRINT_PROPERTY not in props:
-        return "it was not built by kwai-xl"
-    if props[FINGERPRINT_PROPERTY] != workbook_fingerprint(wb):
-        return "it was edited since kwai-xl built it"
-    return None
+        return ["it is not a workbook kwai-xl can read (move it away)"]
+    if FINGERPRINT_PROPERTY not in {p.name for p in wb.custom_doc_props}:
+        return ["it was not built by kwai-xl (move it away)"]
+    return [] if unchanged_since_built(wb) else [EDITED]
 
 
 def backup_path(path: Path, now: datetime | None = None) -> Path:
+    """``NAME.YYYYmmdd-HHMMSS.bak.xlsx`` beside ``path``, numbered when that exists."""
     stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-    return path.with_name(f"{path.stem}.{stamp}.bak{path.suffix}")
+    out, k = path.with_name(f"{path.stem}.{stamp}.bak{path.suffix}"), 1
+    while out.exists():
+        k += 1
+        out = path.with_name(f"{path.stem}.{stamp}-{k}.bak{path.suffix}")
+    return out
+
+
+def _stamp(path: Path):
+    """What tells one saved version of ``path`` from another: inode, size, modification time; None if absent."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def refusal(path: Path, lost: list[str], when: str = "") -> KwaiError:
+    """The one-line refusal naming what a rebuild would lose, and the way to keep each kind of it."""
+    shown = "; ".join(lost[:6]) + (f"; and {len(lost) - 6} more" if len(lost) > 6 else "")
+    pullable = [line for line in lost if line.startswith("input ") or line == EDITED]
+    ways = [f"run `kwai-xl pull {path}` to carry its inputs into the data file"] if pullable else []
+    if any(line not in pullable and "move it away" not in line for line in lost):
+        ways.append("copy notes and typed values worth keeping to a sheet of your own (your sheets are carried)")
+    ways.append("pass --force to replace it (a timestamped backup is kept)")
+    return KwaiError(f"{path}: not replaced{when}, a rebuild would lose: {shown}. To keep it, " + "; ".join(ways[:-1])
+                     + ("; or " if len(ways) > 1 else "") + ways[-1])
+
+
+def write_workbook(path: Path, build: Callable[[], bytes], judge: Callable[[Path], list[str]] = edited_since_built,
+                   force: bool = False, backup: bool = False) -> Path | None:
+    """Write the bytes ``build()`` returns to ``path``; return the backup kept, if any.
+
+    An existing file is replaced only when ``judge(path)`` finds nothing a rebuild would lose, or
+    with ``force`` (a timestamped backup is kept then, and whenever ``backup``). The file is judged
+    before building and, if it was saved meanwhile, again just before the rename, under a lock that
+    makes concurrent builds to one path take turns.
+    """
+    path = Path(path)
+    seen = _stamp(path)
+    lost = judge(path) if seen else []
+    if lost and not force:
+        raise refusal(path, lost)
+    data = build()
+    with locked(path):
+        now = _stamp(path)
+        if now and now != seen:
+            lost = judge(path)
+            if lost and not force:
+                raise refusal(path, lost, " (it was saved while kwai-xl was building)")
+        kept = None
+        if now and (lost or backup):
+            kept = backup_path(path)
+            shutil.copy2(path, kept)
+        write_atomically(path, data)
+    return kept
 
 
 def build_workbook(q: Quarter, out: Path | None = None, lang: str = "en", xlwings: bool = False,
@@ -281,22 +368,18 @@ def build_workbook(q: Quarter, out: Path | None = None, lang: str = "en", xlwing
 
     An existing file there that was edited since it was built (or not built by kwai-xl) is not
     replaced unless ``force``, and then a timestamped backup is kept beside it. Nothing is
-    written when a formula would evaluate to an error.
+    written when a formula would evaluate to an error. (``kwai-xl build`` judges an existing
+    workbook by meaning instead, and carries the analyst's sheets: readback.replace.)
     """
     path = Path(out) if out else default_workbook_path(q.quarter)
-    backup = None
-    if path.exists():
-        reason = edited_since_built(path)
-        if reason and not force:
-            keep = f"run `kwai-xl pull {path}` to keep its edits" if "edited" in reason else "move it away"
-            raise KwaiError(f"{path}: not replaced, {reason}; {keep}, or pass --force to replace it "
-                            f"(a timestamped backup is kept)")
-        if reason:
-            backup = backup_path(path)
-            shutil.copy2(path, backup)
-    data, summary = workbook_bytes(q, lang, xlwings)
-    errors = unexpected_errors(summary, lang)
-    if errors:
-        raise KwaiError(f"{path}: not written, formulas would evaluate to errors: {errors}")
-    write_atomically(path, data)
-    return BuildResult(path, summary.get("total_formulas", 0), errors, backup)
+    made = {}
+
+    def build() -> bytes:
+        data, made["summary"] = workbook_bytes(q, lang, xlwings)
+        errors = unexpected_errors(made["summary"], lang)
+        if errors:
+            raise KwaiError(f"{path}: not written, formulas would evaluate to errors: {errors}")
+        return data
+
+    backup = write_workbook(path, build, force=force)
+    return BuildResult(path, made["summary"].get("total_formulas", 0), {}, backup)

@@ -12,13 +12,14 @@ from openpyxl.worksheet.pagebreak import Break
 
 from . import styles
 from .charts import add_chart
+from .fingerprint import cell_text
 from .fit import fit_text
 from .layout import FIRST_VALUE_COL, Item, References, SheetLayout, defined_names
 
 
 def _text(cell, value) -> None:
-    """Write ``value`` as text, even when it starts with = (never a formula)."""
-    cell.value = value
+    """Write ``value`` as text, even when it starts with = (never a formula) or holds a literal ``_xHHHH_``."""
+    cell.value = cell_text(value) if isinstance(value, str) else value
     if isinstance(value, str):
         cell.data_type = "s"
 

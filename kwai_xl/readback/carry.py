@@ -1,0 +1,179 @@
+"""The analyst's own sheets of an existing workbook, carried into its rebuild.
+
+A sheet kwai-xl did not generate is copied cell by cell into the new workbook:
+values, formulas, notes, number formats and cell styles, column widths, row
+heights, merged cells, frozen panes; the analyst's own defined names come along.
+Formulas that use public names keep working. A formula that points into a
+generated sheet by address is listed as a warning (addresses move between
+builds). Charts, images and pivot tables cannot be copied faithfully, nor a
+formula the build's calculator cannot parse (carried as its last value): they are
+named, and ``replace`` keeps a backup of the old workbook.
+"""
+
+import re
+import zipfile
+from copy import copy
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import formualizer
+from defusedxml.ElementTree import fromstring
+from openpyxl import load_workbook
+from openpyxl.workbook.defined_name import DefinedName
+
+from ..workbook.fingerprint import normal_reference
+
+REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+DOC_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+NOT_CARRIED = {"chart": "chart", "image": "image", "pivotTable": "pivot table", "oleObject": "embedded object"}
+ADDRESS = re.compile(r"(?:'((?:[^']|'')+)'|([^\W\d][\w.]*))!(\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)")
+
+
+@dataclass
+class Carry:
+    """The analyst's sheets of one workbook, ready to be added to a generated one."""
+
+    source: object = None  # the old openpyxl workbook
+    values: dict = field(default_factory=dict)  # (sheet, coordinate) → last value, for formulas carried as values
+    sheets: list[str] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    not_carried: list[str] = field(default_factory=list)
+
+    def __call__(self, wb) -> None:
+        """Add the carried sheets and names to the generated workbook ``wb``."""
+        for title in self.sheets:
+            _copy_sheet(self.source[title], wb.create_sheet(title), self.values)
+        for name, ref in self.names.items():
+            if name not in wb.defined_names:
+                wb.defined_names[name] = DefinedName(name, attr_text=ref)
+
+
+def _copy_sheet(old, new, values: dict) -> None:
+    for row in old.iter_rows():
+        for cell in row:
+            if cell.value is None and not cell.has_style and cell.comment is None:
+                continue
+            out = new.cell(cell.row, cell.column, values.get((old.title, cell.coordinate), cell.value))
+            if cell.data_type == "s":
+                out.data_type = "s"  # text that starts with "=" stays text
+            if cell.has_style:
+                out.number_format = cell.number_format
+                out.font, out.fill, out.border = copy(cell.font), copy(cell.fill), copy(cell.border)
+                out.alignment, out.protection = copy(cell.alignment), copy(cell.protection)
+            if cell.comment is not None:
+                out.comment = copy(cell.comment)
+    for key, dim in old.column_dimensions.items():
+        if dim.width or dim.hidden:
+            target = new.column_dimensions[key]
+            target.width, target.hidden, target.min, target.max = dim.width, dim.hidden, dim.min, dim.max
+    for key, dim in old.row_dimensions.items():
+        if dim.height:
+            new.row_dimensions[key].height = dim.height
+    for merged in old.merged_cells.ranges:
+        new.merge_cells(str(merged))
+    new.freeze_panes = old.freeze_panes
+    new.sheet_properties.tabColor = copy(old.sheet_properties.tabColor)
+
+
+def _rels(z: zipfile.ZipFile, part: str) -> list[tuple[str, str]]:
+    """(relationship type's last word, target part) of every relationship of ``part`` in the package."""
+    path = PurePosixPath(part)
+    rels = str(path.parent / "_rels" / f"{path.name}.rels")
+    if rels not in z.namelist():
+        return []
+    out = []
+    for rel in fromstring(z.read(rels)).iter(f"{REL_NS}Relationship"):
+        target = rel.get("Target", "")
+        target = target.lstrip("/") if target.startswith("/") else _tidy_part(f"{path.parent}/{target}")
+        out.append((rel.get("Type", "").rsplit("/", 1)[-1], target))
+    return out
+
+
+def _tidy_part(part: str) -> str:
+    parts = []
+    for piece in part.split("/"):
+        if piece == "..":
+            parts.pop()
+        elif piece not in ("", "."):
+            parts.append(piece)
+    return "/".join(parts)
+
+
+def not_carried(path: Path, titles: list[str]) -> list[str]:
+    """What the sheets ``titles`` of the workbook at ``path`` hold that cannot be copied: charts, images, pivots."""
+    out = []
+    with zipfile.ZipFile(path) as z:
+        rels = {rel.get("Id"): rel.get("Target", "")
+                for rel in fromstring(z.read("xl/_rels/workbook.xml.rels")).iter(f"{REL_NS}Relationship")}
+        parts = {}
+        for sheet in fromstring(z.read("xl/workbook.xml")).iter(f"{SHEET_NS}sheet"):
+            target = rels.get(sheet.get(f"{DOC_REL_NS}id"), "")
+            parts[sheet.get("name")] = target.lstrip("/") if target.startswith("/") else _tidy_part(f"xl/{target}")
+        for title in titles:
+            counts: dict[str, int] = {}
+            for kind, target in _rels(z, parts.get(title, "")):
+                inner = _rels(z, target) if kind == "drawing" else [(kind, target)]
+                for k, _ in inner:
+                    if k in NOT_CARRIED:
+                        counts[NOT_CARRIED[k]] = counts.get(NOT_CARRIED[k], 0) + 1
+            if counts:
+                out.append(f"sheet {title!r}: " + ", ".join(f"{n} {k}{'s' if n > 1 else ''}" for k, n in counts.items()))
+    return out
+
+
+def address_warnings(ws, generated: list[str], names: dict[str, str]) -> list[str]:
+    """Formulas of ``ws`` that point into ``generated`` sheets by address, with the public name to use where one fits."""
+    own = {t.casefold(): t for t in generated}
+    by_ref = {normal_reference(ref): name for name, ref in names.items()}
+    out = []
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.data_type != "f" or not isinstance(cell.value, str):
+                continue
+            for m in ADDRESS.finditer(cell.value):
+                sheet = (m.group(1) or "").replace("''", "'") or m.group(2)
+                if sheet.casefold() not in own:
+                    continue
+                ref = f"{own[sheet.casefold()]}!{m.group(3)}"
+                name = by_ref.get(normal_reference(ref))
+                out.append(f"{ws.title}!{cell.coordinate} refers to {ref} by address (addresses can move between "
+                           f"builds{'; use the name ' + name if name else ''})")
+    return out
+
+
+def _unparseable(ws) -> list[str]:
+    """Coordinates of formulas on ``ws`` that the build's calculator cannot parse."""
+    out = []
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.data_type == "f" and isinstance(cell.value, str):
+                try:
+                    formualizer.parse(cell.value)
+                except Exception:  # formualizer's ParserError and kin
+                    out.append(cell.coordinate)
+    return out
+
+
+def carry_from(path: Path, wb, generated: list[str], names: dict[str, str]) -> Carry:
+    """The sheets of ``wb`` (the workbook at ``path``) that are not among ``generated``, and their names.
+
+    ``names`` are the public names of the generated workbook (they are not carried: the rebuild writes them).
+    """
+    own = {t.casefold() for t in generated}
+    titles = [t for t in wb.sheetnames if t.casefold() not in own]
+    carry = Carry(source=wb, sheets=titles)
+    for name, dn in wb.defined_names.items():
+        if name not in names and not name.startswith("_xlnm") and dn.attr_text:
+            carry.names[name] = dn.attr_text
+    cached = None
+    for title in titles:
+        carry.warnings += address_warnings(wb[title], generated, names)
+        for coordinate in _unparseable(wb[title]):
+            cached = cached or load_workbook(path, data_only=True)
+            value = carry.values[(title, coordinate)] = cached[title][coordinate].value
+            carry.not_carried.append(f"{title}!{coordinate}: the formula {wb[title][coordinate].value!r}, which kwai-xl "
+                                     f"cannot compute (carried as its last value, {value!r})")
+    carry.not_carried += not_carried(path, titles) if titles else []
+    return carry

@@ -1,0 +1,149 @@
+"""What a rebuild would lose of an existing workbook, judged by meaning rather than bytes.
+
+A workbook is ours when its identity properties name kwai-xl and a quarter, and its
+public names point at the cells the layout puts them in (however the application
+quoted them). It is edited when a rebuild from the data file would lose something:
+an input that differs from the data file, a number typed over a formula, a formula
+or label changed, a note added, a value typed outside the generated layout. A file
+merely opened and saved by Excel or LibreOffice loses nothing. Sheets the analyst
+added are not counted here: ``replace`` carries them into the rebuilt workbook.
+"""
+
+from pathlib import Path
+
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
+from .. import paths
+from ..errors import KwaiError
+from ..quarters.schema import Quarter, load_quarter
+from ..workbook.build import (
+    EDITED,
+    LANG_PROPERTY,
+    LANGUAGES,
+    QUARTER_PROPERTY,
+    TOOL_PROPERTY,
+    XLWINGS_CONF,
+    XLWINGS_PROPERTY,
+    generated_workbook,
+    layouts,
+    unchanged_since_built,
+)
+from ..workbook.fingerprint import canonical, normal_reference
+from ..workbook.layout import SheetLayout, defined_names
+from ..workbook.package import open_checked
+
+NOT_OURS = "it was not built by kwai-xl (move it away)"
+UNREADABLE = "it is not a workbook kwai-xl can read (move it away)"
+
+
+def properties(wb) -> dict:
+    return {p.name: p.value for p in wb.custom_doc_props}
+
+
+def identity(wb, path: Path) -> tuple[str, str, bool]:
+    """(quarter, language, xlwings) that kwai-xl recorded when it built the workbook."""
+    props = properties(wb)
+    if TOOL_PROPERTY not in props or QUARTER_PROPERTY not in props:
+        raise KwaiError(f"{path}: not a workbook built by kwai-xl (no {TOOL_PROPERTY} property); "
+                        f"pull reads only kwai-xl workbooks")
+    lang = props.get(LANG_PROPERTY, "en")
+    if lang not in LANGUAGES:
+        raise KwaiError(f"{path}: unknown label language {lang!r} in its {LANG_PROPERTY} property")
+    return props[QUARTER_PROPERTY], lang, props.get(XLWINGS_PROPERTY) == "yes"
+
+
+def layout_mismatch(wb, sheets: list[SheetLayout]) -> str | None:
+    """The first public name that does not point where the layout puts it, as a phrase; None when all do."""
+    actual = {name: dn.attr_text for name, dn in wb.defined_names.items()}
+    for name, ref in defined_names(sheets).items():
+        if name not in actual or normal_reference(actual[name]) != normal_reference(ref):
+            return f"name {name} is {actual.get(name, 'missing')}, expected {ref}"
+    return None
+
+
+def _input_cells(sheet: SheetLayout) -> set[tuple[int, int]]:
+    """(row, column) of every cell of ``sheet`` that the data file fills: inputs, their dates and sources."""
+    cells = set()
+    for item in sheet.items():
+        if item.kind == "input":
+            cells |= {(item.row + i, item.col + j) for i in range(item.h) for j in range(item.w)}
+        if item.source or item.as_of:
+            cells |= {(item.row + i, c) for i in range(max(item.h, 1)) for c in (sheet.as_of_col, sheet.source_col)}
+    return cells
+
+
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "…'"
+
+
+def sheet_losses(ws, fresh, inputs: set[tuple[int, int]]) -> list[str]:
+    """What replacing sheet ``ws`` by the freshly generated ``fresh`` would lose, one phrase per cell."""
+    lost = []
+    coords = {(c.row, c.column) for row in ws.iter_rows() for c in row if c.value is not None or c.comment}
+    coords |= {(c.row, c.column) for row in fresh.iter_rows() for c in row if c.value is not None}
+    for r, c in sorted(coords):
+        old, new = ws.cell(r, c), fresh.cell(r, c)
+        where = f"{ws.title}!{get_column_letter(c)}{r}"
+        if old.comment is not None and (new.comment is None or canonical(new.comment.text) != canonical(old.comment.text)):
+            lost.append(f"the note on {where}")
+        if old.value is None or canonical(old.value) == canonical(new.value):
+            continue
+        if new.data_type == "f":
+            lost.append(f"{where} formula changed" if old.data_type == "f" else
+                        f"{where} typed over a formula ({_shown(old.value)})")
+        elif (r, c) in inputs:
+            lost.append(f"input {where} is {_shown(old.value)}, the data file has {_shown(new.value)}")
+        elif new.value is None:
+            lost.append(f"{where} typed outside the generated layout ({_shown(old.value)})")
+        else:
+            lost.append(f"label {where} changed ({_shown(old.value)})")
+    return lost
+
+
+def open_workbook(path: Path):
+    """The workbook at ``path`` read by openpyxl, or None when it cannot be read."""
+    try:
+        return load_workbook(open_checked(path))
+    except Exception:
+        return None
+
+
+def _quarter_data(quarter: str, q: Quarter | None, data_dir: Path | None) -> Quarter | None:
+    if q is not None and q.quarter == quarter:
+        return q
+    try:
+        return load_quarter(paths.quarter_path(quarter, data_dir))
+    except KwaiError:
+        return None
+
+
+def rebuild_losses(path: Path, q: Quarter | None = None, data_dir: Path | None = None) -> list[str]:
+    """What replacing the workbook at ``path`` by a fresh build would lose; empty when nothing.
+
+    The workbook is compared with its quarter's data as it stands now: ``q`` when it is that
+    quarter, else the file in ``data_dir``. Without one, only the fingerprint recorded at build
+    time can tell whether it was edited.
+    """
+    wb = open_workbook(path)
+    if wb is None:
+        return [UNREADABLE]
+    try:
+        quarter, lang, xlwings = identity(wb, path)
+    except KwaiError:
+        return [NOT_OURS]
+    if unchanged_since_built(wb):  # nothing typed since the build, whatever the data file says now
+        return []
+    q = _quarter_data(quarter, q, data_dir)
+    sheets = layouts(q, lang, xlwings) if q is not None else None
+    if sheets is None or layout_mismatch(wb, sheets):
+        return [f"{EDITED}, which pull cannot carry: its layout does not match the data file of {quarter}"]
+    fresh = generated_workbook(q, lang, xlwings)
+    lost = []
+    for sheet in sheets:
+        if sheet.title in wb.sheetnames:
+            lost += sheet_losses(wb[sheet.title], fresh[sheet.title], _input_cells(sheet))
+    if xlwings and XLWINGS_CONF in wb.sheetnames:
+        lost += sheet_losses(wb[XLWINGS_CONF], fresh[XLWINGS_CONF], set())
+    return lost

@@ -1,0 +1,348 @@
+"""The analyst's round trip through a real spreadsheet application: build, open, edit, save, pull, rebuild.
+
+LibreOffice itself writes every edited file here: its converter re-saves a workbook
+unedited, and the UNO bridge (tests/lo_uno_edit.py, run with the system Python)
+types inputs, adds a sheet and a note, and types over a formula inside Calc.
+"""
+
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+from ruamel.yaml import YAML
+
+from kwai_xl.engine.model import evaluate
+from kwai_xl.errors import KwaiError
+from kwai_xl.interfaces.cli import main
+from kwai_xl.quarters.datafile import dump_document, load_document
+from kwai_xl.quarters.inputs import inputs_from_quarter
+from kwai_xl.quarters.schema import load_quarter
+from kwai_xl.readback import libreoffice
+from kwai_xl.readback.losses import rebuild_losses
+from kwai_xl.readback.pull import pull
+from kwai_xl.readback.reader import WorkbookValues
+from kwai_xl.readback.replace import replace_workbook
+from kwai_xl.readback.verify import verify_workbooks
+from kwai_xl.workbook.build import build_workbook, write_workbook
+
+LO = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is installed by `make test`")
+SYSTEM_PYTHON = "/usr/bin/python3"
+HAS_UNO = Path(SYSTEM_PYTHON).exists() and subprocess.run([SYSTEM_PYTHON, "-c", "import uno"],
+                                                           capture_output=True).returncode == 0
+UNO = pytest.mark.skipif(not HAS_UNO, reason="python3-uno is installed by `make test`")
+UNO_EDIT = Path(__file__).with_name("lo_uno_edit.py")
+
+
+def run(*args, data_dir: Path) -> subprocess.CompletedProcess:
+    """``kwai-xl ARGS`` in a process of its own, as an analyst runs it."""
+    env = {**os.environ, "KWAI_XL_DATA": str(data_dir)}
+    return subprocess.run([sys.executable, "-m", "kwai_xl", *map(str, args)], capture_output=True, text=True, env=env,
+                          timeout=300)
+
+
+def resave(book: Path, tmp: Path) -> Path:
+    """``book`` opened and saved unedited by LibreOffice, in place."""
+    shutil.copyfile(libreoffice.convert([book], tmp / "lo-resave")[0], book)
+    return book
+
+
+def uno_edit(book: Path, edits: list[dict], tmp: Path) -> Path:
+    """``book`` edited inside LibreOffice Calc through UNO and saved there, in place."""
+    spec = tmp / "edits.json"
+    spec.write_text(json.dumps(edits), encoding="utf-8")
+    out = tmp / f"uno-{book.name}"
+    proc = subprocess.run([SYSTEM_PYTHON, str(UNO_EDIT), str(book), str(out), str(spec)], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0 and out.exists(), proc.stderr
+    shutil.copyfile(out, book)
+    return book
+
+
+def per_share(quarter_dir: Path) -> float:
+    """The engine's value per share of the 2022Q2 data file in ``quarter_dir``."""
+    return evaluate(inputs_from_quarter(load_quarter(quarter_dir / "2022Q2.yaml")))["sotp_per_share"]
+
+
+def named_cell(book: Path, name: str):
+    wb = load_workbook(book)
+    sheet, ref = next(iter(wb.defined_names[name].destinations))
+    return wb, wb[sheet][ref.replace("$", "").split(":")[0]]
+
+
+@LO
+def test_a_libreoffice_resave_is_not_an_edit(quarter_dir, tmp_path):
+    book = tmp_path / "k.xlsx"
+    build_workbook(load_quarter(quarter_dir / "2022Q2.yaml"), book)
+    resave(book, tmp_path)
+    assert rebuild_losses(book, load_quarter(quarter_dir / "2022Q2.yaml")) == []
+    before = (quarter_dir / "2022Q2.yaml").read_text(encoding="utf-8")
+    result = run("pull", book, data_dir=quarter_dir)
+    assert result.returncode == 0 and "no input changed" in result.stdout, result.stderr
+    result = run("build", "-q", "2022Q2", "--out", book, data_dir=quarter_dir)
+    assert result.returncode == 0 and "built" in result.stdout, result.stderr
+    assert (quarter_dir / "2022Q2.yaml").read_text(encoding="utf-8") == before
+    assert not list(tmp_path.glob("k.*.bak.xlsx"))  # replaced without ceremony: no backup
+
+
+@LO
+@UNO
+def test_edits_made_in_libreoffice_pull_then_rebuild_without_force(quarter_dir, tmp_path):
+    book = tmp_path / "k.xlsx"
+    build_workbook(load_quarter(quarter_dir / "2022Q2.yaml"), book)
+    uno_edit(book, [
+        {"name": "price", "value": 85.5},
+        {"name": "um_penetration", "offset": [0, 1], "value": 0.65},
+        {"sheet": "My work", "cells": {"A1": "Value per share, doubled", "B1": "=sotp_per_share*2",
+                                       "B2": "=$Assumptions.$C$9+1", "B3": 42},
+         "formats": {"B1": "#,##0.000"}, "widths": {"A": 8000}},
+    ], tmp_path)
+    saved = load_workbook(book)["My work"]  # as LibreOffice wrote the sheet
+    assert saved["B1"].number_format == "#,##0.000" and saved.column_dimensions["A"].width > 20
+
+    refused = run("build", "-q", "2022Q2", "--out", book, data_dir=quarter_dir)
+    assert refused.returncode == 2 and len(refused.stderr.splitlines()) == 1
+    assert "a rebuild would lose: input Assumptions!C9 is 85.5, the data file has 79.9" in refused.stderr
+    assert "kwai-xl pull" in refused.stderr and "My work" not in refused.stderr  # the sheet is carried, not lost
+
+    pulled = run("pull", book, data_dir=quarter_dir)
+    assert pulled.returncode == 0, pulled.stderr
+    assert "market.price.value: 79.9 → 85.5" in pulled.stdout and "user_method.penetration.values.1: 0.6 → 0.65" in pulled.stdout
+
+    rebuilt = run("build", "-q", "2022Q2", "--out", book, data_dir=quarter_dir)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "carried your sheet 'My work'" in rebuilt.stdout
+    assert "My work!B2 refers to Assumptions!$C$9 by address" in rebuilt.stderr and "use the name price" in rebuilt.stderr
+    assert not list(tmp_path.glob("k.*.bak.xlsx"))
+    values = WorkbookValues(book)
+    assert values.value("price") == 85.5 and values.numbers("um_penetration")[0][1] == 0.65
+    assert values.cell("My work", 1, 2) == pytest.approx(2 * values.value("sotp_per_share"), rel=1e-12)
+    assert values.cell("My work", 2, 2) == pytest.approx(86.5) and values.cell("My work", 3, 2) == 42
+    mine = load_workbook(book)["My work"]
+    assert mine["B1"].value == "=sotp_per_share*2" and mine["A1"].value == "Value per share, doubled"
+    assert mine["B1"].number_format == "#,##0.000"
+    assert mine.column_dimensions["A"].width == saved.column_dimensions["A"].width
+    # and LibreOffice computes the carried sheet the same way
+    recalculated = WorkbookValues(libreoffice.recalculate([book], tmp_path / "lo")[0])
+    assert recalculated.cell("My work", 1, 2) == pytest.approx(2 * recalculated.value("sotp_per_share"), rel=1e-9)
+
+
+@LO
+@UNO
+def test_a_note_and_a_number_over_a_formula_are_named_and_kept(quarter_dir, tmp_path):
+    book = tmp_path / "k.xlsx"
+    build_workbook(load_quarter(quarter_dir / "2022Q2.yaml"), book)
+    uno_edit(book, [{"name": "shares", "note": "check the share count"}, {"name": "sotp_per_share", "value": 150}],
+             tmp_path)
+    edited = book.read_bytes()
+    refused = run("pull", book, data_dir=quarter_dir)
+    assert refused.returncode == 2 and "SOTP!C27 (sotp_per_share) = 150" in refused.stderr
+    refused = run("build", "-q", "2022Q2", "--out", book, data_dir=quarter_dir)
+    assert refused.returncode == 2 and len(refused.stderr.splitlines()) == 1
+    assert "the note on Assumptions!C10" in refused.stderr and "SOTP!C27 typed over a formula (150)" in refused.stderr
+    assert "a sheet of your own" in refused.stderr and book.read_bytes() == edited
+    forced = run("build", "-q", "2022Q2", "--out", book, "--force", data_dir=quarter_dir)
+    assert forced.returncode == 0 and "kept the previous workbook as" in forced.stdout
+    backup, = tmp_path.glob("k.*.bak.xlsx")
+    assert backup.read_bytes() == edited
+    assert WorkbookValues(book).value("sotp_per_share") == pytest.approx(per_share(quarter_dir), rel=1e-9)
+
+
+def test_a_workbook_behind_a_hand_edited_data_file_is_rebuilt_not_pulled(quarter_dir, tmp_path):
+    book = build_workbook(load_quarter(quarter_dir / "2022Q2.yaml"), tmp_path / "k.xlsx").path
+    data_file = quarter_dir / "2022Q2.yaml"
+    data_file.write_text(data_file.read_text(encoding="utf-8").replace("price: {value: 79.9,", "price: {value: 81.2,"),
+                         encoding="utf-8")
+    with pytest.raises(KwaiError, match=r"built from an older version .* market.price.value: 81.2 → 79.9"):
+        pull(book, data_dir=quarter_dir)  # it would set the hand edit back
+    rebuilt = replace_workbook(load_quarter(data_file), book, data_dir=quarter_dir)  # nothing typed in it: replaced
+    assert rebuilt.backup is None and WorkbookValues(book).value("price") == 81.2
+
+
+def test_what_cannot_be_carried_is_named_and_backed_up(quarter_dir, tmp_path):
+    from openpyxl.chart import BarChart, Reference
+    from openpyxl.comments import Comment
+
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    book = build_workbook(q, tmp_path / "k.xlsx").path
+    wb = load_workbook(book)
+    ws = wb.create_sheet("Chart mine")
+    for row in ([1], [2], [3]):
+        ws.append(row)
+    ws["B1"] = "=not a formula"
+    ws["B1"].data_type = "s"
+    ws["A1"].comment = Comment("my own note", "analyst")
+    ws.column_dimensions["B"].width = 30
+    chart = BarChart()
+    chart.add_data(Reference(ws, min_col=1, min_row=1, max_row=3))
+    ws.add_chart(chart, "C2")
+    wb.save(book)
+    rebuilt = replace_workbook(q, book, data_dir=quarter_dir)
+    assert rebuilt.carried == ["Chart mine"] and rebuilt.not_carried == ["sheet 'Chart mine': 1 chart"]
+    assert rebuilt.backup is not None and "Chart mine" in load_workbook(rebuilt.backup).sheetnames
+    mine = load_workbook(book)["Chart mine"]
+    assert [row[0].value for row in mine.iter_rows()] == [1, 2, 3] and mine["A1"].comment.text == "my own note"
+    assert mine["B1"].value == "=not a formula" and mine["B1"].data_type == "s" and mine.column_dimensions["B"].width == 30
+
+
+@LO
+def test_names_written_the_way_excel_writes_them_are_accepted(quarter_dir, tmp_path):
+    book = tmp_path / "k.xlsx"
+    build_workbook(load_quarter(quarter_dir / "2022Q2.yaml"), book)
+    wb = load_workbook(book)
+    for dn in wb.defined_names.values():  # Excel drops the quotes where a sheet name needs none
+        dn.attr_text = re.sub(r"'([A-Za-z_][A-Za-z0-9_.]*)'!", r"\1!", dn.attr_text)
+    wb.save(book)
+    assert load_workbook(book).defined_names["price"].attr_text == "Assumptions!$C$9"
+    assert pull(book, data_dir=quarter_dir).changes == []
+    report, = verify_workbooks([book], variants=0, data_dir=quarter_dir)  # the names as Excel wrote them, no variants
+    assert report.ok and len(report.compared) > 50, (report.missing, report.mismatches, report.errors, report.problems)
+    assert replace_workbook(load_quarter(quarter_dir / "2022Q2.yaml"), book, data_dir=quarter_dir).backup is None
+
+
+@LO
+def test_text_round_trips_exactly(quarter_dir, tmp_path):
+    data_file = quarter_dir / "2022Q2.yaml"
+    doc = load_document(data_file)
+    text = "line one\r\nline\ttwo, 快手 é _x000D_ literal"
+    doc["market"]["price"]["source"] = text
+    data_file.write_text(dump_document(doc), encoding="utf-8")
+    book = build_workbook(load_quarter(data_file), tmp_path / "k.xlsx").path
+    assert pull(book, data_dir=quarter_dir).changes == []  # as written by kwai-xl
+    resave(book, tmp_path)
+    assert pull(book, data_dir=quarter_dir).changes == []  # as written by LibreOffice (which stores \r as \n)
+    assert YAML(typ="safe").load(data_file.read_text(encoding="utf-8"))["market"]["price"]["source"] == text
+    assert rebuild_losses(book, load_quarter(data_file)) == []
+
+
+def test_modes_follow_the_umask_and_pull_keeps_the_data_file_mode(quarter_dir, tmp_path):
+    old = os.umask(0o022)
+    try:
+        book = build_workbook(load_quarter(quarter_dir / "2022Q2.yaml"), tmp_path / "k.xlsx").path
+        assert stat.S_IMODE(book.stat().st_mode) == 0o644
+        data_file = quarter_dir / "2022Q2.yaml"
+        data_file.chmod(0o664)
+        wb, cell = named_cell(book, "price")
+        cell.value = 81
+        wb.save(book)
+        assert [c.new for c in pull(book, data_dir=quarter_dir).changes] == [81]
+        assert stat.S_IMODE(data_file.stat().st_mode) == 0o664
+    finally:
+        os.umask(old)
+
+
+def _edited_copy(book: Path, target: Path, name: str, value) -> Path:
+    wb, cell = named_cell(book, name)
+    cell.value = value
+    wb.save(target)
+    return target
+
+
+def test_a_workbook_built_from_an_older_data_file_cannot_set_values_back(quarter_dir, tmp_path):
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    old = build_workbook(q, tmp_path / "old.xlsx").path
+    new = build_workbook(q, tmp_path / "new.xlsx").path
+    assert [c.new for c in pull(_edited_copy(new, new, "price", 88), data_dir=quarter_dir).changes] == [88]
+    assert [c.new for c in pull(_edited_copy(new, new, "shares", 4300), data_dir=quarter_dir).changes] == [4300]
+    _edited_copy(old, old, "fx_rmb_per_hkd", 0.86)
+    with pytest.raises(KwaiError, match=r"built from an older version .* set 3 value\(s\) back: market.price.value: 88(\.0)? → 79.9"):
+        pull(old, data_dir=quarter_dir)
+    copy = _edited_copy(new, tmp_path / "copy.xlsx", "net_cash", 1)  # a copy of the pulled workbook
+    _edited_copy(copy, copy, "price", 79.9)
+    with pytest.raises(KwaiError, match=r"set 1 value\(s\) back: market.price.value: 88(\.0)? → 79.9"):
+        pull(copy, data_dir=quarter_dir)
+    assert load_quarter(quarter_dir / "2022Q2.yaml").market.price.value == 88
+    accepted = pull(old, data_dir=quarter_dir, accept_older=True, accept_overrides=True)
+    assert {c.path for c in accepted.changes} >= {"market.price.value", "market.fx_rmb_per_hkd.value"}
+
+
+def test_two_pulls_at_once_lose_nothing(quarter_dir, tmp_path):
+    seed = load_quarter(quarter_dir / "2022Q2.yaml")
+    price, shares = seed.market.price.value, seed.market.shares.value
+    book = build_workbook(seed, tmp_path / "k.xlsx").path
+    a = _edited_copy(book, tmp_path / "a.xlsx", "price", 88)
+    b = _edited_copy(book, tmp_path / "b.xlsx", "shares", 4300)
+    env = {**os.environ, "KWAI_XL_DATA": str(quarter_dir)}
+    procs = [subprocess.Popen([sys.executable, "-m", "kwai_xl", "pull", str(p)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env) for p in (a, b)]
+    outs = [(p.wait(timeout=120), *p.communicate()) for p in procs]
+    assert sorted(rc for rc, _, _ in outs) == [0, 2], outs
+    for rc, out, err in outs:
+        assert "Traceback" not in out + err
+        if rc == 2:
+            assert len(err.splitlines()) == 1 and "built from an older version" in err
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    won = next(p for p, (rc, _, _) in zip((a, b), outs) if rc == 0)
+    assert (q.market.price.value, q.market.shares.value) == ((88, shares) if won == a else (price, 4300))
+
+
+def test_six_builds_at_once_to_one_path(quarter_dir, tmp_path):
+    book = tmp_path / "k.xlsx"
+    build_workbook(load_quarter(quarter_dir / "2022Q2.yaml"), book)
+    procs = [subprocess.Popen([sys.executable, "-m", "kwai_xl", "build", "-q", "2022Q2", "--out", str(book)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env={**os.environ, "KWAI_XL_DATA": str(quarter_dir)})
+             for _ in range(6)]
+    outs = [(p.wait(timeout=300), *p.communicate()) for p in procs]
+    for rc, out, err in outs:
+        assert rc == 0 and "Traceback" not in err and out.startswith("built "), (rc, out, err)
+    assert WorkbookValues(book).value("sotp_per_share") == pytest.approx(per_share(quarter_dir), rel=1e-9)
+    assert not list(tmp_path.glob(".*.tmp")) and not list(tmp_path.glob("*.bak.xlsx"))
+
+
+def test_a_save_during_a_build_is_never_overwritten(quarter_dir, tmp_path):
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    book = build_workbook(q, tmp_path / "k.xlsx").path
+    saved = {}
+
+    def build_while_the_analyst_saves() -> bytes:
+        data = book.read_bytes()  # the bytes of a fresh build
+        _edited_copy(book, tmp_path / "saving.xlsx", "price", 91)
+        os.replace(tmp_path / "saving.xlsx", book)  # the application saves into place
+        saved["bytes"] = book.read_bytes()
+        return data
+
+    with pytest.raises(KwaiError, match=r"not replaced \(it was saved while kwai-xl was building\).*input Assumptions!C9 is 91"):
+        write_workbook(book, build_while_the_analyst_saves, lambda p: rebuild_losses(p, q))
+    assert book.read_bytes() == saved["bytes"]
+    result = CliRunner().invoke(main, ["build", "--quarter", str(quarter_dir / "2022Q2.yaml"), "--out", str(book)])
+    assert result.exit_code == 2 and "input Assumptions!C9 is 91" in result.stderr
+
+
+def test_a_sheet_saved_during_a_build_is_never_overwritten(quarter_dir, tmp_path, monkeypatch):
+    from kwai_xl.readback import replace
+
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    book = build_workbook(q, tmp_path / "k.xlsx").path
+    build_bytes = replace.workbook_bytes
+
+    def build_while_the_analyst_saves(*args, **kwargs):
+        wb = load_workbook(book)
+        wb.create_sheet("Late idea")["A1"] = "=price*2"
+        wb.save(tmp_path / "saving.xlsx")
+        os.replace(tmp_path / "saving.xlsx", book)
+        return build_bytes(*args, **kwargs)
+
+    monkeypatch.setattr(replace, "workbook_bytes", build_while_the_analyst_saves)
+    with pytest.raises(KwaiError, match=r"saved while kwai-xl was building.*the sheets Late idea"):
+        replace_workbook(q, book, data_dir=quarter_dir)
+    assert "Late idea" in load_workbook(book).sheetnames
+    monkeypatch.setattr(replace, "workbook_bytes", build_bytes)
+    assert replace_workbook(q, book, data_dir=quarter_dir).carried == ["Late idea"]  # the next build carries it
+
+
+def test_temporary_files_of_live_runs_are_left_alone(quarter_dir, tmp_path):
+    book = tmp_path / "k.xlsx"
+    live = tmp_path / f".k.xlsx.{os.getppid()}.abcd.tmp"
+    dead = tmp_path / ".k.xlsx.999999999.abcd.tmp"
+    live.write_bytes(b"half a workbook")
+    dead.write_bytes(b"half a workbook")
+    build_workbook(load_quarter(quarter_dir / "2022Q2.yaml"), book)
+    assert live.exists() and not dead.exists()
+
