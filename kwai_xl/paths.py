@@ -38,3 +38,23 @@ def quarter_path(quarter: str, data_dir: Path | None = None) -> Path:
         known = ", ".join(p.stem for p in quarter_files(data_dir)) or "none"
         raise KwaiError(f"{path}: no data file for quarter {quarter} (known: {known})")
     return path
+
+
+def project_relative(path: Path) -> str:
+    """``path`` relative to the project folder when it lies inside it (so a workbook names no one's home
+    folder), else absolute; POSIX separators."""
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(ROOT).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def recorded_data_file(recorded: str | None, quarter: str, data_dir: Path | None = None) -> Path:
+    """The data file of a workbook built for ``quarter``: ``data_dir``'s when one is given, else the file the
+    build recorded (when it still exists and holds that quarter), else the shipped folder's."""
+    if data_dir is None and recorded:
+        path = Path(recorded) if Path(recorded).is_absolute() else ROOT / recorded
+        if path.is_file() and path.stem == quarter:
+            return path
+    return quarter_path(quarter, data_dir)

@@ -72,3 +72,11 @@ def test_a_structure_that_does_not_fit_is_one_line(tmp_path, edit, message):
     from kwai_xl.errors import KwaiError
     with pytest.raises(KwaiError, match=message):
         load_quarter(write_structure(tmp_path, edit))
+
+
+def test_a_workbook_remembers_its_data_file(tmp_path):
+    """Built from a file outside data/quarters, a workbook is pulled into and verified against that file."""
+    from kwai_xl.readback.pull import pull
+
+    book = build_workbook(load_quarter(EXAMPLES[0]), tmp_path / "example.xlsx").path
+    assert pull(book, dry_run=True).data_file.resolve() == EXAMPLES[0].resolve()

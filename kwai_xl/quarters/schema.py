@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Generic, Literal, Optional, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import ConstructorError, SafeConstructor
 from ruamel.yaml.error import YAMLError
@@ -427,7 +427,13 @@ class SharePrice(Strict):
 
 
 class Quarter(Strict):
-    """Every input of one quarter's model."""
+    """Every input of one quarter's model; ``path`` is the data file it was read from (None when built in memory)."""
+
+    _path: Optional[Path] = PrivateAttr(None)
+
+    @property
+    def path(self) -> Optional[Path]:
+        return self._path
 
     quarter: Annotated[str, Field(pattern=QUARTER_PATTERN)]
     as_of: date
@@ -602,6 +608,7 @@ def parse_quarter(path: Path, data) -> Quarter:
         raise KwaiError(_validation_message(path, err), field=err.errors()[0]["loc"]) from None
     if quarter.quarter != path.stem:
         raise KwaiError(f"{path}: quarter: {quarter.quarter!r} does not match the file name {path.stem!r}")
+    quarter._path = path
     return quarter
 
 

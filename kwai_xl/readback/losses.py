@@ -18,6 +18,7 @@ from .. import paths
 from ..errors import KwaiError
 from ..quarters.schema import Quarter, load_quarter
 from ..workbook.build import (
+    DATA_FILE_PROPERTY,
     EDITED,
     LANG_PROPERTY,
     LANGUAGES,
@@ -110,11 +111,11 @@ def open_workbook(path: Path):
         return None
 
 
-def _quarter_data(quarter: str, q: Quarter | None, data_dir: Path | None) -> Quarter | None:
+def _quarter_data(wb, quarter: str, q: Quarter | None, data_dir: Path | None) -> Quarter | None:
     if q is not None and q.quarter == quarter:
         return q
     try:
-        return load_quarter(paths.quarter_path(quarter, data_dir))
+        return load_quarter(paths.recorded_data_file(properties(wb).get(DATA_FILE_PROPERTY), quarter, data_dir))
     except KwaiError:
         return None
 
@@ -135,7 +136,7 @@ def rebuild_losses(path: Path, q: Quarter | None = None, data_dir: Path | None =
         return [NOT_OURS]
     if unchanged_since_built(wb):  # nothing typed since the build, whatever the data file says now
         return []
-    q = _quarter_data(quarter, q, data_dir)
+    q = _quarter_data(wb, quarter, q, data_dir)
     sheets = layouts(q, lang, xlwings) if q is not None else None
     if sheets is None or layout_mismatch(wb, sheets):
         return [f"{EDITED}, which pull cannot carry: its layout does not match the data file of {quarter}"]

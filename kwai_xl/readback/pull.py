@@ -31,7 +31,7 @@ from ..atomic import lock_path, locked, write_atomically
 from ..errors import KwaiError
 from ..quarters.datafile import dated_paths, dump_document, get_path, input_paths, load_document, set_path, validate_document
 from ..quarters.schema import load_quarter
-from ..workbook.build import BUILD_PROPERTY, DATA_PROPERTY, TOOL_PROPERTY, data_revision, layouts
+from ..workbook.build import BUILD_PROPERTY, DATA_FILE_PROPERTY, DATA_PROPERTY, TOOL_PROPERTY, data_revision, layouts
 from ..workbook.fingerprint import same_text, text_of_cell
 from ..workbook.package import open_checked
 from .losses import identity, layout_mismatch, properties
@@ -131,7 +131,7 @@ def pull(workbook: Path, quarter: str | None = None, accept_overrides: bool = Fa
     built_for, lang, xlwings = identity(wb, workbook)
     if quarter and quarter != built_for:
         raise KwaiError(f"{workbook}: built for quarter {built_for}, not {quarter}; pull it into {built_for}")
-    data_file = paths.quarter_path(built_for, data_dir)
+    data_file = paths.recorded_data_file(properties(wb).get(DATA_FILE_PROPERTY), built_for, data_dir)
     with nullcontext(lock_path(data_file)) if dry_run else locked(data_file, keep=True) as lock:  # a dry run writes nothing
         return _pull_locked(wb, workbook, data_file, lock, lang, xlwings, accept_overrides, dry_run, accept_older)
 

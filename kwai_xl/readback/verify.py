@@ -29,11 +29,11 @@ from ..errors import KwaiError
 from ..quarters import backtest
 from ..quarters.schema import load_quarter
 from ..registry import model_md_names
-from ..workbook.build import layouts
+from ..workbook.build import DATA_FILE_PROPERTY, layouts
 from ..workbook.layout import defined_names as layout_names
 from ..workbook.package import open_checked
 from . import libreoffice
-from .losses import identity
+from .losses import identity, properties
 from .pull import overrides_in
 from .reader import WorkbookValues, inputs_from_workbook, structure_from_workbook
 from .variants import SWITCHES, Variant, make_variants, write_variant
@@ -155,7 +155,7 @@ def _plan(path: Path, n: int, seed: int, data_dir: Path | None) -> tuple[list[st
         raise KwaiError(f"{path}: cannot be read as an .xlsx workbook ({err.__class__.__name__})") from None
     try:
         quarter, lang, xlwings = identity(wb, path)
-        data_file = paths.quarter_path(quarter, data_dir)
+        data_file = paths.recorded_data_file(properties(wb).get(DATA_FILE_PROPERTY), quarter, data_dir)
         sheets = layouts(load_quarter(data_file), lang, xlwings)
     except KwaiError as err:
         return [], [], [f"the build's layout cannot be rendered again, so formulas and variants are not checked: {err}"]

@@ -51,6 +51,7 @@ LANG_PROPERTY = "kwai_xl_lang"
 XLWINGS_PROPERTY = "kwai_xl_xlwings"
 BUILD_PROPERTY = "kwai_xl_build"   # a fresh id per build
 DATA_PROPERTY = "kwai_xl_data"     # data_revision() of the quarter the workbook was built from
+DATA_FILE_PROPERTY = "kwai_xl_data_file"  # that quarter's data file: relative to the project, else as given
 EDITED = "edits made since kwai-xl built it"
 
 
@@ -270,6 +271,8 @@ def workbook_bytes(q: Quarter, lang: str = "en", xlwings: bool = False,
     props = {FINGERPRINT_PROPERTY: workbook_fingerprint(wb), TOOL_PROPERTY: f"kwai-xl {__version__}",
              QUARTER_PROPERTY: q.quarter, LANG_PROPERTY: lang, XLWINGS_PROPERTY: "yes" if xlwings else "no",
              BUILD_PROPERTY: uuid.uuid4().hex, DATA_PROPERTY: data_revision(q)}
+    if q.path is not None:
+        props[DATA_FILE_PROPERTY] = paths.project_relative(q.path)
     for name, value in props.items():
         wb.custom_doc_props.append(StringProperty(name=name, value=value))
     buf = io.BytesIO()
