@@ -14,8 +14,10 @@ from seed_figures import SEED_UM_GRID
 
 import udfs
 from kwai_xl.interfaces.lite import write_lite_project
+from kwai_xl.paths import quarter_files
+from kwai_xl.quarters.schema import load_quarter
 from kwai_xl.readback.lint import lint_workbook
-from kwai_xl.workbook.build import build_workbook
+from kwai_xl.workbook.build import build_workbook, workbook_bytes
 
 PUBLIC_UDFS = {n for n in dir(udfs) if n.startswith("KWAI_")}
 
@@ -146,3 +148,10 @@ def test_bare_error_values_where_the_host_converts_them(monkeypatch):
     assert udfs.KWAI_GMV(11.2, 0.6, 0.75, -1) == "#VALUE!"
     assert udfs.KWAI_GMV(1e308, 1, 1, 1e308) == "#NUM!"
     assert udfs.KWAI_ERROR("GMV", 1e308, 1, 1, 1e308).startswith("#NUM! the result is too large")
+
+
+@pytest.mark.parametrize("path", quarter_files(), ids=lambda p: p.stem)
+def test_every_shipped_quarter_builds_with_the_udf_sheet(path):
+    """The UDF check sheet follows the quarter's segments (a quarter without a P/GMV segment builds too)."""
+    data, summary = workbook_bytes(load_quarter(path), "en", xlwings=True)
+    assert data[:2] == b"PK" and summary.get("total_formulas", 0) > 500

@@ -640,7 +640,24 @@ def read_yaml(path: Path):
         raise KwaiError(f"{path}: not valid YAML at {where}: {problem}") from None
 
 
+_LOADED: dict[tuple, Quarter] = {}
+"""Validated quarters by (file, size, modification time): a build reads the same files several times
+(its own, later quarters' reported outcomes), and a file changed on disk is read again."""
+
+
 def load_quarter(path: Path) -> Quarter:
-    """Load and validate one quarter data file."""
+    """Load and validate one quarter data file (a file unchanged since it was last loaded is not parsed again)."""
     path = Path(path)
-    return parse_quarter(path, read_yaml(path))
+    try:
+        stat = path.stat()
+        key = (str(path.resolve()), str(path), stat.st_size, stat.st_mtime_ns)
+    except OSError:
+        key = None
+    if key in _LOADED:
+        return _LOADED[key]
+    quarter = parse_quarter(path, read_yaml(path))
+    if key is not None:
+        if len(_LOADED) >= 64:
+            _LOADED.pop(next(iter(_LOADED)))
+        _LOADED[key] = quarter
+    return quarter

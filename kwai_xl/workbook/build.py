@@ -176,9 +176,23 @@ def template_context(q: Quarter, labels: dict, data_dir: Path | None = None) -> 
     }
 
 
+_LAYOUTS: dict[tuple, tuple[Quarter, list[SheetLayout]]] = {}
+"""Placed layouts by (quarter object, language, xlwings, templates): judging, carrying and building one
+workbook all need the same layouts (the quarter is kept with them, so its id is not reused)."""
+
+
 def layouts(q: Quarter, lang: str = "en", xlwings: bool = False,
             templates_dir: Path = paths.TEMPLATES_DIR) -> list[SheetLayout]:
     """Render and place every sheet of the workbook for quarter ``q`` (with the UDF sheet for ``xlwings``)."""
+    key = (id(q), lang, xlwings, Path(templates_dir))
+    if key not in _LAYOUTS:
+        if len(_LAYOUTS) >= 16:
+            _LAYOUTS.pop(next(iter(_LAYOUTS)))
+        _LAYOUTS[key] = (q, _render_layouts(q, lang, xlwings, templates_dir))
+    return _LAYOUTS[key][1]
+
+
+def _render_layouts(q: Quarter, lang: str, xlwings: bool, templates_dir: Path) -> list[SheetLayout]:
     labels = load_labels(lang, templates_dir)
     env = template_environment(templates_dir)
     context = template_context(q, labels)
