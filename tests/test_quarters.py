@@ -33,11 +33,22 @@ def test_new_quarter_rolls_years_and_flags_stale(quarter_dir):
 
     result = new_quarter("2023Q1", "2022Q2", data_dir=quarter_dir, today=date(2026, 11, 23))
     assert result.shift == 1  # the year turned: the peers' 2022 multiples must not meet Kuaishou's 2023 metrics
-    assert "group ls's figures are for [2021, 2022, 2023], not the quarter's [2022, 2023, 2024]" in result.problem
+    # the year turned: last year's typed segment figures must not meet this year's multiples
+    assert "sotp.segments.0.value: segment ls's figure is for 2022, not the quarter's FY1 2023" in result.problem
     data = YAML(typ="safe").load(result.path.read_text(encoding="utf-8"))
     assert data["years"] == [2022, 2023, 2024] and data["as_of"] == date(2023, 3, 31)
     assert data["kuaishou"]["revenue"] == [94638, 115552, None]  # FY2022E moves into FY0, 2024E is empty
-    assert [g["years"] for g in data["peers"]["groups"]] == [[2021, 2022, 2023]] * 3  # the years their figures are for
+    joyy = data["peers"]["groups"][0]["companies"][0]
+    assert joyy["revenue"] == [2870, 3187, None]  # peers' figures move with the years too: same-year multiples
+    assert all("years" not in g for g in data["peers"]["groups"])
+    for seg in data["sotp"]["segments"]:  # fill this year's segment figures and the quarter loads
+        if "value" in seg:
+            del seg["value"]["year"]
+    fixed = result.path.parent / "fixed" / "2023Q1.yaml"
+    fixed.parent.mkdir()
+    with fixed.open("w", encoding="utf-8") as fh:
+        YAML().dump(data, fh)
+    assert load_quarter(fixed).years == (2022, 2023, 2024)
     text = result.path.read_text(encoding="utf-8")
     assert "# FY0 (last actual), FY1, FY2" in text and "seed p.12: closing price" in text  # comments and sources kept
     with pytest.raises(KwaiError, match="already exists"):

@@ -53,9 +53,8 @@ def _flow(values) -> CommentedSeq:
 def roll_document(doc, old: Quarter, new_quarter: str, today: date):
     """Edit the round-trip document of ``old`` in place into ``new_quarter``'s; return the year shift."""
     shift = fy0_of(new_quarter) - old.years[0]
-    if shift < 0:
-        raise KwaiError(f"new-quarter: {new_quarter} is before {old.quarter}'s fiscal years ({old.years[0]}); "
-                        f"roll forward only")
+    if shift < 0 or new_quarter <= old.quarter:
+        raise KwaiError(f"new-quarter: {new_quarter} is not after {old.quarter}; roll forward only")
     doc.yaml_set_start_comment(f"Rolled forward from {old.quarter} by kwai-xl new-quarter on {today}: "
                                f"refresh what it listed as stale.")
     doc["quarter"] = new_quarter
@@ -71,9 +70,15 @@ def roll_document(doc, old: Quarter, new_quarter: str, today: date):
                 values = list(kuaishou[key])[shift:] + [None] * min(shift, 3)
                 kuaishou[key] = _flow(values[:3])
                 kuaishou.yaml_add_eol_comment(f"rolled from {old.quarter}: refresh", key)
-        for group in doc["peers"]["groups"]:
-            if "years" not in group:  # the figures stay for the old years: the SOTP refuses until they are refreshed
-                group.insert(list(group).index("multiples") + 1, "years", _flow(list(old.years)))
+        for group in doc["peers"]["groups"]:  # peers' figures move with the years, like Kuaishou's
+            group.pop("years", None)
+            for company in group["companies"]:
+                for key in YEAR_FIELDS:
+                    if key in company:
+                        company[key] = _flow((list(company[key])[shift:] + [None] * min(shift, 3))[:3])
+        for segment in doc["sotp"]["segments"]:  # a typed FY1 figure is now last year's: say so, the schema refuses it
+            if "value" in segment and "year" not in segment["value"]:
+                segment["value"]["year"] = old.years[1]
     return shift
 
 

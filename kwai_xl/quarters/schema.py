@@ -252,6 +252,13 @@ class Statistic(Strict):
     source: Text
 
 
+class SegmentFigure(Scalar[Positive]):
+    """A segment's own FY1 figure; ``year`` names its fiscal year where it may not be the quarter's FY1
+    (``new-quarter`` sets it when the fiscal year turns, so the old year's figure is not valued silently)."""
+
+    year: Optional[Year] = None
+
+
 class Segment(Strict):
     """One part of the SOTP: Kuaishou's FY1 ``metric`` (× ``margin`` for a profit) × the group's ``multiple``."""
 
@@ -261,7 +268,7 @@ class Segment(Strict):
     group: Annotated[str, Field(pattern=KEY_PATTERN)]
     multiple: Literal[MULTIPLES]
     metric: Literal[METRICS]
-    value: Optional[Scalar[Positive]] = None
+    value: Optional[SegmentFigure] = None
     """Kuaishou's FY1 figure (RMB 百万); omitted: the FY1 figure of Kuaishou's own comps row."""
     margin: Optional[Scalar[PositiveFraction]] = None
     """Net margin turning a revenue into the net profit a PE applies to."""
@@ -481,6 +488,10 @@ class Quarter(Strict):
                 raise ValueError(f"peers.groups.{list(groups).index(seg.group)}.years: group {group.key}'s figures are for "
                                  f"{list(group.years)}, not the quarter's {list(self.years)}, so segment {seg.key} would apply "
                                  f"a {group.years[1]} multiple to a {self.years[1]} metric; refresh the group's figures")
+            if seg.value is not None and seg.value.year not in (None, self.years[1]):
+                raise ValueError(f"sotp.segments.{k}.value: segment {seg.key}'s figure is for {seg.value.year}, not the "
+                                 f"quarter's FY1 {self.years[1]}; enter its {self.years[1]} figure (and its as_of and "
+                                 f"source) and drop the year")
             if seg.value is None:
                 own = getattr(self.kuaishou, seg.metric)[1]
                 if own is None or own <= 0:
