@@ -93,3 +93,16 @@ def test_the_default_quarter_is_the_latest_and_xls_is_refused(tmp_path):
     assert json.loads(CliRunner().invoke(main, ["calc", "--json"]).output)["quarter"] == latest
     result = CliRunner().invoke(main, ["build", "-q", "2022Q2", "--out", str(tmp_path / "k.xls")])
     assert result.exit_code == 2 and ".xlsx" in result.stderr and not (tmp_path / "k.xls").exists()
+
+
+def test_build_says_when_the_checks_fail(tmp_path):
+    """Scenario inputs out of order build (the workbook shows it) but the command line says so too."""
+    text = (DATA_DIR / "2022Q2.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "2022Q2.yaml"
+    path.write_text(text.replace("penetration: {values: [0.5, 0.6, 0.7]", "penetration: {values: [0.7, 0.6, 0.5]"),
+                    encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", "-q", str(path), "--out", str(tmp_path / "k.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert "CHECKS FAIL (3)" in result.output and "buyers rise from Bear to Bull" in result.output
+    fine = CliRunner().invoke(main, ["build", "-q", "2022Q2", "--out", str(tmp_path / "ok.xlsx")])
+    assert fine.exit_code == 0 and "CHECKS FAIL" not in fine.output

@@ -141,6 +141,8 @@ class Model:
         rows = [{"segment": seg.name, "metric (RMB 百万)": o[f"sotp_{seg.key}_metric"], "statistic": o[f"sotp_{seg.key}_stat"],
                  "multiple (×)": o[f"sotp_{seg.key}_multiple"], "value (RMB 百万)": o[f"sotp_{seg.key}_value"]}
                 for seg in self.quarter.sotp.segments]
+        rows.append({"segment": "Net cash", "value (RMB 百万)": self["net_cash"]})
+        rows.append({"segment": "Holding discount", "value (RMB 百万)": -self["holding_discount"]})
         rows.append({"segment": "Equity value", "value (RMB 百万)": o["sotp_equity_rmb"]})
         frame = pd.DataFrame(rows)
         frame.attrs.update(units={"metric": "RMB 百万", "value": "RMB 百万", "multiple": "×"},

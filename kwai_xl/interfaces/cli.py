@@ -20,6 +20,7 @@ from ..quarters.rollover import new_quarter as roll_quarter
 from ..quarters.schema import load_quarter
 from ..quarters.staleness import stale_inputs, stale_market_json, stale_market_summary
 from ..readback.pull import pull as pull_workbook
+from ..readback.reader import WorkbookValues, failing_checks
 from ..readback.replace import replace_workbook
 from ..readback.verify import DEFAULT_VARIANTS, verify_workbooks
 from ..workbook.build import LANGUAGES
@@ -176,6 +177,10 @@ def _build_one(q, out, lang, xlwings, force):
     out = evaluate(inputs_from_quarter(q))
     click.echo(f"built {result.path} ({q.quarter}, {result.formulas} formulas): value per share HKD "
                f"{out['sotp_per_share']:,.2f}, {out['sotp_upside']:+.1%} to {q.market.price.value:,.2f}")
+    failing = failing_checks(WorkbookValues(result.path))
+    if failing:
+        click.echo(f"warning: {q.quarter}: CHECKS FAIL ({len(failing)}): " + "; ".join(failing[:6])
+                   + (" …" if len(failing) > 6 else "") + " — see the Checks sheet", err=True)
 
 
 @main.command()

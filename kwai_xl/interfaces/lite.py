@@ -15,7 +15,7 @@ from ..atomic import write_atomically
 LITE_MODULES = ("engine/__init__.py", "engine/scenarios.py", "engine/gmv.py", "engine/comps.py", "engine/sotp.py",
                 "engine/inputs.py", "registry.py", "interfaces/__init__.py", "interfaces/excel_args.py")
 """The package files the UDFs import (pure Python and numpy), relative to kwai_xl/."""
-REQUIREMENTS = "xlwings\nnumpy\n"
+REQUIREMENTS = "xlwings\nnumpy\npandas\n"
 """What the bundle needs besides the standard library; Lite ships xlwings, numpy comes from Pyodide."""
 PACKAGE_INIT = f'"""kwai-xl {__version__}: the engine modules the UDFs need, bundled for xlwings Lite by `kwai-xl lite`."""\n'
 MAIN_HEADER = (f"# kwai-xl {__version__} UDFs for xlwings Lite, written by `kwai-xl lite` from udfs.py; "

@@ -74,8 +74,11 @@ def sotp_table(out: dict, q: Quarter) -> Table:
         basis = f"{seg.metric.replace('_', ' ')}{' × margin' if seg.margin else ''} × {MULTIPLE_LABEL[seg.multiple]}"
         table.add_row(seg.name, f"{basis} ({out[f'sotp_{seg.key}_stat']})",
                       f"{out[f'sotp_{seg.key}_multiple']:.2f}x", f"RMB {out[f'sotp_{seg.key}_value']:,.0f} 百万")
+    table.add_row("Sum of the segments", "", "", f"RMB {sum(out[f'sotp_{s.key}_value'] for s in q.sotp.segments):,.0f} 百万")
+    table.add_row("+ net cash", "", "", f"RMB {q.market.net_cash.value:,.0f} 百万")
+    table.add_row("− holding discount", "", "", f"RMB {q.market.holding_discount.value:,.0f} 百万")
     table.add_row("Equity value", "", "", f"RMB {out['sotp_equity_rmb']:,.0f} 百万")
-    table.add_row("Equity value", "", "", f"HKD {out['sotp_equity_hkd']:,.0f} 百万")
+    table.add_row("Equity value in HKD", "", "", f"HKD {out['sotp_equity_hkd']:,.0f} 百万")
     table.add_row("Value per share", "", "", f"HKD {out['sotp_per_share']:,.2f}")
     table.add_row("Share price", "", "", f"HKD {q.market.price.value:,.2f}")
     table.add_row("Upside", "", "", f"{out['sotp_upside']:+.1%}")

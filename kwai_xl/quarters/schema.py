@@ -225,6 +225,15 @@ class PeerGroup(Strict):
     """One line shown in the group's table title, e.g. why a peer left the set."""
     companies: Annotated[list[Peer], Field(min_length=1, max_length=MAX_PEERS)]
 
+    @field_validator("companies")
+    @classmethod
+    def _unique_tickers(cls, v):
+        tickers = [c.ticker for c in v]
+        twice = sorted({t for t in tickers if tickers.count(t) > 1})
+        if twice:
+            raise ValueError(f"lists a ticker twice: {', '.join(twice)}")
+        return v
+
     @field_validator("multiples")
     @classmethod
     def _unique(cls, v):

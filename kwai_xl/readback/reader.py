@@ -163,6 +163,17 @@ class WorkbookValues:
         return found
 
 
+def failing_checks(values: WorkbookValues) -> list[str]:
+    """The labels of the Checks sheet's checks that do not read 1, as the workbook's cached values hold them
+    (the master check first); empty when the master check passes."""
+    master = values.names.get("check_master")
+    if master is None or values.cell(master.sheet, master.min_row, master.min_col) == 1:
+        return []
+    rows = values.sheets[master.sheet]
+    return [str(row[0]) for row in rows if len(row) > master.min_col - 1 and str(row[1]).strip() == "1 = OK"
+            and row[master.min_col - 1] != 1]
+
+
 def structure_from_workbook(values: WorkbookValues) -> Structure:
     """The peer groups and SOTP segments a workbook was built with, read from its names.
 
