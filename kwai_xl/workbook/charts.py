@@ -121,6 +121,8 @@ def add_chart(ws, spec: dict, refs: References, anchor: str) -> None:
         t = _target(refs, categories, title)
         col = spec.get("category_column")
         _text_categories(chart, _ref(wb[t.sheet], t) if col is None else _ref(wb[t.sheet], t, c0=col, c1=col + 1))
+    if kind == "columns":  # bars of magnitudes start at zero, so a small gap does not look large
+        chart.y_axis.scaling.min = 0
     if spec.get("widest_on_top"):
         chart.x_axis.scaling.orientation = "maxMin"
     if spec.get("lines"):

@@ -75,8 +75,8 @@ def _write_item(ws, sheet: SheetLayout, item: Item, refs: References, validation
                 if item.style == "header":
                     cell.alignment = styles.RIGHT
             _fmt(cell, item.fmt_at(i, j))
-            if item.kind in ("input", "formula"):
-                cell.alignment = styles.RIGHT
+            if item.kind in ("input", "formula"):  # numbers right; a formula giving text reads from the left
+                cell.alignment = styles.Alignment() if item.fmt_at(i, j) == "text" else styles.RIGHT
             if item.style == "output":
                 cell.border = styles.OUTPUT_BORDER
             elif item.style == "stale":
