@@ -197,8 +197,9 @@ def _pull_locked(wb, workbook: Path, data_file: Path, lock: Path, lang: str, xlw
     if older and not accept_older:
         shown = "; ".join(map(str, older[:4])) + (f"; and {len(older) - 4} more" if len(older) > 4 else "")
         raise KwaiError(f"{workbook}: built from an older version of {data_file}, which changed since (by hand or "
-                        f"another pull); pulling could set {len(older)} value(s) back: {shown}. Rebuild the "
-                        f"workbook and redo the edits there, or pass --accept-older to write these values anyway")
+                        f"another pull); pulling could set {len(older)} value(s) back: {shown}. If these are your edits, pass "
+                        f"--accept-older to write them over what the data file holds now; to keep the data file instead, "
+                        f"rebuild with `kwai-xl build --force` (this workbook is kept as a backup) and redo the edits there")
     if result.changes and not dry_run:
         write_atomically(data_file, dump_document(doc).encode("utf-8"))
         before = {**(replaced or {}), **{c.path: str(c.old) for c in result.changes}}
