@@ -8,7 +8,8 @@ EDITS is a list of edits, each by public name as an analyst would find the cell:
 ``{"name": "price", "value": 85.5}`` types a number (or text) into the named range's first cell
 (``"offset": [row, col]`` moves within the range); ``{"name": "price", "note": "text"}`` adds a
 cell note; ``{"sheet": "My work", "cells": {"A1": "=sotp_per_share*2"}, "formats": {"A1": "0.00%"},
-"widths": {"A": 6000}}`` adds a sheet (number formats by cell, column widths in 1/100 mm).
+"widths": {"A": 6000}}`` adds a sheet (number formats by cell, column widths in 1/100 mm);
+``{"insert_rows_above": "price", "count": 1}`` inserts rows above a named cell's row, as Calc's Insert Rows does.
 """
 
 import json
@@ -64,6 +65,10 @@ def cell_of(doc, name, offset=(0, 0)):
 
 
 def apply(doc, edit) -> None:
+    if "insert_rows_above" in edit:
+        address = cell_of(doc, edit["insert_rows_above"]).getCellAddress()
+        doc.Sheets.getByIndex(address.Sheet).getRows().insertByIndex(address.Row, edit.get("count", 1))
+        return
     if "sheet" in edit:
         sheets = doc.Sheets
         sheets.insertNewByName(edit["sheet"], sheets.getCount())

@@ -346,3 +346,18 @@ def test_temporary_files_of_live_runs_are_left_alone(quarter_dir, tmp_path):
     build_workbook(load_quarter(quarter_dir / "2022Q2.yaml"), book)
     assert live.exists() and not dead.exists()
 
+
+
+def test_rows_inserted_in_libreoffice_are_followed_by_name(quarter_dir, tmp_path):
+    """Rows inserted above an input move its defined name; pull reads the input where the name points now,
+    and build names the inserted rows instead of sending the analyst round in circles."""
+    book = tmp_path / "k.xlsx"
+    run("build", "-q", "2022Q2", "--out", str(book), data_dir=quarter_dir)
+    edited = uno_edit(book, [{"insert_rows_above": "price", "count": 2}, {"name": "price", "value": 85.5}], tmp_path)
+    pulled = run("pull", str(edited), data_dir=quarter_dir)
+    assert pulled.returncode == 0, pulled.stderr
+    assert "market.price.value" in pulled.stdout and "85.5" in pulled.stdout
+    assert load_quarter(quarter_dir / "2022Q2.yaml").market.price.value == 85.5
+    rebuilt = run("build", "-q", "2022Q2", "--out", str(edited), data_dir=quarter_dir)
+    assert rebuilt.returncode == 2 and "rows inserted or deleted on Assumptions" in rebuilt.stderr
+    assert "--force" in rebuilt.stderr

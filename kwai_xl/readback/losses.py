@@ -9,10 +9,11 @@ merely opened and saved by Excel or LibreOffice loses nothing. Sheets the analys
 added are not counted here: ``replace`` carries them into the rebuilt workbook.
 """
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import get_column_letter, range_boundaries
 
 from .. import paths
 from ..errors import KwaiError
@@ -52,6 +53,53 @@ def identity(wb, path: Path) -> tuple[str, str, bool]:
     if lang not in LANGUAGES:
         raise KwaiError(f"{path}: unknown label language {lang!r} in its {LANG_PROPERTY} property")
     return props[QUARTER_PROPERTY], lang, props.get(XLWINGS_PROPERTY) == "yes"
+
+
+@dataclass(frozen=True)
+class RowShift:
+    """Rows inserted or deleted in the generated sheets, read from where their public names moved.
+
+    ``anchors`` holds, per sheet title, (row the build put a name at, rows it moved by), sorted; a row
+    between anchors moves as the nearest named row above it did.
+    """
+
+    anchors: dict
+
+    def row(self, sheet: str, row: int) -> int:
+        """Where the build's ``row`` of ``sheet`` is now."""
+        delta = 0
+        for at, moved in self.anchors.get(sheet, ()):
+            if at > row:
+                break
+            delta = moved
+        return row + delta
+
+    def moved(self) -> list[str]:
+        """The sheets whose rows moved, as phrases."""
+        return [f"{sheet} (rows from {next(at for at, d in anchors if d)} on)" for sheet, anchors in self.anchors.items()
+                if any(d for _, d in anchors)]
+
+
+def row_shift(wb, sheets: list[SheetLayout]) -> RowShift | None:
+    """How the workbook's rows moved against the build's layout: by rows only, every name on its sheet with its
+    shape and columns; None when a name is missing or moved otherwise (then nothing can be read by position)."""
+    actual = {name: dn.attr_text for name, dn in wb.defined_names.items()}
+    anchors: dict[str, dict[int, int]] = {}
+    for name, ref in defined_names(sheets).items():
+        if name not in actual:
+            return None
+        (want_sheet, want), (got_sheet, got) = (normal_reference(r).split("!", 1) for r in (ref, actual[name]))
+        try:
+            c0, r0, c1, r1 = range_boundaries(want)
+            d0, s0, d1, s1 = range_boundaries(got)
+        except (TypeError, ValueError):
+            return None
+        if want_sheet != got_sheet or (c0, c1) != (d0, d1) or r1 - r0 != s1 - s0:
+            return None
+        title = next(s.title for s in sheets if s.title.casefold() == want_sheet)
+        if anchors.setdefault(title, {}).setdefault(r0, s0 - r0) != s0 - r0:
+            return None
+    return RowShift({title: sorted(rows.items()) for title, rows in anchors.items()})
 
 
 def layout_mismatch(wb, sheets: list[SheetLayout]) -> str | None:
@@ -139,6 +187,10 @@ def rebuild_losses(path: Path, q: Quarter | None = None, data_dir: Path | None =
     q = _quarter_data(wb, quarter, q, data_dir)
     sheets = layouts(q, lang, xlwings) if q is not None else None
     if sheets is None or layout_mismatch(wb, sheets):
+        shift = row_shift(wb, sheets) if sheets is not None else None
+        if shift is not None:
+            return [f"rows inserted or deleted on {', '.join(shift.moved())}: a rebuild puts the generated rows back "
+                    f"(pull carries inputs changed there first: it reads them where their names now point)"]
         return [f"{EDITED}, which pull cannot carry: its layout does not match the data file of {quarter}"]
     fresh = generated_workbook(q, lang, xlwings)
     lost = []

@@ -34,7 +34,7 @@ from ..quarters.schema import load_quarter
 from ..workbook.build import BUILD_PROPERTY, DATA_FILE_PROPERTY, DATA_PROPERTY, TOOL_PROPERTY, data_revision, layouts
 from ..workbook.fingerprint import same_text, text_of_cell
 from ..workbook.package import open_checked
-from .losses import identity, layout_mismatch, properties
+from .losses import RowShift, identity, layout_mismatch, properties, row_shift
 
 REL_TOL = 1e-12
 
@@ -86,8 +86,9 @@ def _tidy(value, old):
     return value
 
 
-def overrides_in(wb, sheets) -> list[str]:
-    """Cells that the layout writes as formulas but that now hold typed values."""
+def overrides_in(wb, sheets, shift: RowShift | None = None) -> list[str]:
+    """Cells that the layout writes as formulas but that now hold typed values (rows followed through ``shift``)."""
+    shift = shift or RowShift({})
     found = []
     for sheet in sheets:
         if sheet.title not in wb.sheetnames:
@@ -100,7 +101,7 @@ def overrides_in(wb, sheets) -> list[str]:
                 for j, raw in enumerate(row):
                     if raw is None:
                         continue
-                    cell = ws.cell(item.row + i, item.col + j)
+                    cell = ws.cell(shift.row(sheet.title, item.row + i), item.col + j)
                     if cell.data_type != "f":
                         label = f" ({item.name or item.id})" if (item.name or item.id) else ""
                         found.append(f"{_cell_name(sheet.title, cell.row, cell.column)}{label} = {cell.value!r}")
@@ -141,10 +142,11 @@ def _pull_locked(wb, workbook: Path, data_file: Path, lock: Path, lang: str, xlw
     q = load_quarter(data_file)
     sheets = layouts(q, lang, xlwings)
     moved = layout_mismatch(wb, sheets)
-    if moved:
-        raise KwaiError(f"{workbook}: its layout does not match {data_file} ({moved}); were rows inserted, "
-                        f"or was it built from an older version of the data file?")
-    result = PullResult(data_file, overrides=overrides_in(wb, sheets))
+    shift = row_shift(wb, sheets) if moved else RowShift({})
+    if shift is None:
+        raise KwaiError(f"{workbook}: its layout does not match {data_file} ({moved}); was a name deleted or a "
+                        f"column inserted, or was it built from an older version of the data file?")
+    result = PullResult(data_file, overrides=overrides_in(wb, sheets, shift))
     if result.overrides and not accept_overrides:
         shown = "; ".join(result.overrides[:4]) + (f"; and {len(result.overrides) - 4} more" if len(result.overrides) > 4 else "")
         raise KwaiError(f"{workbook}: {len(result.overrides)} cell(s) hold typed values over formulas: {shown}. "
@@ -159,10 +161,11 @@ def _pull_locked(wb, workbook: Path, data_file: Path, lock: Path, lang: str, xlw
         ws = wb[sheet.title]
         rows = sorted({i for i, _ in cells})
         for (i, j), path in cells.items():
-            where = _cell_name(sheet.title, item.row + i, item.col + j)
+            row = shift.row(sheet.title, item.row + i)  # where the analyst's inserted rows moved it
+            where = _cell_name(sheet.title, row, item.col + j)
             cells_of[path] = where
             old = get_path(doc, path, get_path(model, path))
-            new = _tidy(ws.cell(item.row + i, item.col + j).value, old)
+            new = _tidy(ws.cell(row, item.col + j).value, old)
             if _is_number(old) and new is not None and not _is_number(new):
                 raise KwaiError(f"{workbook}: {where} ({name}): {repr(new)[:60]} is not a number; the data file holds "
                                 f"{old!r} there (type a number, not text or TRUE/FALSE)")
@@ -174,14 +177,14 @@ def _pull_locked(wb, workbook: Path, data_file: Path, lock: Path, lang: str, xlw
                 if path is None:
                     continue
                 old = get_path(doc, path, get_path(model, path, None))
-                new = _tidy(ws.cell(item.row + i, col).value, old)
+                row = shift.row(sheet.title, item.row + i)
+                new = _tidy(ws.cell(row, col).value, old)
                 if isinstance(old, date) and isinstance(new, str):
-                    raise KwaiError(f"{workbook}: {_cell_name(sheet.title, item.row + i, col)} ({name} as of): "
+                    raise KwaiError(f"{workbook}: {_cell_name(sheet.title, row, col)} ({name} as of): "
                                     f"{new!r} is not a date")
                 if new is not None and not _same(old, new):
                     set_path(doc, path, new)
-                    result.changes.append(Change(".".join(map(str, path)), old, new,
-                                                 _cell_name(sheet.title, item.row + i, col)))
+                    result.changes.append(Change(".".join(map(str, path)), old, new, _cell_name(sheet.title, row, col)))
     try:
         edited = validate_document(data_file, doc)
     except KwaiError as err:
