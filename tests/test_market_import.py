@@ -24,7 +24,7 @@ def test_an_export_round_trips_into_the_data_file(quarter_dir):
     result = CliRunner().invoke(main, ["market", "import", str(FIXTURES / "market_export.csv"), "--quarter", str(path)])
     assert result.exit_code == 0, result.output
     assert "market.price.value: 79.9 → 85.5" in result.output
-    assert "peers.groups.1.companies.1.market_cap: 49001 → 50123.4" in result.output
+    assert "peers.groups.1.companies.1.market_cap: 49,001 → 50,123" in result.output
 
     q = load_quarter(path)
     assert (q.market.price.value, q.market.price.as_of) == (85.5, date(2022, 6, 10))
@@ -71,7 +71,7 @@ def test_a_bad_export_names_its_lines_and_writes_nothing(quarter_dir):
 
 @pytest.mark.parametrize("text, fragment", [
     ("Ticker,Price\nBIDU,1\n", "line 1: no date column"),
-    ("Ticker,Date,Price\nBIDU,June,1\n", "line 2: date: not an ISO date"),
+    ("Ticker,Date,Price\nBIDU,June,1\n", "line 2: date: not a date YYYY-MM-DD"),
     ("Ticker,Date,Currency,Market Cap\nBIDU,2022-06-09,USD,-5\n", "line 2: market_cap: must be positive"),
     ("Ticker,Date,Currency,Revenue 2022E\n1024.HK,2022-06-09,HKD,94000\n", "estimates must be in RMB"),
     ("Ticker,Date,Currency,Market Cap\nBIDU,2022-06-09,USD,5\nBIDU,2022-06-10,USD,6\n", "line 3: ticker BIDU already on line 2"),
@@ -89,11 +89,11 @@ def test_terminal_tickers_match(quarter_dir):
     (quarter_dir / "t.csv").write_text("Security,As of Date,Crncy,CUR_MKT_CAP\nBIDU US Equity,2022-06-09,USD,50000\n",
                                        encoding="utf-8")
     result = import_market(quarter_dir / "t.csv", quarter_dir / "2022Q2.yaml")
-    assert [str(c) for c in result.changes][0] == "peers.groups.1.companies.1.market_cap: 49001 → 50000"
+    assert [str(c) for c in result.changes][0] == "peers.groups.1.companies.1.market_cap: 49,001 → 50,000"
 
 
 def test_terminal_headers_are_read():
-    rows = read_export(FIXTURES / "market_export.csv")
+    rows, ignored = read_export(FIXTURES / "market_export.csv")
     assert [r.ticker for r in rows] == ["1024.HK", "BIDU", "JD.O", "HKDCNY"]
     assert rows[0].figures[("revenue", 2022)] == 94000 and rows[0].fin_currency == "RMB"
     assert rows[3].currency == "RMB"  # CNY is the data files' RMB
@@ -108,3 +108,22 @@ def test_an_xlsx_export_saved_by_libreoffice_imports_the_same(quarter_dir, tmp_p
     q = load_quarter(path)
     assert q.market.price.as_of == date(2022, 6, 10) and q.peers.groups[2].companies[1].gmv[1] == 600000
     assert q.market.price.source == "market_export.xlsx (exported 2022-06-10)"
+
+
+def test_the_export_is_checked_against_what_the_file_holds(quarter_dir):
+    """Older rows are skipped, misspelt columns named, a revenue jump of another unit warned, terminal dates read,
+    and a company's other figures keep their source."""
+    path = quarter_dir / "2022Q2.yaml"
+    (quarter_dir / "t.csv").write_text("ticker,date,currency,mkt_cap,market_cap,revenue_2022\n"
+                                       "BIDU.O,6/30/2022,USD,1,50000,137000\n"
+                                       "WB.O,2021-01-01,USD,1,6000,\n", encoding="utf-8")
+    result = import_market(quarter_dir / "t.csv", path)
+    assert result.ignored == ["mkt_cap"]
+    assert any("WB.O" in s and "older than the data file's figures" in s for s in result.skipped)
+    assert any("BIDU.O revenue 2022" in w and "7.1×" in w for w in result.warnings)
+    baidu = load_quarter(path).peers.groups[1].companies[1]
+    assert baidu.market_cap == 50000 and baidu.as_of.isoformat() == "2022-06-30"
+    assert baidu.source.startswith("market_cap, revenue 2022: t.csv (exported 2022-06-30); other figures: seed")
+    (quarter_dir / "t.csv").write_text("ticker,date,currency,market_cap\nBIDU.O,05/06/2022,USD,50000\n", encoding="utf-8")
+    with pytest.raises(KwaiError, match="could be month/day or day/month"):
+        import_market(quarter_dir / "t.csv", path)

@@ -338,6 +338,10 @@ def market_import(export, quarter, dry_run):
         click.echo(f"unknown ticker (skipped): {ticker}")
     for line in result.skipped:
         click.echo(f"skipped: {line}")
+    if result.ignored:
+        click.echo(f"ignored columns (no figure of kwai-xl's; a misspelt header drops its figures): {', '.join(result.ignored)}")
+    for line in result.warnings:
+        click.echo(f"warning: {line}", err=True)
     if not result.changes:
         click.echo(f"no figure changed; {result.data_file} left as it was")
         return

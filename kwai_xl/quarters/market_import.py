@@ -77,7 +77,18 @@ class ImportChange:
     new: object
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.old!r} → {self.new!r}"
+        return f"{self.path}: {_shown(self.old)} → {_shown(self.new)}"
+
+
+def _shown(value) -> str:
+    """A figure as people read it: dates ISO, numbers with separators, nothing as —."""
+    if value is None:
+        return "—"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"{value:,.6g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
 
 
 @dataclass
@@ -86,6 +97,9 @@ class ImportResult:
     changes: list[ImportChange] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    """Header columns that name nothing kwai-xl reads (a misspelt one drops its figures: check)."""
+    warnings: list[str] = field(default_factory=list)
 
 
 def _normal(header) -> str:
@@ -145,6 +159,7 @@ def _number(value, what: str) -> float | None:
 
 
 def _date(value) -> date:
+    """An ISO date, a date cell, or a terminal's M/D/YYYY where day and month cannot be confused."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -153,7 +168,17 @@ def _date(value) -> date:
     try:
         return date.fromisoformat(text[:10])
     except ValueError:
-        raise ValueError(f"date: not an ISO date YYYY-MM-DD (got {text!r})") from None
+        pass
+    us = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", text)
+    if us:
+        month, day, year = map(int, us.groups())
+        if month <= 12 < day or (month == day):
+            try:
+                return date(year, month, day)
+            except ValueError:
+                pass
+        raise ValueError(f"date: {text!r} could be month/day or day/month; write it as YYYY-MM-DD")
+    raise ValueError(f"date: not a date YYYY-MM-DD (got {text!r})")
 
 
 def _currency(value, what: str) -> str | None:
@@ -165,14 +190,16 @@ def _currency(value, what: str) -> str | None:
     return {"CNY": "RMB"}.get(text, text)
 
 
-def read_export(path: Path) -> list[ExportRow]:
-    """Parse and check every row of an export; a bad row raises :class:`KwaiError` naming its line."""
+def read_export(path: Path) -> tuple[list[ExportRow], list[str]]:
+    """Parse and check every row of an export (and name the header columns it ignores); a bad row raises
+    :class:`KwaiError` naming its line."""
     path = Path(path)
     rows = [(line, cells) for line, cells in _table(path) if any(str(c or "").strip() for c in cells)]
     if not rows:
         raise KwaiError(f"{path}: the export is empty")
     (_, header), body = rows[0], rows[1:]
     columns = [_column(h) for h in header]
+    ignored = [str(h) for h, c in zip(header, columns) if c is None and str(h or "").strip()]
     for needed in ("ticker", "date"):
         if needed not in columns:
             raise KwaiError(f"{path}: line 1: no {needed} column (got {[str(h) for h in header]!r})")
@@ -207,7 +234,7 @@ def read_export(path: Path) -> list[ExportRow]:
         seen.setdefault(key, row.line)
     if problems:
         raise KwaiError(f"{path}: {len(problems)} bad row(s), nothing written: " + "; ".join(problems))
-    return out
+    return out, ignored
 
 
 def _companies(q: Quarter):
@@ -225,9 +252,21 @@ def _matches(ticker: str, company: Company) -> bool:
     return t == c or t == c.split(".")[0]
 
 
-def _planned(q: Quarter, rows: list[ExportRow], source: str) -> tuple[dict, list[str], list[str]]:
-    """(document path → new value, unknown tickers, skipped figures) for every row, checking currencies."""
-    sets, unknown, skipped, problems = {}, [], [], []
+JUMP = 3.0
+"""A revenue or GMV estimate this many times larger or smaller than the data file's is named as a warning
+(another currency or unit, such as RMB for USD or 亿 for 百万?)."""
+
+
+def _source(new: str, fields: list[str], old: str) -> str:
+    """A company's source after an import: what the export gave, then where its other figures came from."""
+    text = f"{', '.join(fields)}: {new}; other figures: {old}"
+    return text if len(text) <= 500 else text[:497] + "..."
+
+
+def _planned(q: Quarter, rows: list[ExportRow], source: str) -> tuple[dict, list[str], list[str], list[str]]:
+    """(document path → new value, unknown tickers, skipped figures, warnings) for every row, checking
+    currencies; a row older than the data file's figures for that security is skipped."""
+    sets, unknown, skipped, problems, warnings = {}, [], [], [], []
     for row in rows:
         if row.ticker.upper().replace("/", "").removesuffix(" CURNCY") == FX_TICKER:
             if "price" not in row.figures:
@@ -241,6 +280,10 @@ def _planned(q: Quarter, rows: list[ExportRow], source: str) -> tuple[dict, list
             unknown.append(f"{row.ticker} (line {row.line})")
             continue
         for path, company, years in found:
+            if row.as_of < company.as_of:
+                skipped.append(f"{row.ticker} (line {row.line}): dated {row.as_of}, older than the data file's figures "
+                               f"(as of {company.as_of})")
+                continue
             if row.currency is None or row.currency != company.currency:
                 problems.append(f"line {row.line}: {row.ticker}: currency must be {company.currency}, as in the "
                                 f"data file (got {row.currency or 'none'})")
@@ -268,17 +311,23 @@ def _planned(q: Quarter, rows: list[ExportRow], source: str) -> tuple[dict, list
                     continue
                 metric, year = key
                 if year in years:
+                    before = getattr(company, metric)[years.index(year)]
+                    if metric != "net_profit" and before and value and not 1 / JUMP <= value / before <= JUMP:
+                        warnings.append(f"{row.ticker} {metric} {year} (line {row.line}): {_shown(value)} is "
+                                        f"{value / before:.1f}× the data file's {_shown(before)}: another currency or unit?")
                     sets[path + (metric, years.index(year))] = value
                     touched = True
                 else:
                     skipped.append(f"{row.ticker} {metric} {year} (line {row.line}): the data file holds "
                                    f"{'/'.join(map(str, years))} for it")
             if touched:
-                sets.update({path + ("as_of",): row.as_of, path + ("source",): source})
+                fields = [k if isinstance(k, str) else f"{k[0].replace('_', ' ')} {k[1]}" for k in row.figures
+                          if k not in ("price", "shares")]
+                sets.update({path + ("as_of",): row.as_of, path + ("source",): _source(source, fields, company.source)})
     if problems:
         raise KwaiError(f"{len(problems)} row(s) rejected, nothing written: " + "; ".join(problems)
                         + (f"; unknown tickers: {', '.join(unknown)}" if unknown else ""))
-    return sets, unknown, skipped
+    return sets, unknown, skipped, warnings
 
 
 def _flow_list(values) -> CommentedSeq:
@@ -291,14 +340,14 @@ def import_market(export: Path, data_file: Path, dry_run: bool = False) -> Impor
     """Write the export's figures into ``data_file``; validate everything first, write whole or not at all."""
     export, data_file = Path(export), Path(data_file)
     q = load_quarter(data_file)
-    rows = read_export(export)
+    rows, ignored = read_export(export)
     exported = max(r.as_of for r in rows)
     try:
-        sets, unknown, skipped = _planned(q, rows, f"{export.name} (exported {exported})")
+        sets, unknown, skipped, warnings = _planned(q, rows, f"{export.name} (exported {exported})")
     except KwaiError as err:
         raise KwaiError(f"{export}: {err}") from None
     doc = load_document(data_file)
-    result = ImportResult(data_file, unknown=unknown, skipped=skipped)
+    result = ImportResult(data_file, unknown=unknown, skipped=skipped, ignored=ignored, warnings=warnings)
     for path, new in sets.items():
         if isinstance(new, date):
             new = date(new.year, new.month, new.day)  # a fresh object each time, so YAML writes no anchors
