@@ -258,7 +258,9 @@ JUMP = 3.0
 
 
 def _source(new: str, fields: list[str], old: str) -> str:
-    """A company's source after an import: what the export gave, then where its other figures came from."""
+    """A company's source after an import: what the export gave, then where its other figures came from
+    (an earlier import's own part is replaced, so importing the same export twice changes nothing)."""
+    old = old.split("; other figures: ", 1)[1] if "; other figures: " in old else old
     text = f"{', '.join(fields)}: {new}; other figures: {old}"
     return text if len(text) <= 500 else text[:497] + "..."
 
@@ -322,7 +324,7 @@ def _planned(q: Quarter, rows: list[ExportRow], source: str) -> tuple[dict, list
                                    f"{'/'.join(map(str, years))} for it")
             if touched:
                 fields = [k if isinstance(k, str) else f"{k[0].replace('_', ' ')} {k[1]}" for k in row.figures
-                          if k not in ("price", "shares")]
+                          if k not in ("price", "shares") and not (k == "market_cap" and path == ("kuaishou",))]
                 sets.update({path + ("as_of",): row.as_of, path + ("source",): _source(source, fields, company.source)})
     if problems:
         raise KwaiError(f"{len(problems)} row(s) rejected, nothing written: " + "; ".join(problems)
