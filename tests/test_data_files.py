@@ -106,3 +106,13 @@ def test_build_says_when_the_checks_fail(tmp_path):
     assert "CHECKS FAIL (3)" in result.output and "buyers rise from Bear to Bull" in result.output
     fine = CliRunner().invoke(main, ["build", "-q", "2022Q2", "--out", str(tmp_path / "ok.xlsx")])
     assert fine.exit_code == 0 and "CHECKS FAIL" not in fine.output
+
+
+def test_build_flags_a_statistic_on_too_few_peers(tmp_path):
+    """2025Q4's groups have two peers with dated market caps each: shown as a flag, not refused."""
+    result = CliRunner().invoke(main, ["build", "-q", "2025Q4", "--out", str(tmp_path / "k.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert "segment ads (Online marketing) applies a PS mean of 2 peer(s), fewer than sotp.min_peers (3)" in result.output
+    from kwai_xl.readback.reader import WorkbookValues
+    values = WorkbookValues(tmp_path / "k.xlsx")
+    assert values.value("check_master") == 1 or "stale" in result.output.lower()  # the flag is not in the master check

@@ -177,6 +177,12 @@ def _build_one(q, out, lang, xlwings, force):
     out = evaluate(inputs_from_quarter(q))
     click.echo(f"built {result.path} ({q.quarter}, {result.formulas} formulas): value per share HKD "
                f"{out['sotp_per_share']:,.2f}, {out['sotp_upside']:+.1%} to {q.market.price.value:,.2f}")
+    for seg in q.sotp.segments:
+        count = out[f"{seg.group}_{seg.multiple}_count"][1]
+        if count < q.sotp.min_peers:
+            click.echo(f"warning: {q.quarter}: segment {seg.key} ({seg.name}) applies a {seg.multiple.upper()} "
+                       f"{out[f'sotp_{seg.key}_stat'].lower()} of {count:.0f} peer(s), fewer than sotp.min_peers "
+                       f"({q.sotp.min_peers})", err=True)
     failing = failing_checks(WorkbookValues(result.path))
     if failing:
         click.echo(f"warning: {q.quarter}: CHECKS FAIL ({len(failing)}): " + "; ".join(failing[:6])

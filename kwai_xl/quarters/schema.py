@@ -298,6 +298,8 @@ class Segment(Strict):
 
 class Sotp(Strict):
     segments: Annotated[list[Segment], Field(min_length=1, max_length=MAX_SEGMENTS)]
+    min_peers: Annotated[int, Field(ge=1, le=MAX_PEERS, strict=True)] = 3
+    """A peer statistic on fewer peers than this is flagged (Checks sheet, build), not refused."""
 
     @field_validator("segments")
     @classmethod
