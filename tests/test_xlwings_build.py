@@ -115,7 +115,7 @@ def test_lite_project_runs_in_a_clean_environment_as_lite_calls_it(lite_venv, tm
     project = tmp_path / "lite"
     written = write_lite_project(project)
     assert {p.relative_to(project).as_posix() for p in written} >= {"main.py", "requirements.txt", "kwai_xl/engine/gmv.py"}
-    assert (project / "requirements.txt").read_text().split() == ["xlwings", "numpy"]
+    assert (project / "requirements.txt").read_text().split() == ["xlwings", "numpy", "pandas"]  # pandas: KWAI_PEER_TABLE
     # Lite runs under Pyodide (sys.platform "emscripten"); its custom functions go through xlwings.server's code.
     env = {"PATH": "/usr/bin:/bin", "XLWINGS_ON_SERVER": "true", "XLWINGS_LICENSE_KEY": "noncommercial",
            "KWAI_XL_ERROR_VALUES": "1", "PYTHONPATH": str(project)}

@@ -179,10 +179,10 @@ def _build_one(q, out, lang, xlwings, force):
                f"{out['sotp_per_share']:,.2f}, {out['sotp_upside']:+.1%} to {q.market.price.value:,.2f}")
     for seg in q.sotp.segments:
         count = out[f"{seg.group}_{seg.multiple}_count"][1]
-        if count < q.sotp.min_peers:
+        if count < q.sotp.min_peers.value:
             click.echo(f"warning: {q.quarter}: segment {seg.key} ({seg.name}) applies a {seg.multiple.upper()} "
                        f"{out[f'sotp_{seg.key}_stat'].lower()} of {count:.0f} peer(s), fewer than sotp.min_peers "
-                       f"({q.sotp.min_peers})", err=True)
+                       f"({q.sotp.min_peers.value})", err=True)
     failing = failing_checks(WorkbookValues(result.path))
     if failing:
         click.echo(f"warning: {q.quarter}: CHECKS FAIL ({len(failing)}): " + "; ".join(failing[:6])

@@ -296,9 +296,17 @@ class Segment(Strict):
         return self
 
 
+class PeerCountSetting(Strict):
+    """A number of peers the model is set to, and why."""
+
+    value: Annotated[int, Field(ge=1, le=MAX_PEERS, strict=True)]
+    source: Text
+
+
 class Sotp(Strict):
     segments: Annotated[list[Segment], Field(min_length=1, max_length=MAX_SEGMENTS)]
-    min_peers: Annotated[int, Field(ge=1, le=MAX_PEERS, strict=True)] = 3
+    min_peers: PeerCountSetting = PeerCountSetting(value=3, source="default setting: a statistic of fewer than "
+                                                                   "3 peers is thin")
     """A peer statistic on fewer peers than this is flagged (Checks sheet, build), not refused."""
 
     @field_validator("segments")

@@ -22,7 +22,7 @@ from ..engine.inputs import MULTIPLES, ModelInputs, Segment, sweep_keys
 from ..errors import KwaiError
 from ..quarters.inputs import inputs_from_names
 from ..registry import DEFAULT_STRUCTURE, GroupShape, Structure
-from ..workbook.build import LANG_PROPERTY, udf_sheet_titles
+from ..workbook.build import LANG_PROPERTY, LANGUAGES, load_labels, udf_sheet_titles
 from ..workbook.package import custom_properties, open_checked
 
 ERROR_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"[^>]*?\st="e"[^>]*>(?:<f[^>]*/>|<f[^>]*>.*?</f>)?(?:<v>(.*?)</v>)?', re.S)
@@ -169,8 +169,9 @@ def failing_checks(values: WorkbookValues) -> list[str]:
     master = values.names.get("check_master")
     if master is None or values.cell(master.sheet, master.min_row, master.min_col) == 1:
         return []
-    rows = values.sheets[master.sheet]
-    return [str(row[0]) for row in rows if len(row) > master.min_col - 1 and str(row[1]).strip() == "1 = OK"
+    checked = {"1 = OK"} | {load_labels(lang).get("unit_text", {}).get("1 = OK", "1 = OK") for lang in LANGUAGES}
+    rows = values.sheets[master.sheet]  # a check's unit reads "1 = OK" (a flag's does not: it is not in the master)
+    return [str(row[0]) for row in rows if len(row) > master.min_col - 1 and str(row[1]).strip() in checked
             and row[master.min_col - 1] != 1]
 
 
