@@ -92,7 +92,9 @@ def input_diff_table(qa: Quarter, qb: Quarter, differences) -> Table:
     for column in (qa.quarter, qb.quarter):
         table.add_column(column, justify="right", overflow="fold")
     for d in differences:
-        table.add_row(escape(d.path), escape(shown(d.old)), escape(shown(d.new)))
+        is_year = "year" in d.path.rsplit(".", 1)[-1]  # fiscal years read as years, not as 2,025
+        old, new = (str(v) if is_year and isinstance(v, int) else shown(v) for v in (d.old, d.new))
+        table.add_row(escape(d.path), escape(old), escape(new))
     return table
 
 
