@@ -32,14 +32,14 @@ def edited_quarter(tmp_path: Path, edit) -> Path:
 def three_years_and_drivers(data):
     """FY0 and FY2 figures for the live-streaming inputs (test figures) and the SOTP on the driver tree."""
     for key, values in (("paying_users", [50, 58, 62]), ("arppu", [45, 49, None])):
-        row = data["drivers"][key]
-        del row["value"]
-        row["values"] = values
+        data["drivers"][key]["values"] = values
     data["choices"]["metric_source"] = {"value": "Drivers", "source": "test: the SOTP on the driver tree"}
 
 
 def test_a_one_year_driver_is_fy1_and_the_other_years_are_na(seed_quarter, seed_outputs):
     assert seed_quarter.drivers.paying_users.values == (None, 58, None)
+    one_year = load_quarter(ROOT / "data" / "quarters" / "2024Q1.yaml")  # written as `value: 58`
+    assert one_year.drivers.paying_users.values == (None, 58, None)
     assert seed_quarter.choices.metric_source.value == "Typed"
     live = seed_outputs["drv_live_streaming"]
     assert live[1] == 58 * 49 * 12 and np.isnan(live[0]) and np.isnan(live[2])
@@ -81,7 +81,8 @@ def test_three_year_drivers_and_the_switch_recalculate_in_libreoffice(tmp_path):
 
 def test_pull_writes_a_driver_year_and_the_switch_into_a_one_year_file(quarter_dir, tmp_path, monkeypatch):
     monkeypatch.setattr(paths, "DATA_DIR", quarter_dir)
-    built = build_workbook(load_quarter(quarter_dir / "2022Q2.yaml"), tmp_path / "built.xlsx").path
+    assert "paying_users: {value: 58," in (quarter_dir / "2024Q1.yaml").read_text(encoding="utf-8")  # one-year form
+    built = build_workbook(load_quarter(quarter_dir / "2024Q1.yaml"), tmp_path / "built.xlsx").path
     wb = load_workbook(built)
     for name, value in (("drv_paying_users", 66), ("sotp_metric_source", "Drivers")):
         sheet, ref = next(iter(wb.defined_names[name].destinations))
@@ -91,6 +92,6 @@ def test_pull_writes_a_driver_year_and_the_switch_into_a_one_year_file(quarter_d
 
     changed = {c.path: c.new for c in pull(tmp_path / "edited.xlsx", data_dir=quarter_dir).changes}
     assert changed == {"drivers.paying_users.values.2": 66, "choices.metric_source.value": "Drivers"}
-    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    q = load_quarter(quarter_dir / "2024Q1.yaml")
     assert q.drivers.paying_users.values == (None, 58, 66) and q.drivers.arppu.values == (None, 49, None)
     assert q.choices.metric_source.value == "Drivers"
