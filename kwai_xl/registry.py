@@ -182,10 +182,13 @@ STATIC = (
     PublicName("sotp_equity_hkd", "output", "1", "HKD 百万", "equity value in HKD", model_md=True),
     PublicName("sotp_per_share", "output", "1", "HKD", "value per share", model_md=True),
     PublicName("sotp_upside", "output", "1", "fraction", "value per share / share price − 1", model_md=True),
-    *(PublicName(f"drv_{key}", "input", "1", "", f"driver-tree input {key}", ("drivers", key, "value"),
-                 (("drivers", key, "as_of"), ("drivers", key, "source")),
+    *(PublicName(f"drv_{key}", "input", "1x3", "", f"driver-tree input {key} FY0–FY2 (blank: n.a.)",
+                 ("drivers", key, "values", "{j}"), (("drivers", key, "as_of"), ("drivers", key, "source")),
                  {"minutes_per_day": "minutes", "inner_loop_take_rate": "fraction",
-                  "monetisation_rate": "fraction"}.get(key, "nonnegative")) for key in DRIVERS),
+                  "monetisation_rate": "fraction"}.get(key, "nonnegative"), size=(1, 3)) for key in DRIVERS),
+    PublicName("sotp_metric_source", "choice", "1", "text",
+               "where the SOTP's segment figures come from: Typed, or Drivers (the driver tree's FY1)",
+               ("choices", "metric_source", "value"), (None, ("choices", "metric_source", "source"))),
     *(PublicName(key, "constant", "1", "", f"unit conversion {key}") for key in UNIT_CONSTANTS),
 )
 
@@ -235,6 +238,8 @@ def _segment_names(s: Segment, index: int) -> list[PublicName]:
                    (None, base + ("statistic", "source"))),
         PublicName(f"sotp_{s.key}_stat", "output", "1", "text", f"segment {s.key}: the statistic applied"),
         PublicName(f"sotp_{s.key}_multiple", "output", "1", "x", f"segment {s.key}: the multiple applied"),
+        PublicName(f"sotp_{s.key}_figure", "output", "1", "RMB 百万",
+                   f"segment {s.key}: the FY1 figure used (typed or comps row, or the driver tree's by sotp_metric_source)"),
         PublicName(f"sotp_{s.key}_metric", "output", "1", "RMB 百万", f"segment {s.key}: the figure the multiple applies to"),
         PublicName(f"sotp_{s.key}_value", "output", "1", "RMB 百万", f"segment {s.key}: value", model_md=default),
     ]

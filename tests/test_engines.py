@@ -70,4 +70,4 @@ def test_gnumeric_keeps_the_dropdown_lists(engines):
     gnumeric = engines["en"][1].path
     with zipfile.ZipFile(gnumeric) as z:
         sheets = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/sheet"))
-    assert sheets.count('<dataValidation type="list"') == 3
+    assert sheets.count('<dataValidation type="list"') == 4  # scenario, statistic, metric source, range bases

@@ -141,7 +141,7 @@ def test_an_edited_workbook_is_not_overwritten(tmp_path):
     wb.save(out)
     edited = out.read_bytes()
     result = CliRunner().invoke(main, ["build", "-q", "2022Q2", "--out", str(out)])
-    assert result.exit_code == 2 and "a rebuild would lose: input Assumptions!C9 is 90, the data file has 79.9" in result.stderr
+    assert result.exit_code == 2 and "a rebuild would lose: input Assumptions!C10 is 90, the data file has 79.9" in result.stderr
     assert "kwai-xl pull" in result.stderr and len(result.stderr.splitlines()) == 1
     assert out.read_bytes() == edited
     result = CliRunner().invoke(main, ["build", "-q", "2022Q2", "--out", str(out), "--force"])

@@ -54,9 +54,11 @@ def test_every_input_rule_is_the_data_file_rule(seed_quarter):
         bad = _just_outside(RULES[pn.rule]) if pn.is_input and pn.rule in RULES else None
         if bad is None or not pn.path:
             continue
-        path = pn.cell_path(0, 0)
-        if get_path(data, path, None) is None:
+        held = [p for p in (pn.cell_path(i, j) for i in range(pn.size[0]) for j in range(pn.size[1]))
+                if get_path(data, p, None) is not None]  # a driver's first year may be blank (n.a.)
+        if not held:
             continue
+        path = held[0]
         copy = YAML(typ="safe").load((ROOT / "data" / "quarters" / "2022Q2.yaml").read_text(encoding="utf-8"))
         set_path(copy, path, bad)
         with pytest.raises(KwaiError, match=re.escape(".".join(map(str, path)))):

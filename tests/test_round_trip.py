@@ -101,7 +101,7 @@ def test_edits_made_in_libreoffice_pull_then_rebuild_without_force(quarter_dir, 
         {"name": "price", "value": 85.5},
         {"name": "um_penetration", "offset": [0, 1], "value": 0.65},
         {"sheet": "My work", "cells": {"A1": "Value per share, doubled", "B1": "=sotp_per_share*2",
-                                       "B2": "=$Assumptions.$C$9+1", "B3": 42},
+                                       "B2": "=$Assumptions.$C$10+1", "B3": 42},
          "formats": {"B1": "#,##0.000"}, "widths": {"A": 8000}},
     ], tmp_path)
     saved = load_workbook(book)["My work"]  # as LibreOffice wrote the sheet
@@ -109,7 +109,7 @@ def test_edits_made_in_libreoffice_pull_then_rebuild_without_force(quarter_dir, 
 
     refused = run("build", "-q", "2022Q2", "--out", book, data_dir=quarter_dir)
     assert refused.returncode == 2 and len(refused.stderr.splitlines()) == 1
-    assert "a rebuild would lose: input Assumptions!C9 is 85.5, the data file has 79.9" in refused.stderr
+    assert "a rebuild would lose: input Assumptions!C10 is 85.5, the data file has 79.9" in refused.stderr
     assert "kwai-xl pull" in refused.stderr and "My work" not in refused.stderr  # the sheet is carried, not lost
 
     pulled = run("pull", book, data_dir=quarter_dir)
@@ -119,7 +119,7 @@ def test_edits_made_in_libreoffice_pull_then_rebuild_without_force(quarter_dir, 
     rebuilt = run("build", "-q", "2022Q2", "--out", book, data_dir=quarter_dir)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "carried your sheet 'My work'" in rebuilt.stdout
-    assert "My work!B2 refers to Assumptions!$C$9 by address" in rebuilt.stderr and "use the name price" in rebuilt.stderr
+    assert "My work!B2 refers to Assumptions!$C$10 by address" in rebuilt.stderr and "use the name price" in rebuilt.stderr
     assert not list(tmp_path.glob("k.*.bak.xlsx"))
     values = WorkbookValues(book)
     assert values.value("price") == 85.5 and values.numbers("um_penetration")[0][1] == 0.65
@@ -146,7 +146,7 @@ def test_a_note_and_a_number_over_a_formula_are_named_and_kept(quarter_dir, tmp_
     assert refused.returncode == 2 and "SOTP!C27 (sotp_per_share) = 150" in refused.stderr
     refused = run("build", "-q", "2022Q2", "--out", book, data_dir=quarter_dir)
     assert refused.returncode == 2 and len(refused.stderr.splitlines()) == 1
-    assert "the note on Assumptions!C10" in refused.stderr and "SOTP!C27 typed over a formula (150)" in refused.stderr
+    assert "the note on Assumptions!C11" in refused.stderr and "SOTP!C27 typed over a formula (150)" in refused.stderr
     assert "a sheet of your own" in refused.stderr and book.read_bytes() == edited
     forced = run("build", "-q", "2022Q2", "--out", book, "--force", data_dir=quarter_dir)
     assert forced.returncode == 0 and "kept the previous workbook as" in forced.stdout
@@ -200,7 +200,7 @@ def test_names_written_the_way_excel_writes_them_are_accepted(quarter_dir, tmp_p
     for dn in wb.defined_names.values():  # Excel drops the quotes where a sheet name needs none
         dn.attr_text = re.sub(r"'([A-Za-z_][A-Za-z0-9_.]*)'!", r"\1!", dn.attr_text)
     wb.save(book)
-    assert load_workbook(book).defined_names["price"].attr_text == "Assumptions!$C$9"
+    assert load_workbook(book).defined_names["price"].attr_text == "Assumptions!$C$10"
     assert pull(book, data_dir=quarter_dir).changes == []
     report, = verify_workbooks([book], variants=0, data_dir=quarter_dir)  # the names as Excel wrote them, no variants
     assert report.ok and len(report.compared) > 50, (report.missing, report.mismatches, report.errors, report.problems)
@@ -308,11 +308,11 @@ def test_a_save_during_a_build_is_never_overwritten(quarter_dir, tmp_path):
         saved["bytes"] = book.read_bytes()
         return data
 
-    with pytest.raises(KwaiError, match=r"not replaced \(it was saved while kwai-xl was building\).*input Assumptions!C9 is 91"):
+    with pytest.raises(KwaiError, match=r"not replaced \(it was saved while kwai-xl was building\).*input Assumptions!C10 is 91"):
         write_workbook(book, build_while_the_analyst_saves, lambda p: rebuild_losses(p, q))
     assert book.read_bytes() == saved["bytes"]
     result = CliRunner().invoke(main, ["build", "--quarter", str(quarter_dir / "2022Q2.yaml"), "--out", str(book)])
-    assert result.exit_code == 2 and "input Assumptions!C9 is 91" in result.stderr
+    assert result.exit_code == 2 and "input Assumptions!C10 is 91" in result.stderr
 
 
 def test_a_sheet_saved_during_a_build_is_never_overwritten(quarter_dir, tmp_path, monkeypatch):

@@ -17,6 +17,10 @@ MULTIPLE_BASIS = {"ps": "revenue", "pe": "net_profit", "pgmv": "gmv"}
 METRIC_FIELD = {"revenue": "rev", "net_profit": "np", "gmv": "gmv"}
 METRIC_NAME = {"revenue": "revenue", "net_profit": "profit", "gmv": "gmv"}
 """How a segment's metric is spelled in its public names: ``sotp_ls_revenue``, ``sotp_ads_profit``, ``sotp_ec_gmv``."""
+TREE_FIGURES = {("revenue", "ls"): "drv_live_streaming", ("revenue", "ads"): "drv_online_marketing",
+                ("revenue", "ec"): "drv_other", ("gmv", None): "drv_gmv"}
+"""(segment metric, segment key or None for any) → the driver tree's output that gives it: live-streaming revenue,
+online-marketing revenue, e-commerce and other revenue, GMV. Other segments keep their typed or comps figure."""
 DEFAULT_SEGMENTS = ("ls", "ads", "ec")
 """MODEL.md's three segments: live streaming on PE of revenue × margin, online marketing on PS, live commerce on P/GMV."""
 
@@ -31,6 +35,11 @@ class Segment:
     metric: str        # revenue | net_profit | gmv: Kuaishou's FY1 figure
     typed: bool        # the figure is an input of its own (else Kuaishou's comps row, FY1)
     margin: bool       # revenue × net margin = the profit a PE applies to
+
+    @property
+    def tree_figure(self) -> str | None:
+        """The driver tree's output that can stand for this segment's figure (:data:`TREE_FIGURES`), or None."""
+        return TREE_FIGURES.get((self.metric, self.key), TREE_FIGURES.get((self.metric, None)))
 
     @property
     def metric_name(self) -> str:
@@ -105,7 +114,10 @@ class ModelInputs:
     holding_discount: float
     shares: float
     price: float
-    drivers: dict[str, float] = field(default_factory=dict)
+    drivers: dict[str, np.ndarray] = field(default_factory=dict)
+    """Driver-tree input → its FY0–FY2 values (3,), NaN where no figure is sourced."""
+    metric_source: str = "Typed"
+    """Where the SOTP's segment figures come from: Typed (estimates and comps row) or Drivers (the tree's FY1)."""
     constants: dict[str, float] = field(default_factory=lambda: dict(UNIT_CONSTANTS))
     ranges: dict[str, tuple] = field(default_factory=dict)
     """Swept input → (low, high, basis, dist) (see :class:`kwai_xl.quarters.schema.Range`)."""

@@ -38,11 +38,17 @@ def peer_outputs(inputs: ModelInputs) -> dict:
     return out
 
 
-def segment_metrics(inputs: ModelInputs) -> tuple[np.ndarray, np.ndarray]:
-    """(Kuaishou's FY1 figure, the figure valued) per segment, RMB 百万: a typed figure or the comps row's,
-    times the net margin where the segment has one."""
+def segment_metrics(inputs: ModelInputs, tree: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(Kuaishou's FY1 figure, the figure valued) per segment, RMB 百万: a typed figure or the comps row's —
+    or, with ``metric_source`` Drivers, the driver tree's FY1 figure where the tree gives one and it is a
+    number — times the net margin where the segment has one."""
     base = np.array([inputs.seg_value[k] if seg.typed else inputs.ks.metric_by_field(seg.metric)[0, FY1]
                      for k, seg in enumerate(inputs.segments)], float)
+    if inputs.metric_source == "Drivers":
+        tree = driver_outputs(inputs.drivers, inputs.constants) if tree is None else tree
+        for k, seg in enumerate(inputs.segments):
+            if seg.tree_figure and not np.isnan(tree[seg.tree_figure][FY1]):
+                base[k] = tree[seg.tree_figure][FY1]
     valued = np.where(np.isnan(inputs.seg_margin), base, sotp.profit_from_revenue(base, inputs.seg_margin))
     return base, valued
 
@@ -55,12 +61,13 @@ def sotp_outputs(inputs: ModelInputs, out: dict) -> dict:
         multiples.append(float(out[f"{seg.group}_{seg.multiple}_{stat.lower()}"][FY1]))
         res[f"sotp_{seg.key}_stat"] = stat
         res[f"sotp_{seg.key}_multiple"] = multiples[-1]
-    base, valued = segment_metrics(inputs)
+    base, valued = segment_metrics(inputs, out)
     result = sotp.sotp(valued, np.array(multiples), inputs.seg_premium, fx_rmb_per_hkd=inputs.fx_rmb_per_hkd,
                        shares=inputs.shares, price=inputs.price, net_cash=inputs.net_cash,
                        holding_discount=inputs.holding_discount)
     for k, seg in enumerate(inputs.segments):
-        res[seg.metric_name] = float(base[k])
+        res[seg.metric_name] = float(inputs.seg_value[k] if seg.typed else base[k])
+        res[f"sotp_{seg.key}_figure"] = float(base[k])
         if seg.margin:
             res[f"sotp_{seg.key}_margin"] = float(inputs.seg_margin[k])
             res[f"sotp_{seg.key}_profit"] = float(valued[k])
@@ -72,8 +79,9 @@ def sotp_outputs(inputs: ModelInputs, out: dict) -> dict:
     return res
 
 
-def driver_outputs(d: dict[str, float], units: dict[str, float]) -> dict:
-    """The revenue driver tree (RMB 百万) from the driver inputs and the unit constants."""
+def driver_outputs(d: dict[str, np.ndarray], units: dict[str, float]) -> dict:
+    """The revenue driver tree (RMB 百万), FY0–FY2 rows (3,), from the driver inputs' rows and the unit
+    constants; NaN (n.a.) in a year where an input has no figure."""
     months = units["months_per_year"]
     gmv_total = drivers.gmv_from_buyers(d["monthly_buyers"], d["orders_per_month"], d["order_value"], months)
     live = drivers.live_streaming_revenue(d["paying_users"], d["arppu"], months)
@@ -85,10 +93,9 @@ def driver_outputs(d: dict[str, float], units: dict[str, float]) -> dict:
     ecommerce = drivers.ecommerce_revenue(gmv_total, d["monetisation_rate"])
     other = ecommerce + d["other_revenue"]
     return {
-        "drv_gmv": float(gmv_total), "drv_live_streaming": float(live), "drv_feed_ads": float(feed),
-        "drv_inner_ads": float(inner), "drv_brand_ads": float(brand), "drv_online_marketing": float(ads),
-        "drv_ecommerce": float(ecommerce), "drv_other": float(other),
-        "drv_revenue": float(drivers.total_revenue(live, ads, other)),
+        "drv_gmv": gmv_total, "drv_live_streaming": live, "drv_feed_ads": feed, "drv_inner_ads": inner,
+        "drv_brand_ads": brand, "drv_online_marketing": ads, "drv_ecommerce": ecommerce, "drv_other": other,
+        "drv_revenue": drivers.total_revenue(live, ads, other),
     }
 
 
@@ -101,7 +108,7 @@ def market_share_outputs(ks_gmv, um_gmv: float, cm_gmv: float, mn_per_yi: float)
 def evaluate(inputs: ModelInputs) -> dict:
     """Every public output of the model for ``inputs`` (floats, numpy arrays, text)."""
     s = scenario_index(inputs.scenario)
-    out = {"scenario": inputs.scenario, "sotp_stat": inputs.sotp_stat}
+    out = {"scenario": inputs.scenario, "sotp_stat": inputs.sotp_stat, "sotp_metric_source": inputs.metric_source}
 
     out["um_buyers"] = gmv.user_buyers(inputs.um_netizens, inputs.um_penetration, inputs.um_active_ratio)
     out["um_gmv_grid"] = gmv.user_gmv_grid(inputs.um_netizens, inputs.um_penetration, inputs.um_active_ratio, inputs.um_spend)
@@ -112,8 +119,8 @@ def evaluate(inputs: ModelInputs) -> dict:
     out["cm_gmv"] = float(out["cm_gmv_grid"][s, s])
 
     out.update(peer_outputs(inputs))
-    out.update(sotp_outputs(inputs, out))
     out.update(driver_outputs(inputs.drivers, inputs.constants))
+    out.update(sotp_outputs(inputs, out))
     out["drv_market_share"] = market_share_outputs(inputs.ks.gmv[0], out["um_gmv"], out["cm_gmv"],
                                                    inputs.constants["mn_per_yi"])
     if inputs.ranges:

@@ -1,7 +1,8 @@
-"""The choice lists of the model: scenarios and peer statistics."""
+"""The choice lists of the model: scenarios, peer statistics and the SOTP's metric source."""
 
 SCENARIOS = ("Bear", "Base", "Bull")
 STATISTICS = ("Mean", "Median")
+METRIC_SOURCES = ("Typed", "Drivers")
 
 
 def scenario_index(scenario: str) -> int:

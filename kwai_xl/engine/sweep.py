@@ -21,7 +21,7 @@ def base_values(inputs: ModelInputs, outputs: dict) -> dict[str, float]:
     """Each swept input's value in the quarter's own case: every segment's metric, margin and multiple."""
     out = {}
     for k, seg in enumerate(inputs.segments):
-        out[seg.sweep_keys[0]] = outputs[seg.metric_name]
+        out[seg.sweep_keys[0]] = outputs[f"sotp_{seg.key}_figure"]
         if seg.margin:
             out[f"{seg.key}_margin"] = float(inputs.seg_margin[k])
         out[f"{seg.key}_multiple"] = outputs[f"sotp_{seg.key}_multiple"]

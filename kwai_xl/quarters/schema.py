@@ -19,7 +19,7 @@ from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEv
 
 from ..engine.inputs import METRICS, MULTIPLE_BASIS, MULTIPLES, sweep_keys
 from ..engine.inputs import Segment as EngineSegment
-from ..engine.scenarios import SCENARIOS, STATISTICS
+from ..engine.scenarios import METRIC_SOURCES, SCENARIOS, STATISTICS
 from ..errors import KwaiError
 from ..paths import QUARTER_PATTERN
 from ..registry import RULES
@@ -84,9 +84,21 @@ class Choice(Strict):
     source: Text
 
 
+DEFAULT_METRIC_SOURCE = Choice(value="Typed", source="default: the SOTP takes the typed estimates and the comps row")
+
+
 class Choices(Strict):
     scenario: Choice
     statistic: Choice
+    metric_source: Choice = DEFAULT_METRIC_SOURCE
+    """Typed | Drivers: where the SOTP's segment figures come from (the driver tree's FY1 where it gives one)."""
+
+    @field_validator("metric_source")
+    @classmethod
+    def _metric_source(cls, v: Choice) -> Choice:
+        if v.value not in METRIC_SOURCES:
+            raise ValueError(f"must be one of {'/'.join(METRIC_SOURCES)}")
+        return v
 
     @field_validator("scenario")
     @classmethod
@@ -318,21 +330,35 @@ class Sotp(Strict):
         return v
 
 
+class DriverRow(Sourced, Generic[T]):
+    """A driver input for FY0–FY2, null where no figure is sourced (shown n.a.). The one-year form
+    ``value: x`` of older files is read as FY1 (``values: [null, x, null]``)."""
+
+    values: tuple[Optional[T], Optional[T], Optional[T]]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_year(cls, data):
+        if isinstance(data, dict) and "value" in data and "values" not in data:
+            data = {k: v for k, v in data.items() if k != "value"} | {"values": [None, data["value"], None]}
+        return data
+
+
 class Drivers(Strict):
-    paying_users: Scalar[NonNegative]
-    arppu: Scalar[NonNegative]
-    dau: Scalar[NonNegative]
-    minutes_per_day: Scalar[Minutes]
-    ad_load: Scalar[NonNegative]
-    ecpm: Scalar[NonNegative]
-    inner_loop_take_rate: Scalar[Fraction]
-    brand_advertisers: Scalar[NonNegative]
-    brand_spend: Scalar[NonNegative]
-    monthly_buyers: Scalar[NonNegative]
-    orders_per_month: Scalar[NonNegative]
-    order_value: Scalar[NonNegative]
-    monetisation_rate: Scalar[Fraction]
-    other_revenue: Scalar[NonNegative]
+    paying_users: DriverRow[NonNegative]
+    arppu: DriverRow[NonNegative]
+    dau: DriverRow[NonNegative]
+    minutes_per_day: DriverRow[Minutes]
+    ad_load: DriverRow[NonNegative]
+    ecpm: DriverRow[NonNegative]
+    inner_loop_take_rate: DriverRow[Fraction]
+    brand_advertisers: DriverRow[NonNegative]
+    brand_spend: DriverRow[NonNegative]
+    monthly_buyers: DriverRow[NonNegative]
+    orders_per_month: DriverRow[NonNegative]
+    order_value: DriverRow[NonNegative]
+    monetisation_rate: DriverRow[Fraction]
+    other_revenue: DriverRow[NonNegative]
 
 
 class Range(Sourced):

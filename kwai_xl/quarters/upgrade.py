@@ -12,6 +12,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from ..errors import KwaiError
 from .datafile import dump_document, load_document, validate_document
+from .schema import DEFAULT_METRIC_SOURCE
 
 V1_GROUPS = (
     # key, version-1 group, name, name_zh, multiples shown
@@ -93,3 +94,20 @@ def upgrade_file(path: Path) -> str:
     upgrade_document(doc)
     validate_document(path, doc)
     return dump_document(doc)
+
+
+
+def spell_current_form(doc, path: tuple) -> None:
+    """Give ``doc``, in place, the keys that an input cell writes ``path`` to where the file still has an older
+    form: a one-year driver (``value: x``) becomes an FY0–FY2 row (``values: [null, x, null]``), a missing
+    ``choices.metric_source`` its default. Figures, dates, sources and comments are kept."""
+    if path[:1] == ("drivers",) and len(path) > 2:
+        row = doc["drivers"][path[1]]
+        if "value" in row and "values" not in row:
+            values = CommentedSeq([None, row["value"], None])
+            values.fa.set_flow_style()
+            at = list(row).index("value")
+            del row["value"]
+            row.insert(at, "values", values)
+    elif path[:2] == ("choices", "metric_source") and "metric_source" not in doc["choices"]:
+        doc["choices"]["metric_source"] = _flow(DEFAULT_METRIC_SOURCE.model_dump())

@@ -31,6 +31,7 @@ from ..atomic import lock_path, locked, write_atomically
 from ..errors import KwaiError
 from ..quarters.datafile import dated_paths, dump_document, get_path, input_paths, load_document, set_path, validate_document
 from ..quarters.schema import load_quarter
+from ..quarters.upgrade import spell_current_form
 from ..workbook.build import BUILD_PROPERTY, DATA_FILE_PROPERTY, DATA_PROPERTY, TOOL_PROPERTY, data_revision, layouts
 from ..workbook.fingerprint import same_text, text_of_cell
 from ..workbook.package import open_checked
@@ -170,6 +171,7 @@ def _pull_locked(wb, workbook: Path, data_file: Path, lock: Path, lang: str, xlw
                 raise KwaiError(f"{workbook}: {where} ({name}): {repr(new)[:60]} is not a number; the data file holds "
                                 f"{old!r} there (type a number, not text or TRUE/FALSE)")
             if not _same(old, new):
+                spell_current_form(doc, path)  # the keys the cell writes to, where the file has an older form
                 set_path(doc, path, new)
                 result.changes.append(Change(".".join(map(str, path)), old, new, where))
         for i in rows:
@@ -183,6 +185,7 @@ def _pull_locked(wb, workbook: Path, data_file: Path, lock: Path, lang: str, xlw
                     raise KwaiError(f"{workbook}: {_cell_name(sheet.title, row, col)} ({name} as of): "
                                     f"{new!r} is not a date")
                 if new is not None and not _same(old, new):
+                    spell_current_form(doc, path)
                     set_path(doc, path, new)
                     result.changes.append(Change(".".join(map(str, path)), old, new, _cell_name(sheet.title, row, col)))
     try:

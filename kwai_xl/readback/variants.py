@@ -1,6 +1,6 @@
 """Variants of a workbook for ``verify``: copies with their input cells changed, formulas untouched.
 
-A variant switches the scenario and the statistics and moves every typed number
+A variant switches the scenario, the statistics and the SOTP metric source and moves every typed number
 by a random factor (fractions kept within 0..1, signs kept; zeros moved off zero
 so a term whose inputs are 0 still shows). The copy is written by editing the
 values of the input cells in its sheet XML and copying every other part byte for
@@ -23,7 +23,8 @@ from .reader import sheet_parts
 FACTOR = (0.7, 1.3)      # a number moves by a factor in this range
 ZERO_NUMBER = (1.0, 100.0)  # a zero number becomes one in this range (amounts: RMB/HKD mn, counts)
 ZERO_FRACTION = (0.01, 0.1)  # a zero percentage becomes one in this range
-SWITCHES = {"scenario": "scenario_names", "sotp_stat": "stat_names", "sotp_stat_override": "stat_names"}
+SWITCHES = {"scenario": "scenario_names", "sotp_stat": "stat_names", "sotp_stat_override": "stat_names",
+            "sotp_metric_source": "metric_source_names"}
 
 
 @dataclass
@@ -54,7 +55,7 @@ def make_variants(sheets: list[SheetLayout], current: dict, choices: dict, n: in
     """``n`` variants of a workbook laid out as ``sheets``.
 
     ``current`` maps (sheet, cell) to the value the workbook holds there; ``choices`` maps a list
-    name (scenario_names, stat_names) to its entries. Variant k switches each choice to another
+    name (scenario_names, stat_names, metric_source_names) to its entries. Variant k switches each choice to another
     entry of its list (blanks among the overrides too) and perturbs every number with ``seed``.
     """
     rng = random.Random(seed)

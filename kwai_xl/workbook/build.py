@@ -130,7 +130,7 @@ def segment_context(q: Quarter, labels: dict) -> list[dict]:
     for seg, spec in zip(engine_segments(q.sotp.segments), q.sotp.segments):
         out.append({
             "key": seg.key, "group": seg.group, "multiple": seg.multiple, "metric": seg.metric, "typed": seg.typed,
-            "margin": seg.margin, "metric_name": seg.metric_name, "spec": spec,
+            "margin": seg.margin, "metric_name": seg.metric_name, "spec": spec, "tree_figure": seg.tree_figure,
             "label": spec.name_zh if labels["name_attr"] == "name_zh" else spec.name,
             "sweep": [(key, key.removeprefix(f"{seg.key}_")) for key in seg.sweep_keys],
         })

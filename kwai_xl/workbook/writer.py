@@ -56,11 +56,13 @@ def _write_item(ws, sheet: SheetLayout, item: Item, refs: References, validation
             _text(ws.cell(r, sheet.source_col), source)
             ws.cell(r, sheet.source_col).font = styles.UNIT_FONT
         for j, raw in enumerate(item.cells[i] if i < len(item.cells) else []):
-            if raw is None:
+            if raw is None and item.kind != "input":
                 continue
             cell = ws.cell(r, item.col + j)
-            if item.kind == "input":
-                if isinstance(raw, str):
+            if item.kind == "input":  # a blank input slot is styled too: pull reads what is typed there
+                if raw is None:
+                    pass
+                elif isinstance(raw, str):
                     _text(cell, raw)
                 else:
                     cell.value = raw
