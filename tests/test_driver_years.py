@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from openpyxl import load_workbook
-from ruamel.yaml import YAML
+from quarter_files import edited_seed_quarter
 
 from kwai_xl import paths
 from kwai_xl.engine.model import evaluate
@@ -18,15 +18,6 @@ from kwai_xl.workbook.build import build_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 
-
-def edited_quarter(tmp_path: Path, edit) -> Path:
-    yaml = YAML()
-    data = yaml.load((ROOT / "data" / "quarters" / "2022Q2.yaml").read_text(encoding="utf-8"))
-    edit(data)
-    path = tmp_path / "2022Q2.yaml"
-    with path.open("w", encoding="utf-8") as fh:
-        yaml.dump(data, fh)
-    return path
 
 
 def three_years_and_drivers(data):
@@ -64,7 +55,7 @@ def test_drivers_switch_gives_each_segment_the_trees_fy1_figure(seed_inputs, see
 
 
 def test_three_year_drivers_and_the_switch_recalculate_in_libreoffice(tmp_path):
-    path = edited_quarter(tmp_path, three_years_and_drivers)
+    path = edited_seed_quarter(tmp_path, three_years_and_drivers)
     q = load_quarter(path)
     out = evaluate(inputs_from_quarter(q))
     assert list(out["drv_live_streaming"][:2]) == [50 * 45 * 12, 58 * 49 * 12] and math.isnan(out["drv_live_streaming"][2])

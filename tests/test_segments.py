@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from ruamel.yaml import YAML
+from quarter_files import edited_seed_quarter
 
 from kwai_xl.engine.model import evaluate
 from kwai_xl.quarters.inputs import inputs_from_quarter
@@ -14,15 +14,6 @@ from kwai_xl.workbook.build import build_workbook
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "data" / "examples").rglob("*.yaml"))
 
-
-def write_structure(tmp_path: Path, edit) -> Path:
-    yaml = YAML()
-    data = yaml.load((ROOT / "data" / "quarters" / "2022Q2.yaml").read_text(encoding="utf-8"))
-    edit(data)
-    path = tmp_path / "2022Q2.yaml"
-    with path.open("w", encoding="utf-8") as fh:
-        yaml.dump(data, fh)
-    return path
 
 
 def add_fourth_segment(data):
@@ -37,7 +28,7 @@ def add_fourth_segment(data):
 
 
 def test_a_fourth_segment_on_pe_of_profit_is_a_data_change(tmp_path):
-    path = write_structure(tmp_path, add_fourth_segment)
+    path = edited_seed_quarter(tmp_path, add_fourth_segment)
     q = load_quarter(path)
     out = evaluate(inputs_from_quarter(q))
     base = evaluate(inputs_from_quarter(load_quarter(ROOT / "data" / "quarters" / "2022Q2.yaml")))
@@ -71,7 +62,7 @@ def test_the_example_values_online_marketing_on_pe_of_profit():
 def test_a_structure_that_does_not_fit_is_one_line(tmp_path, edit, message):
     from kwai_xl.errors import KwaiError
     with pytest.raises(KwaiError, match=message):
-        load_quarter(write_structure(tmp_path, edit))
+        load_quarter(edited_seed_quarter(tmp_path, edit))
 
 
 def test_a_workbook_remembers_its_data_file(tmp_path):

@@ -93,25 +93,12 @@ class Choices(Strict):
     metric_source: Choice = DEFAULT_METRIC_SOURCE
     """Typed | Drivers: where the SOTP's segment figures come from (the driver tree's FY1 where it gives one)."""
 
-    @field_validator("metric_source")
+    @field_validator("scenario", "statistic", "metric_source")
     @classmethod
-    def _metric_source(cls, v: Choice) -> Choice:
-        if v.value not in METRIC_SOURCES:
-            raise ValueError(f"must be one of {'/'.join(METRIC_SOURCES)}")
-        return v
-
-    @field_validator("scenario")
-    @classmethod
-    def _scenario(cls, v: Choice) -> Choice:
-        if v.value not in SCENARIOS:
-            raise ValueError(f"must be one of {'/'.join(SCENARIOS)}")
-        return v
-
-    @field_validator("statistic")
-    @classmethod
-    def _statistic(cls, v: Choice) -> Choice:
-        if v.value not in STATISTICS:
-            raise ValueError(f"must be one of {'/'.join(STATISTICS)}")
+    def _listed(cls, v: Choice, info) -> Choice:
+        allowed = {"scenario": SCENARIOS, "statistic": STATISTICS, "metric_source": METRIC_SOURCES}[info.field_name]
+        if v.value not in allowed:
+            raise ValueError(f"must be one of {'/'.join(allowed)}")
         return v
 
 
