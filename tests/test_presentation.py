@@ -81,3 +81,27 @@ def test_chinese_workbook_has_no_english_units_or_footer(book):
             if cell.row > 3 and isinstance(cell.value, str) and re.search(r"[A-Za-z]", ALLOWED_LATIN.sub("", cell.value)):
                 english.append(f"{ws.title}!{cell.coordinate} {cell.value!r}")
     assert english == []
+
+
+def test_chinese_dropdowns_show_chinese_and_pull_writes_codes(tmp_path, seed_quarter):
+    """The zh workbook's choices read 中性/平均值/…; pull maps what a cell shows back to the data file's code."""
+    from kwai_xl.readback.pull import pull
+
+    path = build_workbook(seed_quarter, tmp_path / "zh.xlsx", lang="zh").path
+    wb = load_workbook(path)
+
+    def cell(name):
+        sheet, ref = next(iter(wb.defined_names[name].destinations))
+        return wb[sheet][ref.replace("$", "").split(":")[0]]
+
+    assert (cell("scenario").value, cell("sotp_stat").value, cell("sotp_metric_source").value) == ("中性", "平均值", "手填估计")
+    assert [c.value for c in wb[next(iter(wb.defined_names["scenario_names"].destinations))[0]][
+        next(iter(wb.defined_names["scenario_names"].destinations))[1].replace("$", "")][0]] == ["悲观", "中性", "乐观"]
+    cell("scenario").value, cell("sotp_stat").value = "乐观", "中位数"
+    edited = tmp_path / "zh-edited.xlsx"
+    wb.save(edited)
+    data_dir = tmp_path / "q"
+    data_dir.mkdir()
+    (data_dir / "2022Q2.yaml").write_text(seed_quarter.path.read_text(encoding="utf-8"), encoding="utf-8")
+    changes = {c.path: c.new for c in pull(edited, data_dir=data_dir, dry_run=True).changes}
+    assert changes == {"choices.scenario.value": "Bull", "choices.statistic.value": "Median"}

@@ -3,6 +3,11 @@
 SCENARIOS = ("Bear", "Base", "Bull")
 STATISTICS = ("Mean", "Median")
 METRIC_SOURCES = ("Typed", "Drivers")
+BASES = ("relative", "absolute")
+CHOICE_LISTS = {"scenario_names": SCENARIOS, "stat_names": STATISTICS, "metric_source_names": METRIC_SOURCES,
+                "basis_names": BASES}
+"""Each dropdown list of the workbook and the codes it offers, in order (a workbook may show them translated:
+formulas compare by position, and readers map what a cell shows back to its code)."""
 
 
 def scenario_index(scenario: str) -> int:

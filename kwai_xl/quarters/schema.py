@@ -19,7 +19,7 @@ from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEv
 
 from ..engine.inputs import METRICS, MULTIPLE_BASIS, MULTIPLES, sweep_keys
 from ..engine.inputs import Segment as EngineSegment
-from ..engine.scenarios import METRIC_SOURCES, SCENARIOS, STATISTICS
+from ..engine.scenarios import BASES, METRIC_SOURCES, SCENARIOS, STATISTICS
 from ..errors import KwaiError
 from ..paths import QUARTER_PATTERN
 from ..registry import RULES
@@ -353,7 +353,7 @@ class Range(Sourced):
 
     low: Number
     high: Number
-    basis: Literal["relative", "absolute"] = "absolute"
+    basis: Literal[BASES] = "absolute"
     dist: Literal["triangular", "uniform"] = "triangular"
 
     @model_validator(mode="after")

@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter, range_boundaries
 
 from .. import paths
+from ..engine.scenarios import CHOICE_LISTS
 from ..errors import KwaiError
 from ..quarters.schema import Quarter, load_quarter
 from ..workbook.build import (
@@ -53,6 +54,20 @@ def identity(wb, path: Path) -> tuple[str, str, bool]:
     if lang not in LANGUAGES:
         raise KwaiError(f"{path}: unknown label language {lang!r} in its {LANG_PROPERTY} property")
     return props[QUARTER_PROPERTY], lang, props.get(XLWINGS_PROPERTY) == "yes"
+
+
+def choice_codes(wb) -> dict:
+    """What an openpyxl workbook's dropdown lists show → the model's codes (empty where they show the codes)."""
+    out = {}
+    for list_name, codes in CHOICE_LISTS.items():
+        if list_name not in wb.defined_names:
+            continue
+        for sheet, ref in wb.defined_names[list_name].destinations:
+            cells = wb[sheet][ref.replace("$", "")]
+            row = cells[0] if isinstance(cells, tuple) and isinstance(cells[0], tuple) else cells
+            shown = [c.value for c in (row if isinstance(row, tuple) else (row,))]
+            out.update({str(s): c for s, c in zip(shown, codes) if s not in ("", None) and str(s) != c})
+    return out
 
 
 @dataclass(frozen=True)

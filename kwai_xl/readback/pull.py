@@ -35,7 +35,7 @@ from ..quarters.upgrade import spell_current_form
 from ..workbook.build import BUILD_PROPERTY, DATA_FILE_PROPERTY, DATA_PROPERTY, TOOL_PROPERTY, data_revision, layouts
 from ..workbook.fingerprint import same_text, text_of_cell
 from ..workbook.package import open_checked
-from .losses import RowShift, identity, layout_mismatch, properties, row_shift
+from .losses import RowShift, choice_codes, identity, layout_mismatch, properties, row_shift
 
 REL_TOL = 1e-12
 
@@ -155,6 +155,7 @@ def _pull_locked(wb, workbook: Path, data_file: Path, lock: Path, lang: str, xlw
 
     doc = load_document(data_file)
     model = q.model_dump()  # supplies the defaults of keys the file leaves out
+    codes = choice_codes(wb)  # a choice the workbook shows translated is written as its code
     items = {item.name: (sheet, item) for sheet in sheets for item in sheet.items() if item.name}
     cells_of = {}
     for name, cells in input_paths(q).items():
@@ -166,7 +167,8 @@ def _pull_locked(wb, workbook: Path, data_file: Path, lock: Path, lang: str, xlw
             where = _cell_name(sheet.title, row, item.col + j)
             cells_of[path] = where
             old = get_path(doc, path, get_path(model, path))
-            new = _tidy(ws.cell(row, item.col + j).value, old)
+            shown = ws.cell(row, item.col + j).value
+            new = _tidy(codes.get(shown, shown) if isinstance(shown, str) else shown, old)
             if _is_number(old) and new is not None and not _is_number(new):
                 raise KwaiError(f"{workbook}: {where} ({name}): {repr(new)[:60]} is not a number; the data file holds "
                                 f"{old!r} there (type a number, not text or TRUE/FALSE)")

@@ -7,6 +7,7 @@ are read from the sheet XML itself (``t="e"`` cells), since python-calamine
 turns them into "".
 """
 
+import functools
 import posixpath
 import re
 import zipfile
@@ -19,6 +20,7 @@ from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
 from python_calamine import CalamineWorkbook
 
 from ..engine.inputs import MULTIPLES, ModelInputs, Segment, sweep_keys
+from ..engine.scenarios import CHOICE_LISTS
 from ..errors import KwaiError
 from ..quarters.inputs import inputs_from_names
 from ..registry import DEFAULT_STRUCTURE, GroupShape, Structure
@@ -99,13 +101,28 @@ class WorkbookValues:
             return rows[row - 1][col - 1]
         return ""
 
-    def block(self, name: str) -> list[list]:
-        """The values of a named range as rows (blank cells as "")."""
+    def raw_block(self, name: str) -> list[list]:
+        """The values of a named range as rows (blank cells as ""), as the cells show them."""
         if name not in self.names:
             raise KwaiError(f"{self.path}: the workbook has no defined name {name!r}")
         r = self.names[name]
         return [[self.cell(r.sheet, i, j) for j in range(r.min_col, r.max_col + 1)]
                 for i in range(r.min_row, r.max_row + 1)]
+
+    def block(self, name: str) -> list[list]:
+        """The values of a named range as rows (blank cells as ""), a choice shown translated read as its code."""
+        codes = self.choice_codes
+        return [[codes.get(v, v) if isinstance(v, str) else v for v in row] for row in self.raw_block(name)]
+
+    @functools.cached_property
+    def choice_codes(self) -> dict:
+        """What the workbook's dropdown lists show → the model's codes (empty where they show the codes)."""
+        out = {}
+        for list_name, codes in CHOICE_LISTS.items():
+            if list_name in self.names:
+                shown = self.raw_block(list_name)[0]
+                out.update({str(s): c for s, c in zip(shown, codes) if s not in ("", None) and str(s) != c})
+        return out
 
     def value(self, name: str):
         """A named cell's value, or a named range's values as a numpy array (1-row and 1-column ranges flattened)."""

@@ -228,6 +228,7 @@ def template_environment(templates_dir: Path) -> SandboxedEnvironment:
         "prefix": lambda v, prefix: f"{prefix}{v}",
         "brace": lambda v: "{" + v + "}",           # an id as a formula reference token
         "present_rows": _present_rows,               # the ids of a data table's rows that exist, for a chart
+        "shown": lambda code, labels: labels.get("choice_display", {}).get(code, code),  # a choice as the language shows it
     })
     return env
 
