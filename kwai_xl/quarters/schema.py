@@ -222,6 +222,8 @@ class PeerGroup(Strict):
     """The fiscal years of the group's figures; a group valuing a segment must match the quarter's FY0–FY2."""
     note: Optional[Text] = None
     """One line shown in the group's table title, e.g. why a peer left the set."""
+    note_zh: Optional[Text] = None
+    """The same line in Chinese, for the zh workbook."""
     companies: Annotated[list[Peer], Field(min_length=1, max_length=MAX_PEERS)]
 
     @field_validator("companies")

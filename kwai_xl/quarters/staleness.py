@@ -64,7 +64,12 @@ def stale_inputs(q: Quarter) -> list[StaleInput]:
     return found
 
 
-def stale_summary(stale: list[StaleInput]) -> list[str]:
+STALE_WORDS = {"line": "{section}: {names} (oldest as of {oldest})", "more": " and {n} more",
+               "market_line": "as of {when} ({days} days before {as_of}): {names}"}
+"""How the stale lines read (the workbook passes its language's words)."""
+
+
+def stale_summary(stale: list[StaleInput], words: dict = STALE_WORDS) -> list[str]:
     """One line per section (peers: per group) naming its stale inputs and the oldest date, for the Cover."""
     sections: dict[str, list[StaleInput]] = {}
     for item in stale:
@@ -78,8 +83,8 @@ def stale_summary(stale: list[StaleInput]) -> list[str]:
         names = [i.path.removeprefix(section).lstrip(".") for i in items]
         names = [n.strip("[]") for n in names if n] or [section]
         oldest = min(i.as_of for i in items)
-        shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
-        lines.append(f"{section}: {shown} (oldest as of {oldest})")
+        shown = ", ".join(names[:6]) + (words["more"].format(n=len(names) - 6) if len(names) > 6 else "")
+        lines.append(words["line"].format(section=section, names=shown, oldest=oldest))
     return lines
 
 
@@ -118,7 +123,7 @@ def stale_market_json(q: Quarter) -> dict:
             "stale_market": [{"figure": m.label, "as_of": m.as_of.isoformat(), "age_days": m.age_days} for m in stale]}
 
 
-def stale_market_summary(q: Quarter) -> list[str]:
+def stale_market_summary(q: Quarter, words: dict = STALE_WORDS) -> list[str]:
     """Lines for the Cover and ``build``: which market figures are stale and their dates; empty when fresh."""
     stale = stale_market(q)
     if not stale:
@@ -126,7 +131,8 @@ def stale_market_summary(q: Quarter) -> list[str]:
     by_date: dict[date, list[str]] = {}
     for m in stale:
         by_date.setdefault(m.as_of, []).append(m.label)
-    lines = [f"as of {when} ({(q.as_of - when).days} days before {q.as_of}): "
-             + ", ".join(labels[:8]) + (f" and {len(labels) - 8} more" if len(labels) > 8 else "")
+    lines = [words["market_line"].format(when=when, days=(q.as_of - when).days, as_of=q.as_of,
+                                         names=", ".join(labels[:8]) + (words["more"].format(n=len(labels) - 8)
+                                                                        if len(labels) > 8 else ""))
              for when, labels in sorted(by_date.items())]
     return lines

@@ -26,7 +26,7 @@ from ..errors import KwaiError
 from ..quarters.backtest import actuals_for
 from ..quarters.datafile import get_path
 from ..quarters.schema import Company, Quarter, engine_segments
-from ..quarters.staleness import market_dates, stale_inputs, stale_market_summary, stale_summary
+from ..quarters.staleness import STALE_WORDS, market_dates, stale_inputs, stale_market_summary, stale_summary
 from ..registry import assumption_rows, structure_of
 from .fingerprint import FINGERPRINT_PROPERTY, workbook_fingerprint
 from .layout import SheetLayout, place, render_sheet, template_environment
@@ -147,7 +147,8 @@ def template_context(q: Quarter, labels: dict, data_dir: Path | None = None) -> 
         applied = [s.multiple for s in q.sotp.segments if s.group == g.key]
         group = _table(g.key, list(g.companies), multiples, labels["name_attr"], mn)
         shown = applied[0] if applied else multiples[0]
-        group.update(label=g.name_zh if labels["name_attr"] == "name_zh" else g.name, note=g.note or "",
+        zh = labels["name_attr"] == "name_zh"
+        group.update(label=g.name_zh if zh else g.name, note=(g.note_zh if zh and g.note_zh else g.note) or "",
                      applied=applied, applied_label=", ".join(labels["multiples"][m] for m in dict.fromkeys(applied)),
                      charted=shown, charted_fy1_col=group["table_names"][f"{g.key}_{shown}"][2] + 1,
                      years=year_labels(g.years or q.years))
@@ -169,10 +170,10 @@ def template_context(q: Quarter, labels: dict, data_dir: Path | None = None) -> 
         "kuaishou": _table("ks", [q.kuaishou], ("ps", "pe", "pgmv"), labels["name_attr"], mn),
         "drivers": [(key, DRIVER_FORMATS.get(key, "num1")) for key in DRIVERS],
         "constants": UNIT_CONSTANTS,
-        "stale": stale_summary(stale_inputs(q)),
+        "stale": stale_summary(stale_inputs(q), {**STALE_WORDS, **labels.get("stale_words", {})}),
         "actuals": actuals_for(q, data_dir),
         "market_dates": market_dates(q),
-        "market_stale": stale_market_summary(q),
+        "market_stale": stale_market_summary(q, {**STALE_WORDS, **labels.get("stale_words", {})}),
     }
 
 
