@@ -14,6 +14,7 @@ from .. import paths
 from ..engine.model import evaluate
 from ..errors import KwaiError
 from ..quarters.compare import input_differences, result_differences
+from ..quarters.datafile import shown
 from ..quarters.inputs import inputs_from_quarter
 from ..quarters.market_import import import_market
 from ..quarters.rollover import new_quarter as roll_quarter
@@ -33,7 +34,6 @@ from .report import (
     monte_carlo_table,
     peer_stats_table,
     result_diff_table,
-    shown,
     sotp_table,
     tornado_table,
 )

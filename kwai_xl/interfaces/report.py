@@ -7,6 +7,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..engine.scenarios import SCENARIOS
+from ..quarters.datafile import shown
 from ..quarters.schema import Quarter
 from ..registry import structure_of
 
@@ -97,18 +98,6 @@ def input_diff_table(qa: Quarter, qb: Quarter, differences) -> Table:
         table.add_row(escape(d.path), escape(old), escape(new))
     return table
 
-
-def shown(value) -> str:
-    """A data-file value as people read it: dates ISO, numbers with separators, text as is, none as n.a."""
-    if value is None or value == "—":
-        return "n.a." if value is None else value
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return str(value)
-    if float(value).is_integer():
-        return f"{value:,.0f}"
-    return f"{value:,.4f}".rstrip("0").rstrip(".") if abs(value) >= 1 else f"{value:.6g}"
 
 
 def result_diff_table(qa: Quarter, qb: Quarter, differences) -> Table:

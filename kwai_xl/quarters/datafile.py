@@ -71,3 +71,15 @@ def dated_paths(q: Quarter, name: str, row: int) -> tuple[Path_ | None, Path_ | 
     if pn is None:
         raise KwaiError(f"no data-file place for input {name!r}")
     return pn.dated_paths(row)
+
+def shown(value) -> str:
+    """A data-file value as people read it (pull, diff, market import): dates ISO, numbers with separators, text as is, none as n.a."""
+    if value is None or value == "—":
+        return "n.a." if value is None else value
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    return f"{value:,.4f}".rstrip("0").rstrip(".") if abs(value) >= 1 else f"{value:.6g}"

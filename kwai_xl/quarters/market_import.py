@@ -36,7 +36,7 @@ from ruamel.yaml.comments import CommentedSeq
 
 from ..atomic import write_atomically
 from ..errors import KwaiError
-from .datafile import dump_document, get_path, load_document, set_path, validate_document
+from .datafile import dump_document, get_path, load_document, set_path, shown, validate_document
 from .schema import Company, Quarter, load_quarter
 
 FIELDS = ("ticker", "date", "currency", "fin_currency", "price", "shares", "market_cap")
@@ -77,18 +77,8 @@ class ImportChange:
     new: object
 
     def __str__(self) -> str:
-        return f"{self.path}: {_shown(self.old)} → {_shown(self.new)}"
+        return f"{self.path}: {shown(self.old)} → {shown(self.new)}"
 
-
-def _shown(value) -> str:
-    """A figure as people read it: dates ISO, numbers with separators, nothing as —."""
-    if value is None:
-        return "—"
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"{value:,.6g}" if abs(value) < 1000 else f"{value:,.0f}"
-    return str(value)
 
 
 @dataclass
@@ -315,8 +305,8 @@ def _planned(q: Quarter, rows: list[ExportRow], source: str) -> tuple[dict, list
                 if year in years:
                     before = getattr(company, metric)[years.index(year)]
                     if metric != "net_profit" and before and value and not 1 / JUMP <= value / before <= JUMP:
-                        warnings.append(f"{row.ticker} {metric} {year} (line {row.line}): {_shown(value)} is "
-                                        f"{value / before:.1f}× the data file's {_shown(before)}: another currency or unit?")
+                        warnings.append(f"{row.ticker} {metric} {year} (line {row.line}): {shown(value)} is "
+                                        f"{value / before:.1f}× the data file's {shown(before)}: another currency or unit?")
                     sets[path + (metric, years.index(year))] = value
                     touched = True
                 else:
