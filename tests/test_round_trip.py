@@ -12,11 +12,13 @@ import shutil
 import stat
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from ruamel.yaml import YAML
 
 from kwai_xl.engine.model import evaluate
@@ -28,10 +30,11 @@ from kwai_xl.quarters.schema import load_quarter
 from kwai_xl.readback import libreoffice
 from kwai_xl.readback.losses import rebuild_losses
 from kwai_xl.readback.pull import pull
-from kwai_xl.readback.reader import WorkbookValues
+from kwai_xl.readback.reader import WorkbookValues, defined_names, sheet_parts
 from kwai_xl.readback.replace import replace_workbook
 from kwai_xl.readback.verify import verify_workbooks
 from kwai_xl.workbook.build import build_workbook, write_workbook
+from kwai_xl.workbook.package import untouched_since_built
 
 LO = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is installed by `make test`")
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -90,6 +93,32 @@ def test_a_libreoffice_resave_is_not_an_edit(quarter_dir, tmp_path):
     assert result.returncode == 0 and "built" in result.stdout, result.stderr
     assert (quarter_dir / "2022Q2.yaml").read_text(encoding="utf-8") == before
     assert not list(tmp_path.glob("k.*.bak.xlsx"))  # replaced without ceremony: no backup
+
+
+def test_an_edit_inside_the_file_with_its_properties_kept_is_still_noticed(quarter_dir, tmp_path):
+    """A file exactly as built is judged from its recorded package digest, without parsing it; a number
+    changed inside the sheet XML, every property left as built, must fall back to judging by meaning."""
+    book = tmp_path / "k.xlsx"
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    replace_workbook(q, book)
+    assert untouched_since_built(book) and rebuild_losses(book, q) == []
+    price = defined_names(book)["price"]
+    ref = f"{get_column_letter(price.min_col)}{price.min_row}"
+    edited = tmp_path / "edited.xlsx"
+    with zipfile.ZipFile(book) as src, zipfile.ZipFile(edited, "w", zipfile.ZIP_DEFLATED) as dst:
+        part = sheet_parts(src)[price.sheet]
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == part:
+                data = re.sub(rf'(<c r="{ref}"[^>]*><v>)[^<]*(</v>)', r"\g<1>100\g<2>", data.decode()).encode()
+            dst.writestr(item, data)
+    shutil.copyfile(edited, book)
+    assert WorkbookValues(book).value("price") == 100
+    assert not untouched_since_built(book)
+    assert any("is 100" in line for line in rebuild_losses(book, q)), rebuild_losses(book, q)
+    with pytest.raises(KwaiError, match="is 100"):
+        replace_workbook(q, book)
+    assert WorkbookValues(book).value("price") == 100  # refused: the edit is still there
 
 
 @LO

@@ -11,6 +11,7 @@ from ruamel.yaml import YAML
 
 from ..errors import KwaiError
 from ..registry import public_names, structure_of
+from ..safeyaml import safe_yaml
 from .schema import Quarter, parse_quarter, read_yaml
 
 Path_ = tuple  # a path into the document: keys and list indices
@@ -39,7 +40,7 @@ def dump_document(doc) -> str:
 
 def validate_document(path: Path, doc) -> Quarter:
     """Validate an edited document as if it were the file at ``path``."""
-    return parse_quarter(Path(path), YAML(typ="safe").load(dump_document(doc)))
+    return parse_quarter(Path(path), safe_yaml().load(dump_document(doc)))
 
 
 MISSING = object()

@@ -23,6 +23,7 @@ from ..engine.scenarios import BASES, METRIC_SOURCES, SCENARIOS, STATISTICS
 from ..errors import KwaiError
 from ..paths import QUARTER_PATTERN
 from ..registry import RULES
+from ..safeyaml import safe_yaml
 
 MAX_PEERS = 200
 MAX_GROUPS = 12
@@ -590,7 +591,7 @@ class _MarkingConstructor(SafeConstructor):
 
 
 def _yaml() -> YAML:
-    yaml = YAML(typ="safe")
+    yaml = safe_yaml()
     yaml.Constructor = _MarkingConstructor
     yaml.allow_duplicate_keys = False
     return yaml

@@ -34,7 +34,7 @@ from ..workbook.build import (
 )
 from ..workbook.fingerprint import canonical, normal_reference
 from ..workbook.layout import SheetLayout, defined_names
-from ..workbook.package import open_checked
+from ..workbook.package import open_checked, untouched_since_built
 
 NOT_OURS = "it was not built by kwai-xl (move it away)"
 UNREADABLE = "it is not a workbook kwai-xl can read (move it away)"
@@ -183,14 +183,16 @@ def _quarter_data(wb, quarter: str, q: Quarter | None, data_dir: Path | None) ->
         return None
 
 
-def rebuild_losses(path: Path, q: Quarter | None = None, data_dir: Path | None = None) -> list[str]:
+def rebuild_losses(path: Path, q: Quarter | None = None, data_dir: Path | None = None, wb=None) -> list[str]:
     """What replacing the workbook at ``path`` by a fresh build would lose; empty when nothing.
 
     The workbook is compared with its quarter's data as it stands now: ``q`` when it is that
     quarter, else the file in ``data_dir``. Without one, only the fingerprint recorded at build
-    time can tell whether it was edited.
+    time can tell whether it was edited. ``wb``: the file as openpyxl read it already, if it was.
     """
-    wb = open_workbook(path)
+    if untouched_since_built(path):  # the very bytes kwai-xl wrote: nothing typed, nothing to lose
+        return []
+    wb = wb if wb is not None else open_workbook(path)
     if wb is None:
         return [UNREADABLE]
     try:

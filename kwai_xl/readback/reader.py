@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from openpyxl import load_workbook
+from defusedxml import ElementTree
 from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
+from openpyxl.workbook.defined_name import DefinedName
 from python_calamine import CalamineWorkbook
 
 from ..engine.inputs import MULTIPLES, ModelInputs, Segment, sweep_keys
@@ -60,25 +61,42 @@ class NamedRange:
 
 
 def defined_names(path: Path) -> dict[str, NamedRange]:
-    """Every workbook-scoped defined name that points at one rectangle of one sheet."""
+    """Every workbook-scoped defined name that points at one rectangle of one sheet (read from the
+    workbook part alone; a sheet-scoped name, a formula or a name of several areas is left out)."""
+    path = open_checked(path)
     try:
-        wb = load_workbook(open_checked(path), read_only=True, keep_links=False)
-    except KwaiError:
-        raise
-    except Exception as err:
+        with zipfile.ZipFile(path) as z:
+            root = ElementTree.fromstring(z.read("xl/workbook.xml"))
+    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError) as err:
         raise KwaiError(f"{path}: cannot be read as an .xlsx workbook ({err.__class__.__name__})") from None
-    try:
-        out = {}
-        for name, dn in wb.defined_names.items():
-            dests = list(dn.destinations)
-            if len(dests) != 1:
-                continue
-            sheet, ref = dests[0]
-            min_col, min_row, max_col, max_row = range_boundaries(ref.replace("$", ""))
-            out[name] = NamedRange(sheet, min_row, min_col, max_row, max_col)
-        return out
-    finally:
-        wb.close()
+    out = {}
+    for el in root.iter():
+        if not el.tag.endswith("}definedName") or el.get("localSheetId") is not None or not el.text:
+            continue
+        dests = list(DefinedName(el.get("name"), attr_text=el.text).destinations)
+        if len(dests) != 1:
+            continue
+        sheet, ref = dests[0]
+        min_col, min_row, max_col, max_row = range_boundaries(ref.replace("$", ""))
+        out[el.get("name")] = NamedRange(sheet, min_row, min_col, max_row, max_col)
+    return out
+
+
+class _Sheets(dict):
+    """Sheet title → its rows of cached values, each sheet read from the workbook when first asked for."""
+
+    def __init__(self, book: CalamineWorkbook, path: Path):
+        super().__init__()
+        self.book, self.path = book, path
+
+    def __missing__(self, title: str) -> list[list]:
+        if title not in self.book.sheet_names:
+            raise KeyError(title)
+        try:
+            rows = self[title] = self.book.get_sheet_by_name(title).to_python(skip_empty_area=False)
+        except Exception as err:  # calamine's errors are its own types; the message names the file
+            raise KwaiError(f"{self.path}: cannot read the cells of sheet {title!r} ({err.__class__.__name__})") from None
+        return rows
 
 
 class WorkbookValues:
@@ -89,9 +107,7 @@ class WorkbookValues:
         self.path = open_checked(path)
         self.names = defined_names(self.path) if names is None else names
         try:
-            book = CalamineWorkbook.from_path(str(self.path))
-            self.sheets = {name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-                           for name in book.sheet_names}
+            self.sheets = _Sheets(CalamineWorkbook.from_path(str(self.path)), self.path)
         except Exception as err:  # calamine's errors are its own types; the message names the file
             raise KwaiError(f"{self.path}: cannot read its cells ({err.__class__.__name__})") from None
 

@@ -7,16 +7,30 @@ added are carried into the rebuild (:mod:`.carry`); when something on them canno
 be carried (charts, images, pivot tables) a backup of the old file is kept.
 """
 
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import KwaiError
 from ..quarters.schema import Quarter
-from ..workbook.build import XLWINGS_CONF, BuildResult, default_workbook_path, layouts, unexpected_errors, workbook_bytes, write_workbook
+from ..workbook.build import (
+    LANG_PROPERTY,
+    XLWINGS_CONF,
+    XLWINGS_PROPERTY,
+    BuildResult,
+    default_workbook_path,
+    file_stamp,
+    layouts,
+    unexpected_errors,
+    workbook_bytes,
+    write_workbook,
+)
 from ..workbook.fingerprint import workbook_fingerprint
 from ..workbook.layout import defined_names
+from ..workbook.package import custom_properties, untouched_since_built
 from .carry import Carry, carry_from
 from .losses import identity, open_workbook, rebuild_losses
+from .reader import sheet_parts
 
 
 @dataclass
@@ -26,18 +40,35 @@ class Rebuilt(BuildResult):
     not_carried: list[str] = field(default_factory=list)
 
 
-def _analyst_sheets(path: Path, q: Quarter, lang: str, xlwings: bool) -> tuple[Carry, str]:
-    """The sheets of the workbook at ``path`` that no build of ``q`` writes, and their fingerprint ("" for none)."""
-    wb = open_workbook(path)
+def _generated_titles(q: Quarter, lang: str, xlwings: bool, old_lang: str, old_xlwings: bool) -> list[str]:
+    """The titles of the sheets a build of ``q`` writes, in the new and in the old workbook's language."""
+    return [s.title for s in layouts(q, lang, xlwings) + layouts(q, old_lang, old_xlwings)] + [XLWINGS_CONF]
+
+
+def _only_generated(path: Path, q: Quarter, lang: str, xlwings: bool) -> bool:
+    """Whether the file at ``path`` is exactly as kwai-xl wrote it and holds no sheet but generated ones
+    (read from the zip alone: its custom properties and sheet list)."""
+    if not untouched_since_built(path):
+        return False
+    with zipfile.ZipFile(path) as z:
+        props = custom_properties(path, z)
+        titles = sheet_parts(z)
+    own = {t.casefold() for t in _generated_titles(q, lang, xlwings, props.get(LANG_PROPERTY, lang),
+                                                     props.get(XLWINGS_PROPERTY) == "yes")}
+    return all(t.casefold() in own for t in titles)
+
+
+def _analyst_sheets(path: Path, wb, q: Quarter, lang: str, xlwings: bool) -> tuple[Carry, str]:
+    """The sheets of ``wb`` (the workbook at ``path``, None when unreadable) that no build of ``q`` writes,
+    and their fingerprint ("" for none)."""
     if wb is None:
         return Carry(), ""
     try:
         _, old_lang, old_xlwings = identity(wb, path)
     except KwaiError:
         return Carry(), ""
-    sheets = layouts(q, lang, xlwings)
-    generated = [s.title for s in sheets + layouts(q, old_lang, old_xlwings)] + [XLWINGS_CONF]
-    carry = carry_from(path, wb, generated, defined_names(sheets))
+    generated = _generated_titles(q, lang, xlwings, old_lang, old_xlwings)
+    carry = carry_from(path, wb, generated, defined_names(layouts(q, lang, xlwings)))
     return carry, workbook_fingerprint(wb, carry.sheets) if carry.sheets else ""
 
 
@@ -46,15 +77,21 @@ def replace_workbook(q: Quarter, out: Path | None = None, lang: str = "en", xlwi
     """Build ``q``'s workbook at ``out`` over whatever is there, losing nothing without ``force``.
 
     ``data_dir`` holds the data file of the existing workbook's quarter when it is not ``q``'s.
+    The existing file is read once; one exactly as kwai-xl wrote it, holding only generated sheets,
+    is not parsed at all.
     """
     path = Path(out) if out else default_workbook_path(q.quarter)
-    carry, carried_print = _analyst_sheets(path, q, lang, xlwings) if path.exists() else (Carry(), "")
+    read_at = file_stamp(path)
+    old = open_workbook(path) if read_at and not _only_generated(path, q, lang, xlwings) else None
+    carry, carried_print = _analyst_sheets(path, old, q, lang, xlwings)
     judged = []
 
     def judge(p: Path) -> list[str]:
-        lost = rebuild_losses(p, q, data_dir)
-        if judged:  # saved while building: its own sheets must still be the ones carried
-            now, now_print = _analyst_sheets(p, q, lang, xlwings)
+        if not judged:  # the file as read above, unless it was saved since
+            lost = rebuild_losses(p, q, data_dir, old if file_stamp(p) == read_at else None)
+        else:  # saved while building: read again, and its own sheets must still be the ones carried
+            lost = rebuild_losses(p, q, data_dir)
+            now, now_print = _analyst_sheets(p, open_workbook(p), q, lang, xlwings)
             if now_print != carried_print:
                 lost.append(f"the sheets {', '.join(now.sheets or carry.sheets)} as saved while kwai-xl was building")
         judged.append(p)

@@ -9,6 +9,7 @@ import io
 import os
 import shutil
 import uuid
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +18,6 @@ from pathlib import Path
 import formualizer
 from openpyxl import load_workbook
 from openpyxl.packaging.custom import StringProperty
-from ruamel.yaml import YAML
 
 from .. import __version__, paths
 from ..atomic import locked, write_atomically
@@ -28,10 +28,11 @@ from ..quarters.datafile import get_path
 from ..quarters.schema import Company, Quarter, engine_segments
 from ..quarters.staleness import STALE_WORDS, market_dates, stale_inputs, stale_market_summary, stale_summary
 from ..registry import assumption_rows, structure_of
+from ..safeyaml import safe_yaml
 from .fingerprint import FINGERPRINT_PROPERTY, workbook_fingerprint
 from .layout import SheetLayout, place, render_sheet, template_environment
-from .package import open_checked
-from .sharedstrings import with_shared_strings
+from .package import PACKAGE_PROPERTY, UNSTAMPED, open_checked, repacked, untouched_since_built
+from .sharedstrings import shared_strings_parts
 from .writer import workbook_from_layouts
 
 SHEETS = ("cover", "contents", "assumptions", "user_gmv", "category_gmv", "peer_comps", "sotp", "sensitivity", "drivers",
@@ -66,7 +67,7 @@ def load_labels(lang: str, templates_dir: Path = paths.TEMPLATES_DIR) -> dict:
     """The label set of ``lang`` (en or zh); a key missing from a translation falls back to English."""
     if lang not in LANGUAGES:
         raise KwaiError(f"--lang: {lang!r} is not one of {', '.join(LANGUAGES)}")
-    yaml = YAML(typ="safe")
+    yaml = safe_yaml()
     english = yaml.load((templates_dir / "labels" / "en.yaml").read_text(encoding="utf-8"))
     if lang == "en":
         return english
@@ -285,7 +286,7 @@ def workbook_bytes(q: Quarter, lang: str = "en", xlwings: bool = False,
         carry(wb)
     props = {FINGERPRINT_PROPERTY: workbook_fingerprint(wb), TOOL_PROPERTY: f"kwai-xl {__version__}",
              QUARTER_PROPERTY: q.quarter, LANG_PROPERTY: lang, XLWINGS_PROPERTY: "yes" if xlwings else "no",
-             BUILD_PROPERTY: uuid.uuid4().hex, DATA_PROPERTY: data_revision(q)}
+             BUILD_PROPERTY: uuid.uuid4().hex, DATA_PROPERTY: data_revision(q), PACKAGE_PROPERTY: UNSTAMPED}
     if q.path is not None:
         props[DATA_FILE_PROPERTY] = paths.project_relative(q.path)
     for name, value in props.items():
@@ -296,7 +297,7 @@ def workbook_bytes(q: Quarter, lang: str = "en", xlwings: bool = False,
         filled = formualizer.recalculate_xlsx_bytes(buf.getvalue())
     except OSError as err:
         raise KwaiError(f"{q.quarter}: the workbook's formulas cannot be computed ({err})") from None
-    return with_shared_strings(filled["bytes"]), filled["summary"]
+    return repacked(filled["bytes"], shared_strings_parts(zipfile.ZipFile(io.BytesIO(filled["bytes"])))), filled["summary"]
 
 
 def default_workbook_path(quarter: str) -> Path:
@@ -311,6 +312,8 @@ def unchanged_since_built(wb) -> bool:
 
 def edited_since_built(path: Path) -> list[str]:
     """What replacing the workbook at ``path`` would lose, judged by its own fingerprint; empty when nothing."""
+    if untouched_since_built(path):  # the very bytes kwai-xl wrote
+        return []
     try:
         wb = load_workbook(open_checked(path))
     except Exception:
@@ -330,7 +333,7 @@ def backup_path(path: Path, now: datetime | None = None) -> Path:
     return out
 
 
-def _stamp(path: Path):
+def file_stamp(path: Path):
     """What tells one saved version of ``path`` from another: inode, size, modification time; None if absent."""
     try:
         st = os.stat(path)
@@ -361,13 +364,13 @@ def write_workbook(path: Path, build: Callable[[], bytes], judge: Callable[[Path
     makes concurrent builds to one path take turns.
     """
     path = Path(path)
-    seen = _stamp(path)
+    seen = file_stamp(path)
     lost = judge(path) if seen else []
     if lost and not force:
         raise refusal(path, lost)
     data = build()
     with locked(path):
-        now = _stamp(path)
+        now = file_stamp(path)
         if now and now != seen:
             lost = judge(path)
             if lost and not force:

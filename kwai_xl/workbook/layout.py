@@ -31,9 +31,9 @@ from typing import Any
 from jinja2 import FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 from openpyxl.utils import get_column_letter, quote_sheetname
-from ruamel.yaml import YAML
 
 from ..errors import TemplateError
+from ..safeyaml import safe_yaml
 
 FIRST_VALUE_COL = 3  # A: label, B: unit, C…: values
 TOKEN = re.compile(r"\{(@?)([a-z_][a-z0-9_]*)(?:\[([^\]]+)\])?(:?)\}")
@@ -282,7 +282,7 @@ def render_sheet(env: SandboxedEnvironment, template: str, context: dict) -> She
     """Render one sheet template to a :class:`SheetLayout` (not yet placed)."""
     text = env.get_template(template).render(**context)
     try:
-        data = YAML(typ="safe").load(text)
+        data = safe_yaml().load(text)
     except Exception as err:  # a template bug, not user input: say which template
         raise TemplateError(f"template {template}: rendered text is not valid YAML ({err.__class__.__name__}: {str(err).splitlines()[0]})") from None
     blocks = [Block(title=b.get("title", ""), header=_rows(b["header"]) if b.get("header") else [],

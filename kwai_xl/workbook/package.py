@@ -9,6 +9,8 @@ property before the workbook is parsed at all.
 """
 
 import codecs
+import hashlib
+import io
 import re
 import zipfile
 from pathlib import Path
@@ -27,6 +29,11 @@ MAX_PROPERTIES_BYTES = 2**20
 CHUNK = 2**20
 DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY")
 CUSTOM_PROPERTIES = "docProps/custom.xml"
+PACKAGE_PROPERTY = "kwai_xl_package"
+"""Custom property: the digest of every part as built (:func:`package_digest`); a file no application has
+saved since still matches it."""
+UNSTAMPED = "0" * 64
+"""The value ``build`` gives :data:`PACKAGE_PROPERTY` until :func:`repacked` records the digest."""
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 _BOMLESS = ((b"\0\0\0<", "utf-32-be"), (b"<\0\0\0", "utf-32-le"), (b"\0<\0?", "utf-16-be"), (b"<\0?\0", "utf-16-le"))
@@ -144,3 +151,46 @@ def _check_identity(path: Path, z: zipfile.ZipFile, identity: str) -> None:
     if identity not in names:
         raise KwaiError(f"{path}: not a workbook built by kwai-xl (no {identity} property); "
                         f"pull reads only kwai-xl workbooks")
+
+
+def package_digest(parts: dict[str, bytes]) -> str:
+    """SHA-256 over every part (name and bytes, in name order) but the custom properties, which hold it."""
+    digest = hashlib.sha256()
+    for name in sorted(parts):
+        if name != CUSTOM_PROPERTIES:
+            digest.update(f"{name}\0{len(parts[name])}\0".encode("utf-8") + parts[name])
+    return digest.hexdigest()
+
+
+def repacked(data: bytes, replaced: dict[str, bytes]) -> bytes:
+    """The .xlsx package ``data`` with the parts in ``replaced`` swapped in or added, and the digest of the
+    result recorded in its :data:`PACKAGE_PROPERTY` (when the package has that property, as :data:`UNSTAMPED`)."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    infos = {info.filename: info for info in src.infolist()}
+    parts = {name: replaced.get(name) or src.read(info) for name, info in infos.items()}
+    parts.update((name, part) for name, part in replaced.items() if name not in parts)
+    custom = parts.get(CUSTOM_PROPERTIES, b"")
+    placeholder = f'name="{PACKAGE_PROPERTY}"'.encode()
+    if placeholder in custom:
+        at = custom.index(UNSTAMPED.encode(), custom.index(placeholder))
+        parts[CUSTOM_PROPERTIES] = custom[:at] + package_digest(parts).encode() + custom[at + len(UNSTAMPED):]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name, part in parts.items():
+            dst.writestr(infos.get(name, name), part)
+    return out.getvalue()
+
+
+def untouched_since_built(path: Path) -> bool:
+    """Whether the file at ``path`` holds exactly the parts kwai-xl wrote: no application has saved it since.
+
+    Read from the zip alone (no workbook parser); False for anything else, an unreadable file included.
+    """
+    try:
+        with zipfile.ZipFile(path) as z:
+            recorded = custom_properties(Path(path), z).get(PACKAGE_PROPERTY)
+            if not recorded or recorded == UNSTAMPED or sum(i.file_size for i in z.infolist()) > MAX_UNPACKED_BYTES:
+                return False
+            return package_digest({info.filename: z.read(info) for info in z.infolist()}) == recorded
+    except (OSError, zipfile.BadZipFile, KwaiError):
+        return False

@@ -3,10 +3,9 @@
 OOXML allows inline strings, but Excel moves them to ``xl/sharedStrings.xml`` on its
 next save and validators flag them; this rewrites a finished package so each text
 cell (``t="inlineStr"``) refers to one entry of a shared-strings table instead. Every
-other part is copied byte for byte.
+other part stays as it was.
 """
 
-import io
 import re
 import zipfile
 
@@ -18,15 +17,15 @@ INLINE = re.compile(r'<c ([^>]*?)t="inlineStr"([^>]*)><is>(.*?)</is></c>', re.S)
 WORKSHEET = re.compile(r"xl/worksheets/[^/]+\.xml")
 
 
-def with_shared_strings(data: bytes) -> bytes:
-    """The .xlsx package ``data`` with its inline strings moved to a shared-strings part."""
-    src = zipfile.ZipFile(io.BytesIO(data))
+def shared_strings_parts(src: zipfile.ZipFile) -> dict[str, bytes]:
+    """The parts of the package ``src`` that change when its inline strings move to a shared-strings table
+    (its worksheets, content types and workbook relationships, and the table itself); empty when none."""
     names = src.namelist()
     if SST_PART in names:
-        return data
+        return {}
     table: dict[str, int] = {}
     count = 0
-    sheets = {}
+    parts = {}
 
     def shared(m: re.Match) -> str:
         nonlocal count
@@ -36,22 +35,16 @@ def with_shared_strings(data: bytes) -> bytes:
 
     for name in names:
         if WORKSHEET.fullmatch(name):
-            sheets[name] = INLINE.sub(shared, src.read(name).decode("utf-8")).encode("utf-8")
+            parts[name] = INLINE.sub(shared, src.read(name).decode("utf-8")).encode("utf-8")
     if not table:
-        return data
-    sst = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="{MAIN_NS}" count="{count}" '
-           f'uniqueCount="{len(table)}">' + "".join(f"<si>{text}</si>" for text in table) + "</sst>")
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            part = sheets.get(info.filename) or src.read(info.filename)
-            if info.filename == "[Content_Types].xml":
-                part = part.replace(b"</Types>", f'<Override PartName="/{SST_PART}" ContentType="{SST_TYPE}"/></Types>'.encode())
-            elif info.filename == "xl/_rels/workbook.xml.rels":
-                text = part.decode("utf-8")
-                rid = next(f"rId{k}" for k in range(1, 10**4) if f'Id="rId{k}"' not in text)
-                part = text.replace("</Relationships>", f'<Relationship Id="{rid}" Type="{SST_REL}" '
-                                    f'Target="sharedStrings.xml"/></Relationships>').encode("utf-8")
-            dst.writestr(info, part)
-        dst.writestr(SST_PART, sst.encode("utf-8"))
-    return out.getvalue()
+        return {}
+    parts["[Content_Types].xml"] = src.read("[Content_Types].xml").replace(
+        b"</Types>", f'<Override PartName="/{SST_PART}" ContentType="{SST_TYPE}"/></Types>'.encode())
+    text = src.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+    rid = next(f"rId{k}" for k in range(1, 10**4) if f'Id="rId{k}"' not in text)
+    parts["xl/_rels/workbook.xml.rels"] = text.replace(
+        "</Relationships>", f'<Relationship Id="{rid}" Type="{SST_REL}" Target="sharedStrings.xml"/></Relationships>'
+    ).encode("utf-8")
+    parts[SST_PART] = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="{MAIN_NS}" count="{count}" '
+                       f'uniqueCount="{len(table)}">' + "".join(f"<si>{text}</si>" for text in table) + "</sst>").encode("utf-8")
+    return parts
