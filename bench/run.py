@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 FIVE_LIBRARIES = "import openpyxl, jinja2, ruamel.yaml, pydantic, numpy"
 BUILD_IMPORTS = ("import kwai_xl.workbook.build, kwai_xl.quarters.schema, openpyxl, formualizer, jinja2, pydantic, ruamel.yaml, numpy, "
-                 "click, rich.console, rich.progress, rich.table")
+                 "click, python_calamine, defusedxml")
 
 
 def wall(cmd: list[str], runs: int = 3) -> tuple[float, float]:

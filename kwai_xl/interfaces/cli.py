@@ -1,5 +1,10 @@
-"""The ``kwai-xl`` command line: parses, calls the library, prints."""
+"""The ``kwai-xl`` command line: parses, calls the library, prints.
 
+A command imports what only it needs when it runs (rich's tables, pull, verify, the market
+import…), so that ``kwai-xl build`` starts in about the time its own work takes.
+"""
+
+import functools
 import json
 import re
 import sys
@@ -7,39 +12,25 @@ from functools import wraps
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.progress import Progress
 
 from .. import paths
 from ..engine.model import evaluate
 from ..errors import KwaiError
-from ..quarters.compare import input_differences, result_differences
-from ..quarters.datafile import shown
 from ..quarters.inputs import inputs_from_quarter
-from ..quarters.market_import import import_market
-from ..quarters.rollover import new_quarter as roll_quarter
 from ..quarters.schema import load_quarter
-from ..quarters.staleness import stale_inputs, stale_market_json, stale_market_summary
-from ..readback.pull import pull as pull_workbook
+from ..quarters.staleness import stale_inputs, stale_market_summary
 from ..readback.reader import WorkbookValues, failing_checks
 from ..readback.replace import replace_workbook
-from ..readback.verify import DEFAULT_VARIANTS, verify_workbooks
+from ..readback.variants import DEFAULT_VARIANTS
 from ..workbook.build import LANGUAGES
-from .api import load
-from .lite import write_lite_project
-from .report import (
-    gmv_grid_table,
-    input_diff_table,
-    jsonable,
-    monte_carlo_table,
-    peer_stats_table,
-    result_diff_table,
-    sotp_table,
-    tornado_table,
-)
 
-console = Console()
-err_console = Console(stderr=True)
+
+@functools.cache
+def console(stderr: bool = False):
+    """rich's console on standard output (or error), made on first use."""
+    from rich.console import Console
+
+    return Console(stderr=stderr)
 
 
 def one_line_errors(func):
@@ -109,6 +100,10 @@ def quarters():
 @one_line_errors
 def calc(quarter, as_json):
     """Print the GMV grids, peer statistics and SOTP of a quarter."""
+    from ..quarters.staleness import stale_market_json
+    from .api import load
+    from .report import gmv_grid_table, jsonable, peer_stats_table, sotp_table
+
     model = load(quarter_name(quarter))
     q, out = model.quarter, model.outputs
     if as_json:
@@ -117,13 +112,13 @@ def calc(quarter, as_json):
         return
     _warn_stale_market(q)
     um, cm = q.user_method, q.category_method
-    console.print(f"[bold]Kuaishou 01024.HK — {q.quarter}[/] (as of {q.as_of}); scenario {out['scenario']}, statistic {out['sotp_stat']}")
-    console.print(gmv_grid_table("Live-commerce GMV 2025E, user method (亿元)", out["um_gmv_grid"],
+    console().print(f"[bold]Kuaishou 01024.HK — {q.quarter}[/] (as of {q.as_of}); scenario {out['scenario']}, statistic {out['sotp_stat']}")
+    console().print(gmv_grid_table("Live-commerce GMV 2025E, user method (亿元)", out["um_gmv_grid"],
                                  "spend \\ buyers", um.spend.values, ",.0f", out["um_buyers"], ".3f"))
-    console.print(gmv_grid_table("Live-commerce GMV 2025E, category method (亿元)", out["cm_gmv_grid"],
+    console().print(gmv_grid_table("Live-commerce GMV 2025E, category method (亿元)", out["cm_gmv_grid"],
                                  "share \\ adv. GMV", cm.share.values, ".0%", out["cm_adv_gmv"], ",.0f"))
-    console.print(peer_stats_table(out, q))
-    console.print(sotp_table(out, q))
+    console().print(peer_stats_table(out, q))
+    console().print(sotp_table(out, q))
 
 
 @main.command()
@@ -140,7 +135,9 @@ def build(quarter, build_all, out, lang, xlwings, force):
         if quarter or out:
             raise KwaiError("--all builds every quarter to workbooks/; it takes neither --quarter nor --out")
         files = paths.quarter_files()
-        with Progress(console=err_console, transient=True) as progress:
+        from rich.progress import Progress
+
+        with Progress(console=console(stderr=True), transient=True) as progress:
             task = progress.add_task("building", total=len(files))
             for path in files:
                 progress.update(task, description=f"building {path.stem}")
@@ -155,7 +152,7 @@ def build(quarter, build_all, out, lang, xlwings, force):
 def _warn_stale_market(q) -> None:
     """The market guard, loud: the upside rests on market data older than the threshold."""
     for line in stale_market_summary(q):
-        err_console.print(f"[bold red]STALE[/] {q.quarter}: the upside is measured against old market data "
+        console(stderr=True).print(f"[bold red]STALE[/] {q.quarter}: the upside is measured against old market data "
                           f"(threshold {q.stale_after_days} days): {line}", highlight=False, soft_wrap=True)
 
 
@@ -203,6 +200,8 @@ def verify(workbooks, variants, seed, data_dir):
 
     Exits 1 on any finding. The workbooks are never modified.
     """
+    from ..readback.verify import verify_workbooks
+
     failed = False
     reports = verify_workbooks(list(workbooks), variants=variants, seed=seed, data_dir=data_dir)
     click.echo(f"seed {reports[0].seed} ({variants} variant(s) per workbook; repeat with --seed {reports[0].seed})")
@@ -232,6 +231,8 @@ def verify(workbooks, variants, seed, data_dir):
 @one_line_errors
 def lite(out):
     """Write an xlwings Lite project: main.py (every KWAI function), the engine package, requirements.txt."""
+    from .lite import write_lite_project
+
     for path in write_lite_project(out):
         click.echo(f"wrote {path}")
     click.echo("in xlwings Lite: main.py and requirements.txt replace the editor's, the kwai_xl folder's files are added")
@@ -244,6 +245,8 @@ def lite(out):
 @one_line_errors
 def new_quarter_command(new, old, force):
     """Write NEW's data file from OLD's, rolling the years; print what must be refreshed."""
+    from ..quarters.rollover import new_quarter as roll_quarter
+
     result = roll_quarter(quarter_name(new), quarter_name(old), force=force)
     new = quarter_name(new)
     if result.shift:
@@ -268,6 +271,9 @@ def new_quarter_command(new, old, force):
 @one_line_errors
 def pull(workbook, quarter, accept_overrides, accept_older, dry_run):
     """Carry the inputs changed in WORKBOOK back into its quarter's data file."""
+    from ..quarters.datafile import shown
+    from ..readback.pull import pull as pull_workbook
+
     result = pull_workbook(workbook, quarter and quarter_name(quarter), accept_overrides, dry_run=dry_run, accept_older=accept_older)
     for line in result.overrides:
         click.echo(f"override (ignored): {line}")
@@ -287,10 +293,13 @@ def pull(workbook, quarter, accept_overrides, accept_older, dry_run):
 @one_line_errors
 def diff(old, new, sources):
     """Show what changed between two quarters' inputs and results."""
+    from ..quarters.compare import input_differences, result_differences
+    from .report import input_diff_table, result_diff_table
+
     qa, qb = load_quarter(paths.quarter_path(quarter_name(old))), load_quarter(paths.quarter_path(quarter_name(new)))
-    console.print(input_diff_table(qa, qb, input_differences(qa, qb, sources)))
+    console().print(input_diff_table(qa, qb, input_differences(qa, qb, sources)))
     oa, ob = evaluate(inputs_from_quarter(qa)), evaluate(inputs_from_quarter(qb))
-    console.print(result_diff_table(qa, qb, result_differences(oa, ob)))
+    console().print(result_diff_table(qa, qb, result_differences(oa, ob)))
 
 
 @main.command()
@@ -303,6 +312,7 @@ def diff(old, new, sources):
 def sweep(quarter, draws, seed, as_json):
     """Value per share over the data file's sweep ranges: a tornado and Monte Carlo percentiles."""
     from ..engine import sweep as sweeps
+    from .report import monte_carlo_table, tornado_table
 
     if seed < 0:
         raise KwaiError(f"--seed: must be a whole number, 0 or more (got {seed})")
@@ -322,9 +332,9 @@ def sweep(quarter, draws, seed, as_json):
                             "probability_above_price": mc.probability_above(price)},
         }, indent=1))
         return
-    console.print(f"[bold]{q.quarter}[/]: value per share HKD {out['sotp_per_share']:,.2f} (price {price:,.2f})")
-    console.print(tornado_table(bars))
-    console.print(monte_carlo_table(mc, draws, seed, price))
+    console().print(f"[bold]{q.quarter}[/]: value per share HKD {out['sotp_per_share']:,.2f} (price {price:,.2f})")
+    console().print(tornado_table(bars))
+    console().print(monte_carlo_table(mc, draws, seed, price))
 
 
 @main.group()
@@ -339,6 +349,8 @@ def market():
 @one_line_errors
 def market_import(export, quarter, dry_run):
     """Write EXPORT's figures (CSV or XLSX; see README) into the quarter's data file, with date and source."""
+    from ..quarters.market_import import import_market
+
     result = import_market(export, paths.quarter_path(quarter), dry_run=dry_run)
     for ticker in result.unknown:
         click.echo(f"unknown ticker (skipped): {ticker}")

@@ -55,7 +55,7 @@ T = TypeVar("T")
 class Strict(BaseModel):
     """Unknown keys rejected, NaN and infinities rejected."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, frozen=True, defer_build=True)
 
 
 class Sourced(Strict):

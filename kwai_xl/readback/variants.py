@@ -20,6 +20,7 @@ from ..errors import KwaiError
 from ..workbook.layout import SheetLayout
 from .reader import sheet_parts
 
+DEFAULT_VARIANTS = 4      # perturbed copies `verify` recalculates beside each workbook
 FACTOR = (0.7, 1.3)      # a number moves by a factor in this range
 ZERO_NUMBER = (1.0, 100.0)  # a zero number becomes one in this range (amounts: RMB/HKD mn, counts)
 ZERO_FRACTION = (0.01, 0.1)  # a zero percentage becomes one in this range

@@ -36,13 +36,12 @@ from . import libreoffice
 from .losses import identity, properties
 from .pull import overrides_in
 from .reader import WorkbookValues, inputs_from_workbook, structure_from_workbook
-from .variants import SWITCHES, Variant, make_variants, write_variant
+from .variants import DEFAULT_VARIANTS, SWITCHES, Variant, make_variants, write_variant
 
 REQUIRED_NAMES = model_md_names()
 """MODEL.md §7: the names every workbook of the default segments defines."""
 
 REL_TOL = 1e-9
-DEFAULT_VARIANTS = 4
 
 
 @dataclass

@@ -7,6 +7,7 @@ its own column. What does not fit widens its column up to a cap; beyond the cap 
 titles across the printed width), with the row made tall enough for its lines.
 """
 
+import functools
 import math
 import unicodedata
 
@@ -18,6 +19,7 @@ CAPS = {1: 60, 2: 30}    # the label and unit columns' widest; value columns bel
 VALUE_CAP = 24
 
 
+@functools.lru_cache(maxsize=4096)
 def text_need(text: str, bold: bool = False, size: float = 11) -> float:
     """Column-width units ``text`` needs on one line: wide (CJK) characters count double; plus padding."""
     units = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

@@ -117,12 +117,10 @@ class SheetLayout:
     max_row: int = 0
     max_col: int = 0
 
-    def width(self) -> int:
-        return max(((it.beside or it.shift) + it.w for b in self.blocks for it in b.items), default=1)
-
-    @property
+    @functools.cached_property
     def as_of_col(self) -> int:
-        return FIRST_VALUE_COL + self.width()
+        """The as-of column: right of the widest item's last value column (an item's cells are fixed once rendered)."""
+        return FIRST_VALUE_COL + max(((it.beside or it.shift) + it.w for b in self.blocks for it in b.items), default=1)
 
     @property
     def source_col(self) -> int:

@@ -1,6 +1,7 @@
 """The workbook's look: FAST-style colours and number formats, by key."""
 
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils.indexed_list import IndexedList
 
 FONT_NAME = "Calibri"
 INPUT_FONT = Font(name=FONT_NAME, color="0000FF")
@@ -44,3 +45,29 @@ NUMBER_FORMATS = {
     "text": "@",
     "sci": "0.0E+00",
 }
+
+
+class _RememberedStyles(IndexedList):
+    """A workbook's table of fonts (fills, borders, alignments) that remembers each style object it was given.
+
+    openpyxl hashes a style field by field on every assignment to a cell, the largest cost of writing a
+    sheet; the writer assigns the same few constant objects thousands of times, and none is changed
+    after it is made (openpyxl's styles are immutable through a cell)."""
+
+    def __init__(self, iterable):
+        super().__init__(iterable)
+        self._seen: dict[int, tuple] = {}
+
+    def add(self, value):
+        hit = self._seen.get(id(value))
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        index = super().add(value)
+        self._seen[id(value)] = (value, index)  # the object is kept, so its id is not reused
+        return index
+
+
+def remember_styles(wb) -> None:
+    """Make assigning a style to a cell of ``wb`` look the style up once per object (see :class:`_RememberedStyles`)."""
+    for table in ("_fonts", "_fills", "_borders", "_alignments"):
+        setattr(wb, table, _RememberedStyles(getattr(wb, table)))

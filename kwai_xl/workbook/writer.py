@@ -259,6 +259,7 @@ def workbook_from_layouts(sheets: list[SheetLayout]) -> Workbook:
     refs = References(sheets)
     wb = Workbook()
     wb.remove(wb.active)
+    styles.remember_styles(wb)
     for sheet in sheets:
         _write_sheet(wb.create_sheet(sheet.title), sheet, refs)
     for name, ref in defined_names(sheets).items():
