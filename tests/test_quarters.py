@@ -252,3 +252,21 @@ def test_build_all_and_diff_cli(tmp_path, monkeypatch):
     assert "kuaishou.revenue[2021]" in diff.output and "sotp_per_share" in diff.output  # by fiscal year
     assert "81,082" in diff.output  # numbers formatted
     assert "TWTR.N" in diff.output  # Twitter left the ads peer set
+
+
+def test_diff_compares_tables_by_row_and_column():
+    """A history table with years added in front differs only in the new years: each value is keyed by its
+    row and column, not by its slot, and the column list itself is no difference."""
+    from kwai_xl.quarters.compare import input_differences
+
+    old, new = load_quarter(paths.quarter_path("2025Q3")), load_quarter(paths.quarter_path("2025Q4"))
+    grown = new.model_dump()
+    annual = grown["history"]["annual"]
+    annual["columns"] = ["1990", "1991"] + annual["columns"]
+    for row in annual["rows"]:
+        row["values"] = [1.0, 2.0] + row["values"]
+    shifted = type(new).model_validate(grown)
+    diff = {d.path: d for d in input_differences(new, shifted)}
+    assert diff and all(p.startswith("history.annual.rows[") and p.endswith(("[1990]", "[1991]")) for p in diff), diff
+    assert diff["history.annual.rows[gmv][1991]"].old == "—" and diff["history.annual.rows[gmv][1991]"].new == 2.0
+    assert not any("columns" in p for p in (d.path for d in input_differences(old, new)))

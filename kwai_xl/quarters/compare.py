@@ -17,8 +17,23 @@ class Difference:
     new: object
 
 
+def _is_table(value) -> bool:
+    """A table of the data file: ``columns`` and ``rows``, each row's ``values`` one per column."""
+    return (isinstance(value, dict) and isinstance(value.get("columns"), list) and isinstance(value.get("rows"), list)
+            and all(isinstance(row, dict) and isinstance(row.get("values"), list) for row in value["rows"]))
+
+
 def flatten(value, prefix: str = "") -> dict[str, object]:
-    """Leaves of a dumped quarter as ``path → value``; peers keyed by ticker so reordering is no change."""
+    """Leaves of a dumped quarter as ``path → value``; peers keyed by ticker so reordering is no change, and a
+    table's values by row and column (``history.annual.rows[gmv][2022]``), so a column added in front is no change
+    to the others."""
+    if _is_table(value):
+        out = flatten({key: item for key, item in value.items() if key not in ("columns", "rows")}, prefix)
+        for k, row in enumerate(value["rows"]):
+            where = f"{prefix}.rows[{row.get('key') or row.get('label') or k}]"
+            out.update(flatten({key: item for key, item in row.items() if key != "values"}, where))
+            out.update((f"{where}[{column}]", item) for column, item in zip(value["columns"], row["values"]))
+        return out
     if isinstance(value, dict):
         out = {}
         for key, item in value.items():
