@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from kwai_xl import paths
 from kwai_xl.interfaces.cli import main
 from kwai_xl.quarters.schema import load_quarter
-from kwai_xl.quarters.staleness import market_dates, stale_market
+from kwai_xl.quarters.staleness import days_behind_today, market_dates, stale_market
 from kwai_xl.readback import libreoffice
 from kwai_xl.readback.reader import WorkbookValues
 from kwai_xl.readback.verify import check_values
@@ -137,3 +137,34 @@ def test_the_engine_derives_kuaishous_market_cap_from_price_and_shares(seed_inpu
     assert two["ks_mcap"] == pytest.approx(2 * one["ks_mcap"], rel=1e-15)
     assert [b / a for a, b in zip(one["ks_ps"], two["ks_ps"])] == pytest.approx([2, 2, 2], rel=1e-12)
     assert two["sotp_per_share"] == one["sotp_per_share"]  # the value does not depend on the price; the upside does
+
+
+def test_days_behind_today_counts_from_the_calendar():
+    q = load_quarter(paths.DATA_DIR / "2025Q4.yaml")  # as of 2025-12-05, threshold 31 days
+    assert days_behind_today(q, date(2025, 12, 20)) is None
+    assert days_behind_today(q, date(2026, 1, 5)) is None  # 31 days: at the threshold, still current
+    assert days_behind_today(q, date(2026, 1, 6)) == 32
+    assert days_behind_today(q, date(2026, 12, 5)) == 365
+
+
+def test_the_newest_quarter_dated_long_before_today_is_named_loudly(tmp_path, monkeypatch):
+    """``build`` and ``calc`` of the newest quarter say how old its market data are today and how to start
+    the current quarter; an older quarter (history, built on purpose) and a quarter dated today say nothing."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in ("2022Q2", "2025Q4"):
+        shutil.copy(paths.DATA_DIR / f"{name}.yaml", data)
+    monkeypatch.setattr(paths, "DATA_DIR", data)
+    monkeypatch.setattr(paths, "WORKBOOKS_DIR", tmp_path)
+    runner = CliRunner()
+    days = (date.today() - date(2025, 12, 5)).days
+    now = f"{date.today().year}Q{(date.today().month - 1) // 3 + 1}"
+    for args in (["build", "-q", "2025Q4"], ["calc"]):
+        result = runner.invoke(main, args)
+        assert result.exit_code == 0, result.output
+        assert f"OLD 2025Q4 is the newest quarter and dated 2025-12-05, {days:,} days before today" in result.stderr
+        assert f"kwai-xl new-quarter {now} --from 2025Q4" in result.stderr
+    assert "OLD" not in runner.invoke(main, ["build", "-q", "2022Q2"]).stderr
+    text = (data / "2025Q4.yaml").read_text(encoding="utf-8")
+    (data / "2025Q4.yaml").write_text(text.replace("as_of: 2025-12-05", f"as_of: {date.today()}", 1), encoding="utf-8")
+    assert "OLD" not in runner.invoke(main, ["calc"]).stderr

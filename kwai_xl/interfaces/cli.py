@@ -8,6 +8,7 @@ import functools
 import json
 import re
 import sys
+from datetime import date
 from functools import wraps
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from ..engine.model import evaluate
 from ..errors import KwaiError
 from ..quarters.inputs import inputs_from_quarter
 from ..quarters.schema import load_quarter
-from ..quarters.staleness import stale_inputs, stale_market_summary
+from ..quarters.staleness import days_behind_today, quarter_of, stale_inputs, stale_market_summary
 from ..readback.reader import WorkbookValues, failing_checks
 from ..readback.replace import replace_workbook
 from ..readback.variants import DEFAULT_VARIANTS
@@ -150,10 +151,27 @@ def build(quarter, build_all, out, lang, xlwings, force):
 
 
 def _warn_stale_market(q) -> None:
-    """The market guard, loud: the upside rests on market data older than the threshold."""
+    """The market guards, loud: the upside rests on market data older than the threshold, or the newest
+    quarter (the one taken for the current valuation) is dated long before today."""
+    err = console(stderr=True)
     for line in stale_market_summary(q):
-        console(stderr=True).print(f"[bold red]STALE[/] {q.quarter}: the upside is measured against old market data "
-                          f"(threshold {q.stale_after_days} days): {line}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]STALE[/] {q.quarter}: the upside is measured against old market data "
+                  f"(threshold {q.stale_after_days} days): {line}", highlight=False, soft_wrap=True)
+    days = days_behind_today(q)
+    if days is not None and _is_newest(q):
+        now = quarter_of(date.today())
+        err.print(f"[bold red]OLD[/] {q.quarter} is the newest quarter and dated {q.as_of}, {days:,} days before today: "
+                  f"its price, fx and market caps are not today's market (start {now}: kwai-xl new-quarter {now} "
+                  f"--from {q.quarter}, then kwai-xl market import)", highlight=False, soft_wrap=True)
+
+
+def _is_newest(q) -> bool:
+    """Whether ``q`` is the newest quarter of the data folder, or a file from elsewhere."""
+    files = paths.quarter_files()
+    if q.path is None or not files:
+        return True
+    here = Path(q.path).resolve()
+    return here == files[-1].resolve() or here.parent != files[-1].resolve().parent
 
 
 def _build_one(q, out, lang, xlwings, force):

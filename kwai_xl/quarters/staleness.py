@@ -9,6 +9,11 @@ and every market cap the SOTP's peer multiples rest on may be at most
 measured against a market that no longer exists; the Cover marks the upside
 stale in red, a check on the Checks sheet fails, ``build`` warns and
 ``calc --json`` carries ``stale: true``.
+
+Both guards measure against the quarter's own date, so a file stays what it was.
+A third looks at the calendar: the newest quarter, the one an analyst takes for
+the current valuation, is named loudly by ``build`` and ``calc`` when its date
+lies more than ``stale_after_days`` before today (:func:`days_behind_today`).
 """
 
 import re
@@ -136,3 +141,15 @@ def stale_market_summary(q: Quarter, words: dict = STALE_WORDS) -> list[str]:
                                                                         if len(labels) > 8 else ""))
              for when, labels in sorted(by_date.items())]
     return lines
+
+
+def days_behind_today(q: Quarter, today: date | None = None) -> int | None:
+    """Days between the quarter's as-of date and ``today`` (default: the system's date) when more than
+    ``q.stale_after_days``: its market data are that old today; None when the quarter is current."""
+    days = ((today or date.today()) - q.as_of).days
+    return days if days > q.stale_after_days else None
+
+
+def quarter_of(day: date) -> str:
+    """The calendar quarter ``day`` falls in, e.g. 2026Q4."""
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
