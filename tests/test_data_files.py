@@ -35,6 +35,11 @@ CASES = {
                      ["choices.scenario", "Bear/Base/Bull"]),
     "three scenarios": (SEED_TEXT.replace(PENETRATION, "penetration: {values: [0.5, 0.6]"),
                         ["user_method.penetration.values"]),
+    # a misspelt key names what was typed and what it likely meant, not the required key it leaves missing
+    "misspelt key": (SEED_TEXT.replace("  price: {value: 79.9", "  pricee: {value: 79.9"),
+                     ["market.pricee: unknown key (did you mean price?)", "!(and", "!required"]),
+    "misspelt nested key": (SEED_TEXT.replace("netizens: {value: 11.2", "netizen: {value: 11.2"),
+                            ["user_method.netizen: unknown key (did you mean netizens?)"]),
 }
 
 
@@ -48,8 +53,8 @@ def test_bad_file_gives_one_line_and_exit_2(tmp_path, case):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, lines
     assert lines[0].startswith(f"error: {path}: ")
-    for fragment in expected:
-        assert fragment in lines[0]
+    for fragment in expected:  # "!text": must not be there
+        assert (fragment[1:] not in lines[0]) if fragment.startswith("!") else (fragment in lines[0]), lines[0]
     assert "Traceback" not in result.output
 
 

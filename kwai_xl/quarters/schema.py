@@ -6,6 +6,7 @@ required fields and unknown keys; a failure raises :class:`KwaiError` whose
 message names the file, the field path and the bad value.
 """
 
+import difflib
 import reprlib
 from datetime import date
 from pathlib import Path
@@ -630,15 +631,30 @@ def _count_values(path: Path, events) -> None:
                             f"once aliases are expanded; a quarter file holds about 1,300 (an alias bomb?)")
 
 
+def _first_error(err: ValidationError) -> tuple[dict, str | None]:
+    """The error to report first, and the key it likely meant: an unknown key comes before a missing one (a
+    misspelt key is both, and the unknown one names what was typed), the missing key beside it its meaning."""
+    errors = err.errors()
+    unknown = [e for e in errors if e["type"] == "extra_forbidden"]
+    if not unknown:
+        return errors[0], None
+    first = unknown[0]
+    missing = [str(e["loc"][-1]) for e in errors if e["type"] == "missing" and e["loc"][:-1] == first["loc"][:-1]]
+    close = difflib.get_close_matches(str(first["loc"][-1]), missing, n=1, cutoff=0.6)
+    return first, close[0] if close else None
+
+
 def _validation_message(path: Path, err: ValidationError) -> str:
-    first = err.errors()[0]
+    first, meant = _first_error(err)
     loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
     msg = first["msg"].removeprefix("Value error, ")
-    extra = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
+    more = err.error_count() - 1 - (meant is not None)  # the missing key a misspelling explains is no other problem
+    extra = f" (and {more} more)" if more else ""
+    hint = f" (did you mean {meant}?)" if meant else ""
     if first["type"] == "missing":
         return f"{path}: {loc}: required field is missing{extra}"
     if first["type"] == "extra_forbidden":
-        return f"{path}: {loc}: unknown key{extra}"
+        return f"{path}: {loc}: unknown key{hint}{extra}"
     if not first["loc"]:  # a check across fields: its message names the field and value itself
         return f"{path}: {msg}{extra}"
     return f"{path}: {loc}: {msg} (got {_describe(first.get('input'))}){extra}"
@@ -651,7 +667,7 @@ def parse_quarter(path: Path, data) -> Quarter:
     try:
         quarter = Quarter.model_validate(data)
     except ValidationError as err:
-        raise KwaiError(_validation_message(path, err), field=err.errors()[0]["loc"]) from None
+        raise KwaiError(_validation_message(path, err), field=_first_error(err)[0]["loc"]) from None
     if quarter.quarter != path.stem:
         raise KwaiError(f"{path}: quarter: {quarter.quarter!r} does not match the file name {path.stem!r}")
     quarter._path = path
