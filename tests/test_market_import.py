@@ -75,6 +75,13 @@ def test_a_bad_export_names_its_lines_and_writes_nothing(quarter_dir):
     ("Ticker,Date,Currency,Market Cap\nBIDU,2022-06-09,USD,-5\n", "line 2: market_cap: must be positive"),
     ("Ticker,Date,Currency,Revenue 2022E\n1024.HK,2022-06-09,HKD,94000\n", "estimates must be in RMB"),
     ("Ticker,Date,Currency,Market Cap\nBIDU,2022-06-09,USD,5\nBIDU,2022-06-10,USD,6\n", "line 3: ticker BIDU already on line 2"),
+    # one company under two spellings of its ticker is given twice too
+    ("Ticker,Date,Currency,Market Cap\nBIDU.O,2022-06-09,USD,5\nBIDU,2022-06-10,USD,6\n", "line 3: BIDU: BIDU.O already given on line 2"),
+    ("Ticker,Date,Price\nHKDCNY,2022-06-09,0.85\nHKD/CNY,2022-06-09,0.86\n", "line 3: HKD/CNY: the fx rate already given on line 2"),
+    # thousands separators without quotes shift the cells: refused, not read as a market cap of 1
+    ("Ticker,Date,Currency,Revenue 2022,Market Cap\nBIDU.O,2022-06-09,USD,,1,600,000\n",
+     "line 2: 7 cells under a header of 5 columns .* extra: 600, 000"),
+    ("Ticker,Date,Currency,Market Cap\nBIDU,2099-06-09,USD,5\n", "line 2: BIDU: dated 2099-06-09, after today"),
 ])
 def test_malformed_exports_give_one_line(quarter_dir, text, fragment):
     path = quarter_dir / "2022Q2.yaml"
@@ -127,3 +134,11 @@ def test_the_export_is_checked_against_what_the_file_holds(quarter_dir):
     (quarter_dir / "t.csv").write_text("ticker,date,currency,market_cap\nBIDU.O,05/06/2022,USD,50000\n", encoding="utf-8")
     with pytest.raises(KwaiError, match="could be month/day or day/month"):
         import_market(quarter_dir / "t.csv", path)
+
+
+def test_a_market_cap_far_from_the_data_files_is_named(quarter_dir):
+    """A market cap a third or three times the stored one is written but named: another currency or unit?"""
+    (quarter_dir / "m.csv").write_text("Ticker,Date,Currency,Market Cap\nBIDU.O,2022-06-09,USD,49.001\n", encoding="utf-8")
+    result = import_market(quarter_dir / "m.csv", quarter_dir / "2022Q2.yaml", dry_run=True)
+    assert result.warnings == ["BIDU.O market_cap (line 2): 49.001 is 0.001× the data file's 49,001: another currency "
+                               "or unit (百万)?"], result.warnings

@@ -201,6 +201,10 @@ def read_export(path: Path) -> tuple[list[ExportRow], list[str]]:
     for line, cells in body:
         cell = {col: cells[k] if k < len(cells) else None for k, col in enumerate(columns) if col is not None}
         try:
+            extra = [str(c).strip() for c in cells[len(header):] if str(c if c is not None else "").strip()]
+            if extra:
+                raise ValueError(f"{len(header) + len(extra)} cells under a header of {len(header)} columns (a number "
+                                 f"written with thousands separators and no quotes? extra: {', '.join(extra)})")
             ticker = str(cell.get("ticker") or "").strip()
             if not ticker:
                 raise ValueError("ticker: missing")
@@ -255,16 +259,25 @@ def _source(new: str, fields: list[str], old: str) -> str:
     return text if len(text) <= 500 else text[:497] + "..."
 
 
-def _planned(q: Quarter, rows: list[ExportRow], source: str) -> tuple[dict, list[str], list[str], list[str]]:
+def _planned(q: Quarter, rows: list[ExportRow], source: str, today: date) -> tuple[dict, list[str], list[str], list[str]]:
     """(document path → new value, unknown tickers, skipped figures, warnings) for every row, checking
-    currencies; a row older than the data file's figures for that security is skipped."""
+    currencies, dates (none after ``today``) and that no security is given twice; a row older than the data
+    file's figures for that security is skipped."""
     sets, unknown, skipped, problems, warnings = {}, [], [], [], []
+    named: dict[tuple, int] = {}  # a company's document path → the line that gave its figures
     for row in rows:
+        if row.as_of > today:
+            problems.append(f"line {row.line}: {row.ticker}: dated {row.as_of}, after today ({today}): a mistyped date?")
+            continue
         if row.ticker.upper().replace("/", "").removesuffix(" CURNCY") == FX_TICKER:
             if "price" not in row.figures:
                 problems.append(f"line {row.line}: {row.ticker}: the fx row needs a price (RMB per HKD)")
                 continue
             base = ("market", "fx_rmb_per_hkd")
+            if base in named:
+                problems.append(f"line {row.line}: {row.ticker}: the fx rate already given on line {named[base]}")
+                continue
+            named[base] = row.line
             sets.update({base + ("value",): row.figures["price"], base + ("as_of",): row.as_of, base + ("source",): source})
             continue
         found = [(path, company, years) for path, company, years in _companies(q) if _matches(row.ticker, company)]
@@ -272,6 +285,10 @@ def _planned(q: Quarter, rows: list[ExportRow], source: str) -> tuple[dict, list
             unknown.append(f"{row.ticker} (line {row.line})")
             continue
         for path, company, years in found:
+            if path in named:
+                problems.append(f"line {row.line}: {row.ticker}: {company.ticker} already given on line {named[path]}")
+                continue
+            named[path] = row.line
             if row.as_of < company.as_of:
                 skipped.append(f"{row.ticker} (line {row.line}): dated {row.as_of}, older than the data file's figures "
                                f"(as of {company.as_of})")
@@ -296,7 +313,11 @@ def _planned(q: Quarter, rows: list[ExportRow], source: str) -> tuple[dict, list
             if "market_cap" in row.figures and path == ("kuaishou",):
                 skipped.append(f"{row.ticker} market_cap (line {row.line}): Kuaishou's market cap is price × shares")
             elif "market_cap" in row.figures:
-                sets[path + ("market_cap",)] = row.figures["market_cap"]
+                value, before = row.figures["market_cap"], company.market_cap
+                if before and not 1 / JUMP <= value / before <= JUMP:
+                    warnings.append(f"{row.ticker} market_cap (line {row.line}): {shown(value)} is {value / before:.2g}× "
+                                    f"the data file's {shown(before)}: another currency or unit (百万)?")
+                sets[path + ("market_cap",)] = value
                 touched = True
             for key, value in row.figures.items():
                 if not isinstance(key, tuple):
@@ -335,7 +356,7 @@ def import_market(export: Path, data_file: Path, dry_run: bool = False) -> Impor
     rows, ignored = read_export(export)
     exported = max(r.as_of for r in rows)
     try:
-        sets, unknown, skipped, warnings = _planned(q, rows, f"{export.name} (exported {exported})")
+        sets, unknown, skipped, warnings = _planned(q, rows, f"{export.name} (exported {exported})", date.today())
     except KwaiError as err:
         raise KwaiError(f"{export}: {err}") from None
     doc = load_document(data_file)
