@@ -142,3 +142,25 @@ def test_a_market_cap_far_from_the_data_files_is_named(quarter_dir):
     result = import_market(quarter_dir / "m.csv", quarter_dir / "2022Q2.yaml", dry_run=True)
     assert result.warnings == ["BIDU.O market_cap (line 2): 49.001 is 0.001× the data file's 49,001: another currency "
                                "or unit (百万)?"], result.warnings
+
+
+def test_an_import_fills_a_rolled_forward_file(quarter_dir):
+    """new-quarter, then market import: the rolled file lacks the new year's figures (loading names them all
+    at once), and the import writes into it all the same, naming what is still to enter."""
+    from datetime import date
+
+    from kwai_xl.quarters.rollover import new_quarter
+
+    rolled = new_quarter("2026Q4", "2025Q4", data_dir=quarter_dir, today=date(2026, 12, 5))
+    with pytest.raises(KwaiError) as err:
+        load_quarter(rolled.path)
+    message = str(err.value)
+    for segment in ("ls", "ads", "ec"):
+        assert f"segment {segment}'s figure is for 2025, not the quarter's FY1 2026" in message
+    assert "no peer has a positive 2026 revenue, so there is no PS for segment ec" in message
+    (quarter_dir / "r.csv").write_text("ticker,date,currency,market_cap,revenue_2026\n"
+                                       "BABA.N,2026-12-01,USD,300000,160000\n", encoding="utf-8")
+    result = import_market(quarter_dir / "r.csv", rolled.path)
+    assert "peers.groups.2.companies.0.revenue.1: n.a. → 160,000" in [str(c) for c in result.changes]
+    assert "no peer has a positive" not in result.to_enter and "segment ec's figure is for 2025" in result.to_enter
+    assert load_quarter(rolled.path, partial=True).peers.groups[2].companies[0].revenue[1] == 160_000

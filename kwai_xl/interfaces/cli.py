@@ -384,3 +384,5 @@ def market_import(export, quarter, dry_run):
     click.echo(f"{'would change' if dry_run else 'changed'} {len(result.changes)} value(s) in {result.data_file}:")
     for change in result.changes:
         click.echo(f"  {change}")
+    if result.to_enter:
+        click.echo(f"before it builds, fix: {result.to_enter}")

@@ -38,9 +38,9 @@ def dump_document(doc) -> str:
     return buf.getvalue()
 
 
-def validate_document(path: Path, doc) -> Quarter:
-    """Validate an edited document as if it were the file at ``path``."""
-    return parse_quarter(Path(path), safe_yaml().load(dump_document(doc)))
+def validate_document(path: Path, doc, partial: bool = False) -> Quarter:
+    """Validate an edited document as if it were the file at ``path`` (``partial``: one being filled in)."""
+    return parse_quarter(Path(path), safe_yaml().load(dump_document(doc)), partial)
 
 
 MISSING = object()

@@ -20,8 +20,9 @@ Common terminal export headers are read too where they are unambiguous (``Symbol
 Kuaishou's row (its ticker, 1024.HK) sets the share price, shares and per-year estimates (its
 market cap is price × shares, never typed); a peer's row sets its market cap and estimates for the fiscal years
 its group's figures are for. Every row must validate before anything is written: bad rows are
-named with their line, unknown tickers are listed, currencies checked; the data file is then
-written whole (comments and layout kept) with each figure's as-of date and
+named with their line, unknown tickers are listed, currencies checked. A file rolled forward and
+not yet filled in (segment figures of the new year still to enter) takes an import all the same,
+and the figures it still lacks are named. The data file is then written whole (comments and layout kept) with each figure's as-of date and
 ``source: FILE (exported DATE)``, DATE being the latest date in the export.
 """
 
@@ -90,6 +91,8 @@ class ImportResult:
     ignored: list[str] = field(default_factory=list)
     """Header columns that name nothing kwai-xl reads (a misspelt one drops its figures: check)."""
     warnings: list[str] = field(default_factory=list)
+    to_enter: str = ""
+    """What the data file still lacks before it builds (a rolled-forward file being filled in), "" when nothing."""
 
 
 def _normal(header) -> str:
@@ -352,7 +355,10 @@ def _flow_list(values) -> CommentedSeq:
 def import_market(export: Path, data_file: Path, dry_run: bool = False) -> ImportResult:
     """Write the export's figures into ``data_file``; validate everything first, write whole or not at all."""
     export, data_file = Path(export), Path(data_file)
-    q = load_quarter(data_file)
+    try:
+        q, partial = load_quarter(data_file), False
+    except KwaiError:  # a file being filled in (rolled forward): import into it all the same
+        q, partial = load_quarter(data_file, partial=True), True
     rows, ignored = read_export(export)
     exported = max(r.as_of for r in rows)
     try:
@@ -375,9 +381,14 @@ def import_market(export: Path, data_file: Path, dry_run: bool = False) -> Impor
     if not result.changes:
         return result
     try:
-        validate_document(data_file, doc)
+        validate_document(data_file, doc, partial=partial)
     except KwaiError as err:
         raise KwaiError(f"{export}: the imported figures do not validate, nothing written: {err}") from None
+    if partial:
+        try:
+            validate_document(data_file, doc)
+        except KwaiError as err:
+            result.to_enter = str(err)
     if not dry_run:
         write_atomically(data_file, dump_document(doc).encode("utf-8"))
     return result

@@ -94,12 +94,14 @@ def new_quarter(new: str, old: str, data_dir: Path | None = None, today: date | 
     old_q = load_quarter(old_path)
     doc = load_document(old_path)
     shift = roll_document(doc, old_q, new, today or date.today())
-    problem = None
+    problem, stale = None, []
     try:
-        new_q = validate_document(new_path, doc)
-        stale = stale_inputs(new_q)
-    except KwaiError as err:
+        validate_document(new_path, doc)
+    except KwaiError as err:  # the new year's figures are still to enter: say which
         problem = str(err)
-        stale = []
+    try:
+        stale = stale_inputs(validate_document(new_path, doc, partial=True))
+    except KwaiError:
+        pass  # a problem beyond figures to enter: named above
     write_atomically(new_path, dump_document(doc).encode("utf-8"))
     return Rollover(new_path, shift, stale, problem)

@@ -12,7 +12,16 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Generic, Literal, Optional, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import ConstructorError, SafeConstructor
 from ruamel.yaml.error import YAMLError
@@ -513,8 +522,9 @@ class Quarter(Strict):
     """The stale guard: the price, fx and the SOTP's market caps may be at most this many days older than ``as_of``."""
 
     @model_validator(mode="after")
-    def _sotp_fits_peers(self):
+    def _sotp_fits_peers(self, info: ValidationInfo):
         groups = {g.key: g for g in self.peers.groups}
+        to_enter = []  # figures a rolled-forward file still lacks: named all at once
         for k, seg in enumerate(self.sotp.segments):
             where = f"sotp.segments.{k}"
             group = groups.get(seg.group)
@@ -525,20 +535,22 @@ class Quarter(Strict):
                                  f"{list(group.years)}, not the quarter's {list(self.years)}, so segment {seg.key} would apply "
                                  f"a {group.years[1]} multiple to a {self.years[1]} metric; refresh the group's figures")
             if seg.value is not None and seg.value.year not in (None, self.years[1]):
-                raise ValueError(f"sotp.segments.{k}.value: segment {seg.key}'s figure is for {seg.value.year}, not the "
-                                 f"quarter's FY1 {self.years[1]}; enter its {self.years[1]} figure (and its as_of and "
-                                 f"source) and drop the year")
+                to_enter.append(f"sotp.segments.{k}.value: segment {seg.key}'s figure is for {seg.value.year}, not the "
+                                f"quarter's FY1 {self.years[1]}; enter its {self.years[1]} figure (and its as_of and "
+                                f"source) and drop the year")
             if seg.value is None:
                 own = getattr(self.kuaishou, seg.metric)[1]
                 if own is None or own <= 0:
-                    raise ValueError(f"kuaishou.{seg.metric}.1: segment {seg.key} values Kuaishou's FY1 "
-                                     f"{seg.metric.replace('_', ' ')}, which must be a positive number (got {own!r})")
+                    to_enter.append(f"kuaishou.{seg.metric}.1: segment {seg.key} values Kuaishou's FY1 "
+                                    f"{seg.metric.replace('_', ' ')}, which must be a positive number (got {own!r})")
             field = MULTIPLE_BASIS[seg.multiple]
             figures = [getattr(c, field)[1] for c in group.companies]
             if not any(v is not None and v > 0 for v in figures):
-                raise ValueError(f"peers.groups.{list(groups).index(seg.group)}: no peer has a positive "
-                                 f"{self.years[1]} {field.replace('_', ' ')}, so there is no {seg.multiple.upper()} "
-                                 f"for segment {seg.key} (got {figures})")
+                to_enter.append(f"peers.groups.{list(groups).index(seg.group)}: no peer has a positive "
+                                f"{self.years[1]} {field.replace('_', ' ')}, so there is no {seg.multiple.upper()} "
+                                f"for segment {seg.key} (got {figures})")
+        if to_enter and not (info.context or {}).get(PARTIAL):
+            raise ValueError("; ".join(dict.fromkeys(to_enter)))
         keys = [s.key for s in self.sotp.segments]
         expected = sweep_keys(engine_segments(self.sotp.segments))
         missing = [k for k in expected if k not in self.sensitivity.ranges]
@@ -660,12 +672,19 @@ def _validation_message(path: Path, err: ValidationError) -> str:
     return f"{path}: {loc}: {msg} (got {_describe(first.get('input'))}){extra}"
 
 
-def parse_quarter(path: Path, data) -> Quarter:
-    """Validate already-parsed YAML ``data`` of ``path``; raise :class:`KwaiError` on the first problem."""
+PARTIAL = "partial"
+"""Validation context key: a file being filled in (rolled forward, not yet refreshed). The figures a valuation
+needs but an import or the analyst will supply (segment figures of the new year, FY1 estimates a multiple
+rests on) may still be missing; everything else is checked as always."""
+
+
+def parse_quarter(path: Path, data, partial: bool = False) -> Quarter:
+    """Validate already-parsed YAML ``data`` of ``path``; raise :class:`KwaiError` on the first problem
+    (``partial``: a file being filled in, see :data:`PARTIAL`)."""
     if not isinstance(data, dict):
         raise KwaiError(f"{path}: expected a mapping of fields at the top level, got {type(data).__name__}")
     try:
-        quarter = Quarter.model_validate(data)
+        quarter = Quarter.model_validate(data, context={PARTIAL: partial})
     except ValidationError as err:
         raise KwaiError(_validation_message(path, err), field=_first_error(err)[0]["loc"]) from None
     if quarter.quarter != path.stem:
@@ -707,17 +726,18 @@ _LOADED: dict[tuple, Quarter] = {}
 (its own, later quarters' reported outcomes), and a file changed on disk is read again."""
 
 
-def load_quarter(path: Path) -> Quarter:
-    """Load and validate one quarter data file (a file unchanged since it was last loaded is not parsed again)."""
+def load_quarter(path: Path, partial: bool = False) -> Quarter:
+    """Load and validate one quarter data file (a file unchanged since it was last loaded is not parsed again;
+    ``partial``: a file being filled in, see :data:`PARTIAL`)."""
     path = Path(path)
     try:
         stat = path.stat()
-        key = (str(path.resolve()), str(path), stat.st_size, stat.st_mtime_ns)
+        key = (str(path.resolve()), str(path), stat.st_size, stat.st_mtime_ns, partial)
     except OSError:
         key = None
     if key in _LOADED:
         return _LOADED[key]
-    quarter = parse_quarter(path, read_yaml(path))
+    quarter = parse_quarter(path, read_yaml(path), partial)
     if key is not None:
         if len(_LOADED) >= 64:
             _LOADED.pop(next(iter(_LOADED)))
