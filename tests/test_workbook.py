@@ -3,6 +3,7 @@
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +11,8 @@ from conftest import PERTURB_SEEDS
 from openpyxl import load_workbook
 from seed_figures import CM_TOLERANCE, SEED_CM_ADV, SEED_CM_GRID, SEED_UM_BUYERS, SEED_UM_GRID
 
+from kwai_xl.paths import DATA_DIR
+from kwai_xl.quarters.schema import load_quarter
 from kwai_xl.readback.reader import WorkbookValues, defined_names
 from kwai_xl.readback.verify import REQUIRED_NAMES, check_values, verify_workbook
 from kwai_xl.workbook.build import build_workbook
@@ -130,3 +133,30 @@ def test_chinese_build_verifies(seed_quarter, tmp_path):
     wb = load_workbook(path, read_only=True)
     assert wb.sheetnames[:3] == ["封面", "目录", "假设"] and "可比公司" in wb.sheetnames
     assert verify_workbook(path).ok
+
+
+def test_a_blank_fy1_gmv_no_segment_values_builds(quarter_dir, tmp_path):
+    """2025Q4 values every segment on revenue: a blank FY1 GMV leaves its reconciliation n.a., no #DIV/0!."""
+    path = quarter_dir / "2025Q4.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "  gmv: [1389600, 1608423, null]" in text
+    path.write_text(text.replace("  gmv: [1389600, 1608423, null]", "  gmv: [1389600, null, null]"), encoding="utf-8")
+    result = build_workbook(load_quarter(path), tmp_path / "k.xlsx")
+    from kwai_xl.workbook.build import layouts
+
+    drivers = next(s for s in layouts(load_quarter(path)) if s.key == "drivers")
+    item = next(it for it in drivers.items() if it.id == "d_rec_gmv")
+    values = WorkbookValues(result.path)
+    shown = [values.cell(drivers.title, item.row, item.col + j) for j in range(3)]
+    assert shown[1:] == ["n.a.", "n.a."] and isinstance(shown[0], float), shown
+
+
+def test_a_formula_error_is_named_with_its_row_label():
+    from kwai_xl.workbook.build import formula_errors, layouts
+
+    sheets = layouts(load_quarter(DATA_DIR / "2022Q2.yaml"))
+    sotp = next(s for s in sheets if s.key == "sotp")
+    item = next(it for it in sotp.items() if it.label and it.kind == "formula")
+    message = str(formula_errors(Path("k.xlsx"), {"#DIV/0!": [f"SOTP!C{item.row}"]}, sheets))
+    assert message.startswith(f"k.xlsx: not written: formulas would evaluate to errors: #DIV/0! in SOTP!C{item.row} "
+                              f"({item.label})"), message

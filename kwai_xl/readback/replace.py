@@ -20,6 +20,7 @@ from ..workbook.build import (
     BuildResult,
     default_workbook_path,
     file_stamp,
+    formula_errors,
     layouts,
     unexpected_errors,
     workbook_bytes,
@@ -103,7 +104,7 @@ def replace_workbook(q: Quarter, out: Path | None = None, lang: str = "en", xlwi
         data, made["summary"] = workbook_bytes(q, lang, xlwings, carry if carry.sheets or carry.names else None)
         errors = unexpected_errors(made["summary"], lang, tuple(carry.sheets))
         if errors:
-            raise KwaiError(f"{path}: not written, formulas would evaluate to errors: {errors}")
+            raise formula_errors(path, errors, layouts(q, lang, xlwings))
         return data
 
     backup = write_workbook(path, build, judge, force, backup=bool(carry.not_carried))

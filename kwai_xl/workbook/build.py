@@ -262,6 +262,22 @@ def unexpected_errors(summary: dict, lang: str, own_sheets: tuple[str, ...] = ()
     return out
 
 
+def formula_errors(path: Path, errors: dict, sheets: list[SheetLayout]) -> KwaiError:
+    """The refusal to write a workbook whose formulas would evaluate to ``errors`` (token → cells), each cell
+    named with its row's label, e.g. ``#DIV/0! in Revenue Drivers!E49 (GMV)``."""
+    def label(location: str) -> str:
+        title, _, cell = location.rpartition("!")
+        row = int("".join(ch for ch in cell if ch.isdigit()) or 0)
+        sheet = next((s for s in sheets if s.title == title.strip("'")), None)
+        item = next((it for it in sheet.items() if it.row <= row < it.row + max(it.h, 1)), None) if sheet else None
+        return f"{location} ({item.label})" if item is not None and item.label else location
+
+    found = [f"{token} in {label(loc)}" for token, locations in errors.items() for loc in locations]
+    shown = "; ".join(found[:4]) + (f" and {len(found) - 4} more" if len(found) > 4 else "")
+    return KwaiError(f"{path}: not written: formulas would evaluate to errors: {shown} (a blank or zero input "
+                     f"they divide by or look up?)")
+
+
 def data_revision(q: Quarter) -> str:
     """A short hash of the quarter's figures as parsed (comments and spacing of the file do not count)."""
     return hashlib.sha256(q.model_dump_json().encode("utf-8")).hexdigest()[:16]
@@ -399,7 +415,7 @@ def build_workbook(q: Quarter, out: Path | None = None, lang: str = "en", xlwing
         data, made["summary"] = workbook_bytes(q, lang, xlwings)
         errors = unexpected_errors(made["summary"], lang)
         if errors:
-            raise KwaiError(f"{path}: not written, formulas would evaluate to errors: {errors}")
+            raise formula_errors(path, errors, layouts(q, lang, xlwings))
         return data
 
     backup = write_workbook(path, build, force=force)
