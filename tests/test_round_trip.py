@@ -390,3 +390,18 @@ def test_rows_inserted_in_libreoffice_are_followed_by_name(quarter_dir, tmp_path
     rebuilt = run("build", "-q", "2022Q2", "--out", str(edited), data_dir=quarter_dir)
     assert rebuilt.returncode == 2 and "rows inserted or deleted on Assumptions" in rebuilt.stderr
     assert "--force" in rebuilt.stderr
+
+
+def test_languages_have_their_own_files_and_replacing_another_quarter_keeps_a_backup(quarter_dir, tmp_path, monkeypatch):
+    from kwai_xl import paths
+
+    monkeypatch.setattr(paths, "WORKBOOKS_DIR", tmp_path)
+    q22, q25 = load_quarter(quarter_dir / "2022Q2.yaml"), load_quarter(quarter_dir / "2025Q4.yaml")
+    en, zh = replace_workbook(q22), replace_workbook(q22, lang="zh")
+    assert (en.path.name, zh.path.name) == ("kuaishou-2022Q2.xlsx", "kuaishou-2022Q2-zh.xlsx")
+    assert en.backup is None and zh.backup is None
+    before = en.path.read_bytes()
+    rolled = replace_workbook(q25, en.path)  # the 2022Q2 workbook named as the output of 2025Q4
+    assert rolled.backup is not None and rolled.backup.read_bytes() == before
+    assert rolled.warnings == [f"{en.path} held the 2022Q2 workbook (en), now 2025Q4 (en)"]
+    assert replace_workbook(q25, en.path).backup is None  # the same quarter again: replaced as always

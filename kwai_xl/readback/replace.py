@@ -15,6 +15,7 @@ from ..errors import KwaiError
 from ..quarters.schema import Quarter
 from ..workbook.build import (
     LANG_PROPERTY,
+    QUARTER_PROPERTY,
     XLWINGS_CONF,
     XLWINGS_PROPERTY,
     BuildResult,
@@ -39,6 +40,16 @@ class Rebuilt(BuildResult):
     carried: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     not_carried: list[str] = field(default_factory=list)
+
+
+def _built_for(path: Path) -> tuple[str, str] | None:
+    """(quarter, language) kwai-xl recorded in the workbook at ``path``; None when there is none to read."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            props = custom_properties(path, z)
+    except (OSError, zipfile.BadZipFile, KwaiError):
+        return None
+    return (props[QUARTER_PROPERTY], props.get(LANG_PROPERTY, "en")) if QUARTER_PROPERTY in props else None
 
 
 def _generated_titles(q: Quarter, lang: str, xlwings: bool, old_lang: str, old_xlwings: bool) -> list[str]:
@@ -81,7 +92,7 @@ def replace_workbook(q: Quarter, out: Path | None = None, lang: str = "en", xlwi
     The existing file is read once; one exactly as kwai-xl wrote it, holding only generated sheets,
     is not parsed at all.
     """
-    path = Path(out) if out else default_workbook_path(q.quarter)
+    path = Path(out) if out else default_workbook_path(q.quarter, lang)
     read_at = file_stamp(path)
     old = open_workbook(path) if read_at and not _only_generated(path, q, lang, xlwings) else None
     carry, carried_print = _analyst_sheets(path, old, q, lang, xlwings)
@@ -107,6 +118,9 @@ def replace_workbook(q: Quarter, out: Path | None = None, lang: str = "en", xlwi
             raise formula_errors(path, errors, layouts(q, lang, xlwings))
         return data
 
-    backup = write_workbook(path, build, judge, force, backup=bool(carry.not_carried))
-    return Rebuilt(path, made["summary"].get("total_formulas", 0), {}, backup,
-                   carry.sheets, carry.warnings, carry.not_carried)
+    was = _built_for(path) if read_at else None
+    other = was is not None and was != (q.quarter, lang)  # another quarter's or language's workbook: kept aside
+    backup = write_workbook(path, build, judge, force, backup=bool(carry.not_carried) or other)
+    warnings = carry.warnings + ([f"{path} held the {was[0]} workbook ({was[1]}), now {q.quarter} ({lang})"]
+                                 if other and backup else [])
+    return Rebuilt(path, made["summary"].get("total_formulas", 0), {}, backup, carry.sheets, warnings, carry.not_carried)

@@ -316,8 +316,10 @@ def workbook_bytes(q: Quarter, lang: str = "en", xlwings: bool = False,
     return repacked(filled["bytes"], shared_strings_parts(zipfile.ZipFile(io.BytesIO(filled["bytes"])))), filled["summary"]
 
 
-def default_workbook_path(quarter: str) -> Path:
-    return paths.WORKBOOKS_DIR / f"kuaishou-{quarter}.xlsx"
+def default_workbook_path(quarter: str, lang: str = "en") -> Path:
+    """``workbooks/kuaishou-QUARTER.xlsx``; another language's beside it (``kuaishou-QUARTER-zh.xlsx``), so
+    building one never replaces the other."""
+    return paths.WORKBOOKS_DIR / f"kuaishou-{quarter}{'' if lang == 'en' else '-' + lang}.xlsx"
 
 
 def unchanged_since_built(wb) -> bool:
@@ -408,7 +410,7 @@ def build_workbook(q: Quarter, out: Path | None = None, lang: str = "en", xlwing
     written when a formula would evaluate to an error. (``kwai-xl build`` judges an existing
     workbook by meaning instead, and carries the analyst's sheets: readback.replace.)
     """
-    path = Path(out) if out else default_workbook_path(q.quarter)
+    path = Path(out) if out else default_workbook_path(q.quarter, lang)
     made = {}
 
     def build() -> bytes:
