@@ -25,13 +25,14 @@ def quarter_files(data_dir: Path | None = None) -> list[Path]:
     return sorted(p for p in Path(data_dir or DATA_DIR).glob("*.yaml") if is_quarter(p.stem))
 
 
-def quarter_path(quarter: str, data_dir: Path | None = None) -> Path:
-    """The data file of ``quarter`` (e.g. 2022Q2), or a file path given directly."""
+def quarter_path(quarter: str, data_dir: Path | None = None, option: str = "--quarter") -> Path:
+    """The data file of ``quarter`` (e.g. 2022Q2), or a file path given directly (``option``: the command
+    line option that gave it, for the error)."""
     candidate = Path(quarter)
     if candidate.suffix in (".yaml", ".yml"):
         return candidate
     if not is_quarter(quarter):
-        raise KwaiError(f"--quarter: {quarter!r} is not a quarter like 2022Q2 or a .yaml file")
+        raise KwaiError(f"{option}: {quarter!r} is not a quarter like 2022Q2 or a .yaml file")
     data_dir = Path(data_dir or DATA_DIR)
     path = data_dir / f"{quarter}.yaml"
     if not path.exists():

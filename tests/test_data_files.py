@@ -32,7 +32,7 @@ CASES = {
     "bad date": (SEED_TEXT.replace("as_of: 2022-06-02\ntitle", "as_of: last June\ntitle"), ["as_of", "'last June'"]),
     "wrong quarter": (SEED_TEXT.replace("quarter: 2022Q2", "quarter: 2022Q3"), ["quarter", "2022Q3", "file name"]),
     "bad scenario": (SEED_TEXT.replace("scenario: {value: Base", "scenario: {value: Sideways"),
-                     ["choices.scenario", "Bear/Base/Bull"]),
+                     ["choices.scenario.value: must be one of Bear/Base/Bull (got 'Sideways')"]),
     "three scenarios": (SEED_TEXT.replace(PENETRATION, "penetration: {values: [0.5, 0.6]"),
                         ["user_method.penetration.values"]),
     # a misspelt key names what was typed and what it likely meant, not the required key it leaves missing

@@ -159,10 +159,20 @@ def _warn_stale_market(q) -> None:
                   f"(threshold {q.stale_after_days} days): {line}", highlight=False, soft_wrap=True)
     days = days_behind_today(q)
     if days is not None and _is_newest(q):
-        now = quarter_of(date.today())
         err.print(f"[bold red]OLD[/] {q.quarter} is the newest quarter and dated {q.as_of}, {days:,} days before today: "
-                  f"its price, fx and market caps are not today's market (start {now}: kwai-xl new-quarter {now} "
-                  f"--from {q.quarter}, then kwai-xl market import)", highlight=False, soft_wrap=True)
+                  f"its price, fx and market caps are not today's market ({_next_step(q)})", highlight=False,
+                  soft_wrap=True)
+
+
+def _next_step(q) -> str:
+    """What to run to value ``q``'s company as of today: today's quarter built, started, or this file refreshed."""
+    now = quarter_of(date.today())
+    known = {p.stem: p for p in paths.quarter_files()}
+    if now in known and q.path is not None and Path(q.path).resolve() != known[now].resolve():
+        return f"build today's quarter: kwai-xl build -q {now}"
+    if q.quarter in known and q.path is not None and Path(q.path).resolve() == known[q.quarter].resolve():
+        return f"start {now}: kwai-xl new-quarter {now} --from {q.quarter}, then kwai-xl market import"
+    return f"refresh it: kwai-xl market import EXPORT --quarter {q.path}"
 
 
 def _is_newest(q) -> bool:

@@ -87,7 +87,7 @@ def new_quarter(new: str, old: str, data_dir: Path | None = None, today: date | 
     """Write ``new``'s data file from ``old``'s; refuse to overwrite an existing file unless ``force``."""
     if not paths.is_quarter(new):
         raise KwaiError(f"new-quarter: {new!r} is not a quarter like 2024Q1")
-    old_path = paths.quarter_path(old, data_dir)
+    old_path = paths.quarter_path(old, data_dir, option="--from")
     new_path = Path(data_dir or paths.DATA_DIR) / f"{new}.yaml"
     if new_path.exists() and not force:
         raise KwaiError(f"{new_path}: already exists; pass --force to replace it")

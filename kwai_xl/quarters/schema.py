@@ -7,6 +7,7 @@ message names the file, the field path and the bad value.
 """
 
 import difflib
+import re
 import reprlib
 from datetime import date
 from pathlib import Path
@@ -669,7 +670,10 @@ def _validation_message(path: Path, err: ValidationError) -> str:
         return f"{path}: {loc}: unknown key{hint}{extra}"
     if not first["loc"]:  # a check across fields: its message names the field and value itself
         return f"{path}: {msg}{extra}"
-    return f"{path}: {loc}: {msg} (got {_describe(first.get('input'))}){extra}"
+    got = first.get("input")
+    if first["type"] == "value_error" and isinstance(got, dict) and "value" in got:  # a sourced input's own check
+        loc, got = f"{loc}.value", got["value"]
+    return f"{path}: {loc}: {msg} (got {_describe(got)}){extra}"
 
 
 PARTIAL = "partial"
@@ -718,6 +722,8 @@ def read_yaml(path: Path):
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "somewhere"
         problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        if problem.startswith("found duplicate key"):  # ruamel shows the values unbuilt, as "{}"
+            problem = re.sub(r' with value ".*', "", problem) + " (a key may appear once in a mapping)"
         raise KwaiError(f"{path}: not valid YAML at {where}: {problem}") from None
 
 

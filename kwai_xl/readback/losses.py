@@ -49,7 +49,7 @@ def identity(wb, path: Path) -> tuple[str, str, bool]:
     props = properties(wb)
     if TOOL_PROPERTY not in props or QUARTER_PROPERTY not in props:
         raise KwaiError(f"{path}: not a workbook built by kwai-xl (no {TOOL_PROPERTY} property); "
-                        f"pull reads only kwai-xl workbooks")
+                        f"kwai-xl reads back only the workbooks it built")
     lang = props.get(LANG_PROPERTY, "en")
     if lang not in LANGUAGES:
         raise KwaiError(f"{path}: unknown label language {lang!r} in its {LANG_PROPERTY} property")

@@ -29,7 +29,7 @@ from openpyxl.utils import get_column_letter
 from .. import paths
 from ..atomic import lock_path, locked, write_atomically
 from ..errors import KwaiError
-from ..quarters.datafile import dated_paths, dump_document, get_path, input_paths, load_document, set_path, validate_document
+from ..quarters.datafile import dated_paths, dump_document, get_path, input_paths, load_document, set_path, shown, validate_document
 from ..quarters.schema import load_quarter
 from ..quarters.upgrade import spell_current_form
 from ..workbook.build import BUILD_PROPERTY, DATA_FILE_PROPERTY, DATA_PROPERTY, TOOL_PROPERTY, data_revision, layouts
@@ -48,7 +48,7 @@ class Change:
     cell: str
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.old!r} → {self.new!r}  ({self.cell})"
+        return f"{self.path}: {shown(self.old)} → {shown(self.new)}  ({self.cell})"
 
 
 @dataclass

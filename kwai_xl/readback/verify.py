@@ -29,7 +29,7 @@ from ..errors import KwaiError
 from ..quarters import backtest
 from ..quarters.schema import load_quarter
 from ..registry import model_md_names
-from ..workbook.build import DATA_FILE_PROPERTY, layouts
+from ..workbook.build import DATA_FILE_PROPERTY, TOOL_PROPERTY, layouts
 from ..workbook.layout import defined_names as layout_names
 from ..workbook.package import open_checked
 from . import libreoffice
@@ -186,7 +186,7 @@ def verify_workbooks(paths: list[Path], rel: float = REL_TOL, variants: int = DE
     """Recalculate copies of ``paths`` and ``variants`` variants of each in one LibreOffice run and check
     every one; the originals are untouched. ``seed`` (random if None) draws the variants' inputs;
     ``data_dir`` holds the quarters' data files (default: the project's)."""
-    paths = [open_checked(p) for p in paths]
+    paths = [open_checked(p, identity=TOOL_PROPERTY) for p in paths]  # a workbook kwai-xl did not build: one line
     seed = new_seed() if seed is None else seed
     with tempfile.TemporaryDirectory(prefix="kwai-verify-") as tmp:
         staged, plans = [], []

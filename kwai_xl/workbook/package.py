@@ -150,7 +150,7 @@ def _check_identity(path: Path, z: zipfile.ZipFile, identity: str) -> None:
     names = set(custom_properties(path, z))
     if identity not in names:
         raise KwaiError(f"{path}: not a workbook built by kwai-xl (no {identity} property); "
-                        f"pull reads only kwai-xl workbooks")
+                        f"kwai-xl reads back only the workbooks it built")
 
 
 def package_digest(parts: dict[str, bytes]) -> str:
