@@ -89,14 +89,19 @@ def sotp_table(out: dict, q: Quarter) -> Table:
 def input_diff_table(qa: Quarter, qb: Quarter, differences) -> Table:
     """The inputs that differ between two quarters (whole keys; per-year figures by fiscal year)."""
     table = Table(title=f"Inputs: {qa.quarter} → {qb.quarter} (per-year figures by fiscal year)")
-    table.add_column("input", overflow="fold", min_width=34)
-    for column in (qa.quarter, qb.quarter):
-        table.add_column(column, justify="right", overflow="fold")
+    table.add_column("input", overflow="fold", ratio=4)
+    for column in (qa.quarter, qb.quarter):  # each value column as wide as the key's, long texts folded
+        table.add_column(column, justify="right", overflow="fold", ratio=2, min_width=10)
     for d in differences:
         is_year = "year" in d.path.rsplit(".", 1)[-1]  # fiscal years read as years, not as 2,025
-        old, new = (str(v) if is_year and isinstance(v, int) else shown(v) for v in (d.old, d.new))
+        old, new = (str(v) if is_year and isinstance(v, int) else _short(shown(v)) for v in (d.old, d.new))
         table.add_row(escape(d.path), escape(old), escape(new))
     return table
+
+
+def _short(text: str, most: int = 120) -> str:
+    """``text`` cut to ``most`` characters (a note or source in a table of differences)."""
+    return text if len(text) <= most else text[:most - 1] + "…"
 
 
 
