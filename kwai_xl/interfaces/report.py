@@ -88,7 +88,7 @@ def sotp_table(out: dict, q: Quarter) -> Table:
 
 def input_diff_table(qa: Quarter, qb: Quarter, differences) -> Table:
     """The inputs that differ between two quarters (whole keys; per-year figures by fiscal year)."""
-    table = Table(title=f"Inputs: {qa.quarter} → {qb.quarter} (per-year figures by fiscal year)")
+    table = Table(title=f"Inputs: {qa.quarter} → {qb.quarter} (per-year figures by fiscal year)", expand=True)
     table.add_column("input", overflow="fold", ratio=4)
     for column in (qa.quarter, qb.quarter):  # each value column as wide as the key's, long texts folded
         table.add_column(column, justify="right", overflow="fold", ratio=2, min_width=10)
