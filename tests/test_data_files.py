@@ -38,6 +38,8 @@ CASES = {
     # a misspelt key names what was typed and what it likely meant, not the required key it leaves missing
     "misspelt key": (SEED_TEXT.replace("  price: {value: 79.9", "  pricee: {value: 79.9"),
                      ["market.pricee: unknown key (did you mean price?)", "!(and", "!required"]),
+    "date in the future": (SEED_TEXT.replace("as_of: 2022-06-02\ntitle", "as_of: 2099-06-02\ntitle"),
+                           ["as_of: is after today", "(got '2099-06-02')"]),
     "misspelt nested key": (SEED_TEXT.replace("netizens: {value: 11.2", "netizen: {value: 11.2"),
                             ["user_method.netizen: unknown key (did you mean netizens?)"]),
 }

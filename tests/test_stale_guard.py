@@ -168,3 +168,18 @@ def test_the_newest_quarter_dated_long_before_today_is_named_loudly(tmp_path, mo
     text = (data / "2025Q4.yaml").read_text(encoding="utf-8")
     (data / "2025Q4.yaml").write_text(text.replace("as_of: 2025-12-05", f"as_of: {date.today()}", 1), encoding="utf-8")
     assert "OLD" not in runner.invoke(main, ["calc"]).stderr
+
+
+def test_figures_that_look_mistyped_are_named(tmp_path):
+    """A premium of 5 (meant 5%) and an inverted fx rate validate, but build and calc name them."""
+    text = (paths.DATA_DIR / "2022Q2.yaml").read_text(encoding="utf-8")
+    text = text.replace("fx_rmb_per_hkd: {value: 0.855", "fx_rmb_per_hkd: {value: 1.17")
+    text = text.replace("      premium: {value: 0, unit: fraction", "      premium: {value: 5, unit: fraction", 1)
+    path = tmp_path / "2022Q2.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["calc", "-q", str(path)])
+    assert result.exit_code == 0, result.output
+    assert ("warning: 2022Q2: sotp.segments.0.premium.value: 5 is +500% on segment ls's peer multiple: a percentage "
+            "typed whole? (5% is 0.05)") in result.stderr
+    assert "market.fx_rmb_per_hkd.value: 1.17 RMB per HKD is outside 0.6–1.1: HKD per RMB typed instead" in result.stderr
+    assert "warning" not in CliRunner().invoke(main, ["calc", "-q", "2022Q2"]).stderr

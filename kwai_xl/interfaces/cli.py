@@ -18,6 +18,7 @@ from .. import paths
 from ..engine.model import evaluate
 from ..errors import KwaiError
 from ..quarters.inputs import inputs_from_quarter
+from ..quarters.plausibility import implausible
 from ..quarters.schema import load_quarter
 from ..quarters.staleness import days_behind_today, quarter_of, stale_inputs, stale_market_summary
 from ..readback.reader import WorkbookValues, failing_checks
@@ -151,9 +152,11 @@ def build(quarter, build_all, out, lang, xlwings, force):
 
 
 def _warn_stale_market(q) -> None:
-    """The market guards, loud: the upside rests on market data older than the threshold, or the newest
-    quarter (the one taken for the current valuation) is dated long before today."""
+    """The guards, loud: figures that look mistyped; the upside resting on market data older than the
+    threshold; the newest quarter (the one taken for the current valuation) dated long before today."""
     err = console(stderr=True)
+    for line in implausible(q):
+        click.echo(f"warning: {q.quarter}: {line}", err=True)
     for line in stale_market_summary(q):
         err.print(f"[bold red]STALE[/] {q.quarter}: the upside is measured against old market data "
                   f"(threshold {q.stale_after_days} days): {line}", highlight=False, soft_wrap=True)

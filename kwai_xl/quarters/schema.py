@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Generic, Literal, Optional, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -63,6 +64,16 @@ Text = Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[^\x00-\x08
 T = TypeVar("T")
 
 
+def _not_after_today(day: date) -> date:
+    if day > date.today():
+        raise ValueError(f"is after today ({date.today()}): a figure cannot be dated in the future")
+    return day
+
+
+Dated = Annotated[date, AfterValidator(_not_after_today)]
+"""An as-of date: a day that has been (a figure cannot be dated in the future)."""
+
+
 class Strict(BaseModel):
     """Unknown keys rejected, NaN and infinities rejected."""
 
@@ -73,7 +84,7 @@ class Sourced(Strict):
     """Where a figure comes from: its unit, as-of date and source."""
 
     unit: Text
-    as_of: date
+    as_of: Dated
     source: Text
 
 
@@ -140,7 +151,7 @@ class CategoryMethod(Strict):
     sales_year: Year
     categories: Annotated[list[Category], Field(min_length=5, max_length=5)]
     sales_unit: Text
-    sales_as_of: date
+    sales_as_of: Dated
     sales_source: Text
     published_total: Scalar[NonNegative]
     penetration: Triple[Fraction]
@@ -158,7 +169,7 @@ class ContextTable(Strict):
     title: Text
     title_zh: Optional[Text] = None
     unit: Text
-    as_of: date
+    as_of: Dated
     source: Text
     columns: Annotated[list[Text], Field(min_length=1, max_length=12)]
     columns_zh: Optional[list[Text]] = None
@@ -188,7 +199,7 @@ class Company(Strict):
     revenue: YearFigures
     net_profit: YearFigures = NO_FIGURES
     gmv: YearFigures = NO_FIGURES
-    as_of: date
+    as_of: Dated
     source: Text
 
     @property
@@ -408,7 +419,7 @@ class Reported(Strict):
     """A year's reported outcomes, for checking earlier quarters' forecasts (RMB 百万; market in 亿元)."""
 
     year: Year
-    as_of: date
+    as_of: Dated
     source: Text
     revenue: Optional[Number] = None
     online_marketing: Optional[Number] = None
@@ -444,7 +455,7 @@ class SeriesTable(Strict):
 
     name: Text
     name_zh: Text
-    as_of: date
+    as_of: Dated
     source: Text
     columns: Annotated[list[Text], Field(min_length=1, max_length=24)]
     columns_zh: Optional[list[Text]] = None
@@ -473,7 +484,7 @@ SeriesTables = dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], SeriesT
 class SharePrice(Strict):
     """One dated closing price of Kuaishou, recorded to score earlier quarters' value per share."""
 
-    as_of: date
+    as_of: Dated
     value: Positive
     unit: Literal["HKD per share"]
     source: Text
@@ -489,7 +500,7 @@ class Quarter(Strict):
         return self._path
 
     quarter: Annotated[str, Field(pattern=QUARTER_PATTERN)]
-    as_of: date
+    as_of: Dated
     title: Text
     title_zh: Optional[Text] = None
     years: tuple[Year, Year, Year]
@@ -584,6 +595,8 @@ _REPR.maxtuple = _REPR.maxlist = _REPR.maxdict = _REPR.maxset = 4
 
 def _describe(value) -> str:
     """A short text of ``value`` for an error message, at a cost bounded whatever its size or nesting."""
+    if isinstance(value, date):
+        return repr(value.isoformat())
     text = _REPR.repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
