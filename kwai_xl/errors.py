@@ -4,12 +4,14 @@
 class KwaiError(Exception):
     """Bad input or a refused operation; the message is one line, naming file, field and value.
 
-    ``field`` is the path of the offending field in a quarter file, where there is one.
+    ``field`` is the path of the offending field in a quarter file, where there is one; ``problems``
+    holds (field path, one-line problem) of every problem found, the message naming the first.
     """
 
     def __init__(self, message: str, field: tuple = ()):
         super().__init__(message)
         self.field = tuple(field)
+        self.problems: list[tuple[tuple, str]] = [(self.field, message)]
 
 
 class TemplateError(Exception):

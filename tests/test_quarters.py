@@ -155,6 +155,26 @@ def test_pull_names_the_cell_of_an_invalid_edit(quarter_dir, tmp_path):
     assert load_quarter(quarter_dir / "2022Q2.yaml").user_method.penetration.values[2] == 0.7  # nothing written
 
 
+def test_pull_names_every_invalid_edit_with_its_cell(quarter_dir, tmp_path):
+    """Two bad edits in one workbook: both named with their cells in one run, not one per run."""
+    built = build_workbook(load_quarter(quarter_dir / "2022Q2.yaml"), tmp_path / "b.xlsx").path
+    wb = load_workbook(built)
+    cells = []
+    for name, offset, value in (("um_penetration", 2, 1.7), ("cm_share", 1, -0.2)):
+        sheet, ref = next(iter(wb.defined_names[name].destinations))
+        first = wb[sheet][ref.replace("$", "").split(":")[0]]
+        cell = wb[sheet].cell(first.row, first.column + offset)
+        cell.value = value
+        cells.append(f"{sheet}!{cell.coordinate}")
+    wb.save(tmp_path / "bad.xlsx")
+    with pytest.raises(KwaiError) as err:
+        pull(tmp_path / "bad.xlsx", data_dir=quarter_dir)
+    message = str(err.value)
+    assert "the edited inputs do not validate (2 problems)" in message, message
+    assert f"{cells[0]} user_method.penetration.values.2" in message and f"{cells[1]} category_method.share" in message
+    assert load_quarter(quarter_dir / "2022Q2.yaml").user_method.penetration.values[2] == 0.7  # nothing written
+
+
 @LO
 def test_every_shipped_quarter_builds_and_verifies(tmp_path):
     books = [build_workbook(load_quarter(p), tmp_path / f"{p.stem}.xlsx").path for p in paths.quarter_files()]

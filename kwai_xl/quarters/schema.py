@@ -657,10 +657,9 @@ def _count_values(path: Path, events) -> None:
                             f"once aliases are expanded; a quarter file holds about 1,300 (an alias bomb?)")
 
 
-def _first_error(err: ValidationError) -> tuple[dict, str | None]:
+def _first_error(errors: list[dict]) -> tuple[dict, str | None]:
     """The error to report first, and the key it likely meant: an unknown key comes before a missing one (a
     misspelt key is both, and the unknown one names what was typed), the missing key beside it its meaning."""
-    errors = err.errors()
     unknown = [e for e in errors if e["type"] == "extra_forbidden"]
     if not unknown:
         return errors[0], None
@@ -670,23 +669,34 @@ def _first_error(err: ValidationError) -> tuple[dict, str | None]:
     return first, close[0] if close else None
 
 
-def _validation_message(path: Path, err: ValidationError) -> str:
-    first, meant = _first_error(err)
-    loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
-    msg = first["msg"].removeprefix("Value error, ")
-    more = err.error_count() - 1 - (meant is not None)  # the missing key a misspelling explains is no other problem
-    extra = f" (and {more} more)" if more else ""
-    hint = f" (did you mean {meant}?)" if meant else ""
-    if first["type"] == "missing":
-        return f"{path}: {loc}: required field is missing{extra}"
-    if first["type"] == "extra_forbidden":
-        return f"{path}: {loc}: unknown key{hint}{extra}"
-    if not first["loc"]:  # a check across fields: its message names the field and value itself
-        return f"{path}: {msg}{extra}"
-    got = first.get("input")
-    if first["type"] == "value_error" and isinstance(got, dict) and "value" in got:  # a sourced input's own check
-        loc, got = f"{loc}.value", got["value"]
-    return f"{path}: {loc}: {msg} (got {_describe(got)}){extra}"
+def _problem(error: dict, meant: str | None = None) -> tuple[tuple, str]:
+    """(field path, ``path.to.field: problem (got value)``) of one validation error."""
+    loc = ".".join(str(p) for p in error["loc"]) or "(top level)"
+    msg = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "missing":
+        return error["loc"], f"{loc}: required field is missing"
+    if error["type"] == "extra_forbidden":
+        return error["loc"], f"{loc}: unknown key" + (f" (did you mean {meant}?)" if meant else "")
+    if not error["loc"]:  # a check across fields: its message names the field and value itself
+        return (), msg
+    got = error.get("input")
+    if error["type"] == "value_error" and isinstance(got, dict) and "value" in got:  # a sourced input's own check
+        return tuple(error["loc"]) + ("value",), f"{loc}.value: {msg} (got {_describe(got['value'])})"
+    return error["loc"], f"{loc}: {msg} (got {_describe(got)})"
+
+
+def _validation_error(path: Path, err: ValidationError) -> KwaiError:
+    """One line naming the first problem (and how many more); every problem kept on the error for callers
+    that name them all (pull names each with its cell)."""
+    errors = err.errors()
+    first, meant = _first_error(errors)
+    field, text = _problem(first, meant)
+    explained = {tuple(first["loc"][:-1]) + (meant,)} if meant else set()  # the missing key a misspelling explains
+    problems = [(field, text)] + [_problem(e) for e in errors if e is not first and tuple(e["loc"]) not in explained]
+    more = len(problems) - 1
+    error = KwaiError(f"{path}: {text}" + (f" (and {more} more)" if more else ""), field=field)
+    error.problems = problems
+    return error
 
 
 PARTIAL = "partial"
@@ -703,7 +713,7 @@ def parse_quarter(path: Path, data, partial: bool = False) -> Quarter:
     try:
         quarter = Quarter.model_validate(data, context={PARTIAL: partial})
     except ValidationError as err:
-        raise KwaiError(_validation_message(path, err), field=_first_error(err)[0]["loc"]) from None
+        raise _validation_error(path, err) from None
     if quarter.quarter != path.stem:
         raise KwaiError(f"{path}: quarter: {quarter.quarter!r} does not match the file name {path.stem!r}")
     quarter._path = path

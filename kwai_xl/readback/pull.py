@@ -193,6 +193,9 @@ def _pull_locked(wb, workbook: Path, data_file: Path, lock: Path, lang: str, xlw
     try:
         edited = validate_document(data_file, doc)
     except KwaiError as err:
+        if len(err.problems) > 1:  # each with the cell it came from
+            named = "; ".join(f"{cells_of[tuple(f)] + ' ' if tuple(f) in cells_of else ''}{text}" for f, text in err.problems)
+            raise KwaiError(f"{workbook}: the edited inputs do not validate ({len(err.problems)} problems): {named}") from None
         where = cells_of.get(tuple(err.field), "")
         raise KwaiError(f"{workbook}: {where + ': ' if where else ''}the edited inputs do not validate: {err}") from None
     props, ledger, now = properties(wb), _ledger(lock), data_revision(q)
