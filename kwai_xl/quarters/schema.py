@@ -658,15 +658,18 @@ def _count_values(path: Path, events) -> None:
 
 
 def _first_error(errors: list[dict]) -> tuple[dict, str | None]:
-    """The error to report first, and the key it likely meant: an unknown key comes before a missing one (a
-    misspelt key is both, and the unknown one names what was typed), the missing key beside it its meaning."""
-    unknown = [e for e in errors if e["type"] == "extra_forbidden"]
-    if not unknown:
-        return errors[0], None
-    first = unknown[0]
-    missing = [str(e["loc"][-1]) for e in errors if e["type"] == "missing" and e["loc"][:-1] == first["loc"][:-1]]
-    close = difflib.get_close_matches(str(first["loc"][-1]), missing, n=1, cutoff=0.6)
-    return first, close[0] if close else None
+    """The error to report first, and the key it likely meant: a required key missing beside an unknown one
+    spelt like it is a misspelling, reported as the unknown key (what was typed) with the missing one as its
+    meaning; otherwise pydantic's first error."""
+    first = errors[0]
+    if first["type"] != "missing":
+        return first, None
+    for unknown in (e for e in errors if e["type"] == "extra_forbidden" and e["loc"][:-1] == first["loc"][:-1]):
+        missing = [str(e["loc"][-1]) for e in errors if e["type"] == "missing" and e["loc"][:-1] == unknown["loc"][:-1]]
+        close = difflib.get_close_matches(str(unknown["loc"][-1]), missing, n=1, cutoff=0.6)
+        if close:
+            return unknown, close[0]
+    return first, None
 
 
 def _problem(error: dict, meant: str | None = None) -> tuple[tuple, str]:
