@@ -164,3 +164,12 @@ def test_an_import_fills_a_rolled_forward_file(quarter_dir):
     assert "peers.groups.2.companies.0.revenue.1: n.a. → 160,000" in [str(c) for c in result.changes]
     assert "no peer has a positive" not in result.to_enter and "segment ec's figure is for 2025" in result.to_enter
     assert load_quarter(rolled.path, partial=True).peers.groups[2].companies[0].revenue[1] == 160_000
+
+
+def test_an_older_price_than_the_data_files_is_skipped_like_an_older_peer(quarter_dir):
+    """Kuaishou's price dated before the one the file holds is skipped and named, as a peer's older row is."""
+    # 2025Q4: Kuaishou's estimates are as of 2025-11-23, its price as of 2025-12-05
+    (quarter_dir / "p.csv").write_text("Ticker,Date,Currency,Price\n1024.HK,2025-12-04,HKD,70\n", encoding="utf-8")
+    result = import_market(quarter_dir / "p.csv", quarter_dir / "2025Q4.yaml", dry_run=True)
+    assert not result.changes
+    assert result.skipped == ["1024.HK price (line 2): dated 2025-12-04, older than the data file's (as of 2025-12-05)"]

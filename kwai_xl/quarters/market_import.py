@@ -309,7 +309,11 @@ def _planned(q: Quarter, rows: list[ExportRow], source: str, today: date) -> tup
             touched = False
             if path == ("kuaishou",):
                 for key in ("price", "shares"):
-                    if key in row.figures:
+                    held = getattr(q.market, key).as_of
+                    if key in row.figures and row.as_of < held:
+                        skipped.append(f"{row.ticker} {key} (line {row.line}): dated {row.as_of}, older than the data "
+                                       f"file's (as of {held})")
+                    elif key in row.figures:
                         base = ("market", key)
                         sets.update({base + ("value",): row.figures[key], base + ("as_of",): row.as_of,
                                      base + ("source",): source})
