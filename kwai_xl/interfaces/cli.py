@@ -24,7 +24,7 @@ from ..readback.pull import pull as pull_workbook
 from ..readback.reader import WorkbookValues, failing_checks
 from ..readback.replace import replace_workbook
 from ..readback.verify import DEFAULT_VARIANTS, verify_workbooks
-from ..workbook.build import LANGUAGES
+from ..workbook.build import LANGUAGES, load_labels
 from .api import load
 from .lite import write_lite_project
 from .report import (
@@ -112,7 +112,7 @@ def calc(quarter, as_json):
     model = load(quarter_name(quarter))
     q, out = model.quarter, model.outputs
     if as_json:
-        click.echo(json.dumps({"quarter": q.quarter, "years": list(q.years), **stale_market_json(q), **jsonable(out)},
+        click.echo(json.dumps({"quarter": q.quarter, "years": list(q.years), **stale_market_json(q, _english_stale_words()), **jsonable(out)},
                               ensure_ascii=False, indent=1))
         return
     _warn_stale_market(q)
@@ -152,9 +152,14 @@ def build(quarter, build_all, out, lang, xlwings, force):
     _build_one(load_quarter(paths.quarter_path(quarter_name(quarter))), out, lang, xlwings, force)
 
 
+def _english_stale_words() -> dict:
+    """How the command line words stale market data: the English workbook's words."""
+    return load_labels("en")["stale_words"]
+
+
 def _warn_stale_market(q) -> None:
     """The market guard, loud: the upside rests on market data older than the threshold."""
-    for line in stale_market_summary(q):
+    for line in stale_market_summary(q, _english_stale_words()):
         err_console.print(f"[bold red]STALE[/] {q.quarter}: the upside is measured against old market data "
                           f"(threshold {q.stale_after_days} days): {line}", highlight=False, soft_wrap=True)
 
