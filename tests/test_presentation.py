@@ -8,6 +8,8 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
+from kwai_xl.paths import DATA_DIR
+from kwai_xl.quarters.schema import load_quarter
 from kwai_xl.workbook.build import build_workbook
 
 ALLOWED_LATIN = re.compile(r"GMV|IPO|DAU|ARPPU|eCPM|ad load|P/GMV|KWAI_\w+|n\.a\.|\d{4}[QE]\d?|\b[A-Z]{2,5}\b|top\d+|FY\d*|Q\d")
@@ -35,9 +37,20 @@ def _width(ws, col: int) -> float:
     return ws.column_dimensions[get_column_letter(col)].width or 8.43
 
 
+def _page_starts(ws) -> list[int]:
+    """The first column of each page across after the first (a column break is left of column id + 1)."""
+    return sorted(b.id + 1 for b in ws.col_breaks.brk)
+
+
+def _page_end(ws, col: int, last: int) -> int:
+    """The last column printed on the same page as ``col``."""
+    return min([s - 1 for s in _page_starts(ws) if s > col] + [last])
+
+
 def test_no_text_is_cut(book):
     """Every text cell fits: its own column (right-aligned, centred, or a neighbour in the way), or the empty
-    cells to its right within the print area; a wrapped cell fits in its lines (row height / 15 pt)."""
+    cells to its right within the print area, up to a column page break; a wrapped cell fits in its lines
+    (row height / 15 pt)."""
     _, wb = book
     merged = {}
     for ws in wb:
@@ -59,7 +72,7 @@ def test_no_text_is_cut(book):
                     ok = n <= (room - 1) * math.floor(lines + 1e-9) + 1 + 1e-6
                 else:
                     if cell.alignment.horizontal not in ("right", "center"):
-                        for c in range(end + 1, last + 1):
+                        for c in range(end + 1, _page_end(ws, end, last) + 1):  # a text does not run onto the next page
                             if ws.cell(cell.row, c).value not in (None, ""):
                                 break
                             room += _width(ws, c)
@@ -67,6 +80,73 @@ def test_no_text_is_cut(book):
                 if not ok:
                     cut.append(f"{ws.title}!{cell.coordinate} {cell.value[:40]!r} needs {n:.0f}, has {room:.0f}")
     assert cut == []
+
+
+PRINT_FLOOR = 60  # per cent: below this an A4 printout's 11 pt text is smaller than 6.6 pt
+A4_CM = {"portrait": (21.0, 29.7), "landscape": (29.7, 21.0)}
+IN_CM = 2.54
+
+
+def _column_cm(width: float) -> float:
+    """A column's width on paper at 100%: Excel's 7 pixels per width unit plus 5 of padding at 96 dpi (Calibri
+    11; LibreOffice's Carlito has the same metrics and its PDF measures within 1% of this)."""
+    return (7 * width + 5) / 96 * IN_CM
+
+
+@pytest.fixture(scope="module", params=[(q.stem, lang) for q in sorted(DATA_DIR.glob("*.yaml")) for lang in ("en", "zh")],
+                ids=lambda p: f"{p[0]}-{p[1]}")
+def printed(request, tmp_path_factory):
+    """Every shipped quarter, built in each language."""
+    quarter, lang = request.param
+    path = build_workbook(load_quarter(DATA_DIR / f"{quarter}.yaml"), tmp_path_factory.mktemp("print") / f"{quarter}-{lang}.xlsx",
+                          lang=lang).path
+    return request.param, load_workbook(path)
+
+
+def test_every_sheet_prints_at_a_readable_scale_and_each_page_across_fits(printed):
+    """Each sheet's print scale is at least the floor, and at that scale each page across (the print area's columns
+    between column breaks, with column A repeated on every page after the first) fits A4's width between the
+    margins; charts neither cross a column break, nor sit in the repeated column A, nor cross a row break."""
+    (quarter, lang), wb = printed
+    low, wide, split = [], [], []
+    for ws in wb:
+        setup, margins = ws.page_setup, ws.page_margins
+        scale = setup.scale or 100
+        if scale < PRINT_FLOOR:
+            low.append(f"{ws.title} prints at {scale}%")
+        last, starts = _last_col(ws), _page_starts(ws)
+        if starts:
+            assert str(ws.print_title_cols).replace("$", "") == "A:A", ws.title  # the labels repeat on every page
+        room = A4_CM[setup.orientation][0] - (margins.left + margins.right) * IN_CM
+        edges = [1, *starts, last + 1]
+        for first, end in zip(edges, edges[1:]):
+            cols = ([1] if first > 1 else []) + list(range(first, end))
+            need = sum(_column_cm(_width(ws, c)) for c in cols) * scale / 100
+            if need > room:
+                wide.append(f"{ws.title} columns {get_column_letter(first)}:{get_column_letter(end - 1)} need "
+                            f"{need:.1f} cm of {room:.1f}")
+        x = [0.0]
+        for c in range(1, last + 2):
+            x.append(x[-1] + _column_cm(_width(ws, c)))
+        row_breaks = {b.id + 1 for b in ws.row_breaks.brk}  # a page starts at each of these rows
+        for chart in ws._charts:
+            frm, ext = chart.anchor._from, chart.anchor.ext
+            left = x[frm.col] + frm.colOff / 360000
+            right = left + ext.width / 360000
+            first_col = frm.col + 1
+            last_col = max(c for c in range(1, last + 2) if x[c - 1] < right)
+            top, row, height = frm.rowOff / 360000, frm.row + 1, ext.height / 360000
+            rows = [row]
+            while top + height > (ws.row_dimensions[rows[-1]].height or 15) / 72 * IN_CM:
+                top -= (ws.row_dimensions[rows[-1]].height or 15) / 72 * IN_CM
+                rows.append(rows[-1] + 1)
+            if (starts and first_col == 1) or any(first_col < s <= last_col for s in starts) or \
+                    any(rows[0] < r <= rows[-1] for r in row_breaks) or last_col > last:
+                split.append(f"{ws.title} chart at {get_column_letter(first_col)}{row} "
+                             f"(to {get_column_letter(last_col)}{rows[-1]})")
+    assert low == [], f"{quarter} {lang}"
+    assert wide == [], f"{quarter} {lang}"
+    assert split == [], f"{quarter} {lang}"
 
 
 def test_chinese_workbook_has_no_english_units_or_footer(book):

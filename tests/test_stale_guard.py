@@ -2,6 +2,7 @@
 warn on build and flag ``calc --json``; a fresh quarter shows none of it."""
 
 import json
+import re
 import shutil
 from datetime import date
 
@@ -12,14 +13,15 @@ from openpyxl import load_workbook
 from kwai_xl import paths
 from kwai_xl.interfaces.cli import main
 from kwai_xl.quarters.schema import load_quarter
-from kwai_xl.quarters.staleness import days_behind_today, market_dates, stale_market
+from kwai_xl.quarters.staleness import days_behind_today, market_dates, stale_inputs, stale_market
 from kwai_xl.readback import libreoffice
 from kwai_xl.readback.reader import WorkbookValues
 from kwai_xl.readback.verify import check_values
-from kwai_xl.workbook.build import build_workbook
+from kwai_xl.workbook.build import build_workbook, load_labels
 
 LO = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is installed by `make test`")
 SEED_PRICE = 'price: {value: 79.9, unit: HKD per share, as_of: 2022-06-02'
+EN_WORDS = load_labels("en")["stale_words"]
 
 
 def _stale_seed(quarter_dir, as_of="2022-04-01"):
@@ -55,7 +57,7 @@ def test_a_fresh_quarter_shows_no_stale_market(seed_quarter, tmp_path):
 def test_a_stale_price_fails_the_check_and_marks_the_cover(quarter_dir, tmp_path):
     path = _stale_seed(quarter_dir)
     q = load_quarter(path)
-    assert [(m.label, m.age_days) for m in stale_market(q)] == [("share price", 62)]
+    assert [(m.label(EN_WORDS), m.age_days) for m in stale_market(q)] == [("share price", 62)]
 
     data = json.loads(CliRunner().invoke(main, ["calc", "--json", "--quarter", str(path)]).output)
     assert data["stale"] is True
@@ -102,7 +104,7 @@ def test_the_newest_shipped_quarter_has_current_market_data():
     dates = market_dates(newest)
     assert {"price", "fx_rmb_per_hkd"} <= {m.name for m in dates}
     assert len({m.name for m in dates} - {"price", "fx_rmb_per_hkd"}) == len(newest.sotp.segments)  # every SOTP group
-    old = [(m.label, m.as_of) for m in dates if m.age_days > 31 or m.age_days < 0]
+    old = [(m.label(EN_WORDS), m.as_of) for m in dates if m.age_days > 31 or m.age_days < 0]
     assert old == [], f"{newest.quarter}: market data not within 31 days before {newest.as_of}: {old}"
     assert stale_market(newest) == []
 
@@ -183,3 +185,73 @@ def test_figures_that_look_mistyped_are_named(tmp_path):
             "typed whole? (5% is 0.05)") in result.stderr
     assert "market.fx_rmb_per_hkd.value: 1.17 RMB per HKD is outside 0.6–1.1: HKD per RMB typed instead" in result.stderr
     assert "warning" not in CliRunner().invoke(main, ["calc", "-q", "2022Q2"]).stderr
+
+
+def _cover_lines(book, lang: str, *titles: str) -> list[str]:
+    """The Cover's column-A lines under the blocks titled ``titles``: each block's rows up to the blank row after it."""
+    lines, inside = [], False
+    for cell in load_workbook(book)[load_labels(lang)["sheets"]["cover"]]["A"]:
+        if cell.value in titles:
+            inside = True
+        elif not cell.value:
+            inside = False
+        elif inside:
+            lines.append(cell.value)
+    return lines
+
+
+def _aged_seed(seed_quarter):
+    """The seed quarter dated two years on: every input and every market figure it has is stale."""
+    return seed_quarter.model_copy(update={"as_of": date(2024, 6, 2)})
+
+
+@pytest.mark.parametrize("source", ["2024Q1", "2025Q3", "aged seed"])
+def test_the_chinese_covers_stale_lines_are_chinese_but_for_tickers_and_data_keys(source, seed_quarter, tmp_path):
+    """The rule: take a zh stale line (stale inputs or stale market data), remove every ticker of the quarter
+    (Kuaishou's and each peer's); each remaining run of ASCII letters, digits and underscores that starts with a
+    letter must then be a data-file key the line points to (a component of a stale input's data-file path, split
+    at '.', '[' and ']', e.g. user_method, netizens, segments, ls), or GMV, which Chinese sheet names keep
+    (用户法GMV). Each stale-input line says its keys are data-file keys (数据文件键)."""
+    q = _aged_seed(seed_quarter) if source == "aged seed" else load_quarter(paths.DATA_DIR / f"{source}.yaml")
+    zh = load_labels("zh")["cover"]
+    book = build_workbook(q, tmp_path / f"{q.quarter}-zh.xlsx", lang="zh").path
+    market, inputs = _cover_lines(book, "zh", zh["market_stale_block"]), _cover_lines(book, "zh", zh["stale_block"])
+    assert market and inputs, (market, inputs)
+    tickers = sorted({q.kuaishou.ticker} | {c.ticker for g in q.peers.groups for c in g.companies}, key=len, reverse=True)
+    keys = {part for item in stale_inputs(q) for part in re.split(r"[.\[\]]+", item.path) if part}
+    english = []
+    for line in market + inputs:
+        rest = line
+        for ticker in tickers:
+            rest = rest.replace(ticker, " ")
+        english += [f"{word!r} in {line!r}" for word in re.findall(r"[A-Za-z][A-Za-z0-9_]*", rest)
+                    if word not in keys and word != "GMV"]
+    assert english == []
+    assert all("数据文件键" in line for line in inputs)
+    if source == "aged seed":  # every section is named in Chinese, a peer group by its name on Peer Comps
+        assert [line.split("（数据文件键")[0] for line in inputs] == [
+            "市场数据与股本", "用户法GMV", "品类法GMV", "研报中的支持数据（不参与计算）", "快手自身估值行",
+            "可比公司（直播打赏）", "可比公司（线上营销（广告））", "可比公司（直播电商）", "分部估值", "收入驱动"]
+        assert market[0].startswith("截至 2022-06-02（早于 2024-06-02 共 731 天）：股价、汇率（人民币/港元）、YY.O 市值")
+
+
+def test_the_english_covers_stale_lines_read_as_before(seed_quarter, tmp_path):
+    """The English lines are as they were, but for a peer group's, which now names its tickers, not their paths."""
+    en = load_labels("en")["cover"]
+    book = build_workbook(load_quarter(paths.DATA_DIR / "2024Q1.yaml"), tmp_path / "2024Q1-en.xlsx").path
+    assert _cover_lines(book, "en", en["market_stale_block"]) == [
+        "as of 2022-06-02 (665 days before 2024-03-28): fx (RMB per HKD)",
+        "as of 2023-06-01 (301 days before 2024-03-28): share price",
+        "as of 2023-12-29 (90 days before 2024-03-28): DOYU.O market cap, META.O market cap, JD.O market cap, PDD.O market cap",
+        "as of 2023-12-31 (88 days before 2024-03-28): YY.O market cap, MOMO.O market cap, HUYA.N market cap, WB.O market cap, "
+        "BIDU.O market cap"]
+    assert _cover_lines(book, "en", en["stale_block"]) == [
+        "market: price, shares, fx_rmb_per_hkd, holding_discount (oldest as of 2022-06-02)",
+        "user_method: netizens, penetration, active_ratio, spend (oldest as of 2022-06-08)",
+        "category_method: sales, published_total, penetration, completion, share (oldest as of 2022-06-08)",
+        "context: alibaba_users, spend_per_consumer, live_gmv_2020, category_history, platform_gmv (oldest as of 2022-06-08)",
+        "drivers: paying_users, arppu, ad_load, ecpm, inner_loop_take_rate, brand_advertisers and 6 more (oldest as of 2022-06-02)"]
+    aged = build_workbook(_aged_seed(seed_quarter), tmp_path / "aged-en.xlsx").path
+    lines = _cover_lines(aged, "en", en["stale_block"])
+    assert "peers.ads: WB.O, BIDU.O, TWTR.N, FB.O (oldest as of 2022-06-02)" in lines
+    assert "kuaishou: kuaishou (oldest as of 2022-06-02)" in lines

@@ -24,7 +24,7 @@ from ..quarters.staleness import days_behind_today, quarter_of, stale_inputs, st
 from ..readback.reader import WorkbookValues, failing_checks
 from ..readback.replace import replace_workbook
 from ..readback.variants import DEFAULT_VARIANTS
-from ..workbook.build import LANGUAGES
+from ..workbook.build import LANGUAGES, load_labels
 
 
 @functools.cache
@@ -109,7 +109,7 @@ def calc(quarter, as_json):
     model = load(quarter_name(quarter))
     q, out = model.quarter, model.outputs
     if as_json:
-        click.echo(json.dumps({"quarter": q.quarter, "years": list(q.years), **stale_market_json(q), **jsonable(out)},
+        click.echo(json.dumps({"quarter": q.quarter, "years": list(q.years), **stale_market_json(q, _english_stale_words()), **jsonable(out)},
                               ensure_ascii=False, indent=1))
         return
     _warn_stale_market(q)
@@ -151,13 +151,18 @@ def build(quarter, build_all, out, lang, xlwings, force):
     _build_one(load_quarter(paths.quarter_path(quarter_name(quarter))), out, lang, xlwings, force)
 
 
+def _english_stale_words() -> dict:
+    """How the command line words stale market data: the English workbook's words."""
+    return load_labels("en")["stale_words"]
+
+
 def _warn_stale_market(q) -> None:
     """The guards, loud: figures that look mistyped; the upside resting on market data older than the
     threshold; the newest quarter (the one taken for the current valuation) dated long before today."""
     err = console(stderr=True)
     for line in implausible(q):
         click.echo(f"warning: {q.quarter}: {line}", err=True)
-    for line in stale_market_summary(q):
+    for line in stale_market_summary(q, _english_stale_words()):
         err.print(f"[bold red]STALE[/] {q.quarter}: the upside is measured against old market data "
                   f"(threshold {q.stale_after_days} days): {line}", highlight=False, soft_wrap=True)
     days = days_behind_today(q)

@@ -69,27 +69,32 @@ def stale_inputs(q: Quarter) -> list[StaleInput]:
     return found
 
 
-STALE_WORDS = {"line": "{section}: {names} (oldest as of {oldest})", "more": " and {n} more",
-               "market_line": "as of {when} ({days} days before {as_of}): {names}"}
-"""How the stale lines read (the workbook passes its language's words)."""
+def _section(path: str) -> tuple[str, str]:
+    """(section, name) of a stale input's data-file path: ``market.price`` → (market, price); a peer
+    ``peers.groups[ads].companies[META.O]`` → (peers.ads, META.O); a whole section, as ``kuaishou``, names itself."""
+    head, _, rest = path.partition(".")
+    if head == "peers":
+        group = re.match(r"groups\[([^\]]+)\](?:\.companies\[([^\]]+)\])?\.?(.*)", rest)
+        if group:
+            return f"peers.{group.group(1)}", group.group(2) or group.group(3) or head
+    return head, rest or head
 
 
-def stale_summary(stale: list[StaleInput], words: dict = STALE_WORDS) -> list[str]:
-    """One line per section (peers: per group) naming its stale inputs and the oldest date, for the Cover."""
-    sections: dict[str, list[StaleInput]] = {}
+def stale_summary(stale: list[StaleInput], words: dict) -> list[str]:
+    """One line per section (peers: per group) naming its stale inputs by data-file key and the oldest date, for
+    the Cover. ``words`` (the workbook language's ``stale_words`` label set) frame the line: ``line`` with
+    {section} (its name in ``section_names``, else the key), {key} (the data-file section), {names}, {oldest};
+    ``sep`` between names; ``more`` past six."""
+    sections: dict[str, list[tuple[str, date]]] = {}
     for item in stale:
-        head, _, rest = item.path.partition(".")
-        if head == "peers":
-            group = re.match(r"groups\[([^\]]+)\]", rest)
-            head = f"peers.{group.group(1)}" if group else head
-        sections.setdefault(head, []).append(item)
+        section, name = _section(item.path)
+        sections.setdefault(section, []).append((name, item.as_of))
     lines = []
     for section, items in sections.items():
-        names = [i.path.removeprefix(section).lstrip(".") for i in items]
-        names = [n.strip("[]") for n in names if n] or [section]
-        oldest = min(i.as_of for i in items)
-        shown = ", ".join(names[:6]) + (words["more"].format(n=len(names) - 6) if len(names) > 6 else "")
-        lines.append(words["line"].format(section=section, names=shown, oldest=oldest))
+        names = [name for name, _ in items]
+        shown = words["sep"].join(names[:6]) + (words["more"].format(n=len(names) - 6) if len(names) > 6 else "")
+        lines.append(words["line"].format(section=words.get("section_names", {}).get(section, section), key=section,
+                                          names=shown, oldest=min(as_of for _, as_of in items)))
     return lines
 
 
@@ -97,23 +102,27 @@ def stale_summary(stale: list[StaleInput], words: dict = STALE_WORDS) -> list[st
 class MarketDate:
     """One market figure the valuation rests on, its public name and row (for the workbook) and its date."""
 
-    label: str
     name: str
     row: int
     as_of: date
     age_days: int
+    ticker: str | None = None  # a peer's, for its market cap
+
+    def label(self, words: dict) -> str:
+        """What the figure is called, in the language of ``words`` (``stale_words``: its ``market`` labels)."""
+        market = words["market"]
+        return market[self.name] if self.ticker is None else market["mcap"].format(ticker=self.ticker)
 
 
 def market_dates(q: Quarter) -> list[MarketDate]:
     """The price, the fx rate and every peer market cap the SOTP uses, each with its age in days."""
-    found = [("share price", "price", 0, q.market.price.as_of),
-             ("fx (RMB per HKD)", "fx_rmb_per_hkd", 0, q.market.fx_rmb_per_hkd.as_of)]
+    found = [("price", 0, q.market.price.as_of, None), ("fx_rmb_per_hkd", 0, q.market.fx_rmb_per_hkd.as_of, None)]
     used = {seg.group for seg in q.sotp.segments}
     for group in q.peers.groups:
         if group.key in used:
             for row, peer in enumerate(group.companies):
-                found.append((f"{peer.ticker} market cap", f"{group.key}_mcap", row, peer.as_of))
-    return [MarketDate(label, name, row, as_of, (q.as_of - as_of).days) for label, name, row, as_of in found]
+                found.append((f"{group.key}_mcap", row, peer.as_of, peer.ticker))
+    return [MarketDate(name, row, as_of, (q.as_of - as_of).days, ticker) for name, row, as_of, ticker in found]
 
 
 def stale_market(q: Quarter) -> list[MarketDate]:
@@ -121,24 +130,26 @@ def stale_market(q: Quarter) -> list[MarketDate]:
     return [m for m in market_dates(q) if m.age_days > q.stale_after_days]
 
 
-def stale_market_json(q: Quarter) -> dict:
+def stale_market_json(q: Quarter, words: dict) -> dict:
     """The market guard for ``calc --json``: the flag, the threshold and each stale figure with its date."""
     stale = stale_market(q)
     return {"stale": bool(stale), "stale_after_days": q.stale_after_days,
-            "stale_market": [{"figure": m.label, "as_of": m.as_of.isoformat(), "age_days": m.age_days} for m in stale]}
+            "stale_market": [{"figure": m.label(words), "as_of": m.as_of.isoformat(), "age_days": m.age_days}
+                             for m in stale]}
 
 
-def stale_market_summary(q: Quarter, words: dict = STALE_WORDS) -> list[str]:
-    """Lines for the Cover and ``build``: which market figures are stale and their dates; empty when fresh."""
+def stale_market_summary(q: Quarter, words: dict) -> list[str]:
+    """Lines for the Cover and ``build``: which market figures are stale and their dates, in the language of
+    ``words`` (``stale_words``: ``market_line``, ``market`` labels, ``sep``, ``more``); empty when fresh."""
     stale = stale_market(q)
     if not stale:
         return []
     by_date: dict[date, list[str]] = {}
     for m in stale:
-        by_date.setdefault(m.as_of, []).append(m.label)
+        by_date.setdefault(m.as_of, []).append(m.label(words))
     lines = [words["market_line"].format(when=when, days=(q.as_of - when).days, as_of=q.as_of,
-                                         names=", ".join(labels[:8]) + (words["more"].format(n=len(labels) - 8)
-                                                                        if len(labels) > 8 else ""))
+                                         names=words["sep"].join(labels[:8]) + (words["more"].format(n=len(labels) - 8)
+                                                                               if len(labels) > 8 else ""))
              for when, labels in sorted(by_date.items())]
     return lines
 

@@ -26,7 +26,7 @@ from ..errors import KwaiError
 from ..quarters.backtest import actuals_for
 from ..quarters.datafile import get_path
 from ..quarters.schema import Company, Quarter, engine_segments
-from ..quarters.staleness import STALE_WORDS, market_dates, stale_inputs, stale_market_summary, stale_summary
+from ..quarters.staleness import market_dates, stale_inputs, stale_market_summary, stale_summary
 from ..registry import assumption_rows, structure_of
 from ..safeyaml import safe_yaml
 from .fingerprint import FINGERPRINT_PROPERTY, workbook_fingerprint
@@ -112,6 +112,20 @@ def label_of(labels: dict, key: str) -> str:
     return node
 
 
+def stale_words(q: Quarter, labels: dict) -> dict:
+    """The stale lines' words of a label set, with ``section_names``: each data-file section named by the label
+    its ``sections`` points to (a peer group's by ``peer_section``, from the group's name as Peer Comps shows it);
+    a language without ``sections`` names sections by their keys."""
+    words = dict(labels["stale_words"])
+    refs = words.pop("sections", {})
+    names = {section: label_of(labels, ref) for section, ref in refs.items() if section != "peers"}
+    if "peers" in refs:
+        for g in q.peers.groups:
+            names[f"peers.{g.key}"] = words["peer_section"].format(peers=label_of(labels, refs["peers"]),
+                                                                   group=getattr(g, labels["name_attr"]))
+    return {**words, "section_names": names}
+
+
 def assumption_context(q: Quarter, labels: dict, block: str) -> list[dict]:
     """The rows the registry lists for an Assumptions block, with the quarter's values, unit, date and source."""
     data = q.model_dump()
@@ -171,10 +185,10 @@ def template_context(q: Quarter, labels: dict, data_dir: Path | None = None) -> 
         "kuaishou": _table("ks", [q.kuaishou], ("ps", "pe", "pgmv"), labels["name_attr"], mn),
         "drivers": [(key, DRIVER_FORMATS.get(key, "num1")) for key in DRIVERS],
         "constants": UNIT_CONSTANTS,
-        "stale": stale_summary(stale_inputs(q), {**STALE_WORDS, **labels.get("stale_words", {})}),
+        "stale": stale_summary(stale_inputs(q), stale_words(q, labels)),
         "actuals": actuals_for(q, data_dir),
-        "market_dates": market_dates(q),
-        "market_stale": stale_market_summary(q, {**STALE_WORDS, **labels.get("stale_words", {})}),
+        "market_dates": [(m, m.label(labels["stale_words"])) for m in market_dates(q)],
+        "market_stale": stale_market_summary(q, labels["stale_words"]),
     }
 
 

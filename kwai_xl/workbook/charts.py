@@ -22,8 +22,11 @@ from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.chart.text import RichText, Text
 from openpyxl.chart.title import Title
 from openpyxl.drawing.line import LineProperties
+from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, OneCellAnchor
 from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RegularTextRun
-from openpyxl.utils import quote_sheetname
+from openpyxl.drawing.xdr import XDRPositiveSize2D
+from openpyxl.utils import coordinate_to_tuple, quote_sheetname
+from openpyxl.utils.units import cm_to_EMU
 
 from ..errors import TemplateError
 from .layout import References
@@ -127,7 +130,20 @@ def add_chart(ws, spec: dict, refs: References, anchor: str) -> None:
         chart.x_axis.scaling.orientation = "maxMin"
     if spec.get("lines"):
         chart += _lines(spec, refs, wb, title, chart)
-    ws.add_chart(chart, anchor)
+    ws.add_chart(chart)
+    chart.anchor = _inset(anchor, chart)
+
+
+INSET_CM = 0.15  # a chart's offset into its top-left cell: its frame stays off a page break on that cell's edge
+
+
+def _inset(cell: str, chart) -> OneCellAnchor:
+    """A one-cell anchor at ``cell``, the chart set ``INSET_CM`` right of and below the cell's corner."""
+    row, col = coordinate_to_tuple(cell)
+    anchor = OneCellAnchor(_from=AnchorMarker(col=col - 1, colOff=cm_to_EMU(INSET_CM), row=row - 1,
+                                              rowOff=cm_to_EMU(INSET_CM)),
+                           ext=XDRPositiveSize2D(cm_to_EMU(chart.width), cm_to_EMU(chart.height)))
+    return anchor
 
 
 def _lines(spec: dict, refs: References, wb, title: str, bars: BarChart) -> LineChart:

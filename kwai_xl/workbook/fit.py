@@ -2,9 +2,14 @@
 
 A text's need is its length in Excel column-width units (about one '0' each) with East Asian wide
 characters counting double, scaled for bold or large fonts, plus one unit of padding. A left-aligned
-text may run into empty cells to its right, up to the print area's last column; anything else must fit
-its own column. What does not fit widens its column up to a cap; beyond the cap it wraps (notes and
-titles across the printed width), with the row made tall enough for its lines.
+text may run into empty cells to its right, up to the end of its printed page: the print area's last
+column, or the last column before a column page break. Anything else must fit its own column.
+
+What does not fit widens its column, to the widest such text that fits under the column's cap; a text
+past the cap wraps there, the column made wide enough that it takes at most two lines (up to the cap),
+and its row tall enough for its lines. A note or title alone on its row in column A widens nothing: it
+wraps across the first printed page. A formula showing text is measured by a stand-in, the longest
+text it can show (see ``Item.shows``).
 """
 
 import functools
@@ -26,55 +31,94 @@ def text_need(text: str, bold: bool = False, size: float = 11) -> float:
     return units * (1.1 if bold else 1.0) * size / 11 + 1
 
 
-def cell_need(cell) -> float:
+def cell_need(cell, text: str | None = None) -> float:
     font = cell.font
-    return text_need(str(cell.value), bool(font and font.b), float(font.sz or 11) if font else 11)
+    return text_need(str(cell.value if text is None else text), bool(font and font.b),
+                     float(font.sz or 11) if font else 11)
 
 
 def width(ws, col: int) -> float:
     return ws.column_dimensions[get_column_letter(col)].width or 8.43
 
 
-def room(ws, cell, last_col: int) -> float:
-    """Width a text cell may use: its own column, plus the empty cells to its right when left-aligned."""
+def page_end(col: int, last_col: int, page_starts=()) -> int:
+    """The last column printed on the same page as ``col``: the print area's last, or the one before the next break."""
+    return min([s - 1 for s in page_starts if s > col] + [last_col])
+
+
+def room(ws, cell, last_col: int, page_starts=()) -> float:
+    """Width a text cell may use: its own column, plus the empty cells to its right on its page when left-aligned."""
     total = width(ws, cell.column)
     if cell.alignment.horizontal in ("right", "center"):
         return total
-    for c in range(cell.column + 1, last_col + 1):
+    for c in range(cell.column + 1, page_end(cell.column, last_col, page_starts) + 1):
         if ws.cell(cell.row, c).value not in (None, ""):
             break
         total += width(ws, c)
     return total
 
 
-def _wrap(ws, cell, span: float, merge_to: int | None = None) -> None:
+def _alone(ws, cell, last_col: int) -> bool:
+    """Whether ``cell`` is a column-A text with nothing else on its printed row (a note, a block title)."""
+    return cell.column == 1 and all(ws.cell(cell.row, c).value in (None, "") for c in range(2, last_col + 1))
+
+
+def _lines(need: float, span: float) -> int:
+    return math.ceil(need / max(span - 1, 1) * 1.05)
+
+
+def _wrap(ws, cell, need: float, span: float, merge_to: int | None = None) -> None:
     if merge_to and merge_to > cell.column:
         ws.merge_cells(start_row=cell.row, start_column=cell.column, end_row=cell.row, end_column=merge_to)
     cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal=cell.alignment.horizontal)
-    lines = math.ceil(cell_need(cell) / max(span - 1, 1) * 1.05)
-    height = max(ws.row_dimensions[cell.row].height or ROW_POINTS, lines * ROW_POINTS * (float(cell.font.sz or 11) / 11))
+    height = max(ws.row_dimensions[cell.row].height or ROW_POINTS,
+                 _lines(need, span) * ROW_POINTS * (float(cell.font.sz or 11) / 11))
     ws.row_dimensions[cell.row].height = height
 
 
-def fit_text(ws, last_col: int, source_col: int | None = None) -> None:
-    """Widen columns (up to their caps) or wrap cells so every text cell of ``ws`` shows whole."""
-    texts = [c for row in ws.iter_rows(min_row=1, max_col=last_col) for c in row
-             if isinstance(c.value, str) and c.data_type == "s" and c.value]
-    for cell in texts:  # widen first: a column's widest text, up to the cap
-        if cell.column == source_col or cell.row <= 2:
+def _texts(ws, last_col: int, stand_ins: dict | None = None) -> list[tuple]:
+    """(cell, its need) for every text cell of the print area, and every formula cell with a stand-in text."""
+    stand_ins = stand_ins or {}
+    out = []
+    for row in ws.iter_rows(min_row=1, max_col=last_col):
+        for c in row:
+            if (c.row, c.column) in stand_ins:
+                out.append((c, cell_need(c, stand_ins[(c.row, c.column)])))
+            elif isinstance(c.value, str) and c.data_type == "s" and c.value:
+                out.append((c, cell_need(c)))
+    return out
+
+
+def widen(ws, last_col: int, source_col: int | None = None, page_starts=(), stand_ins: dict | None = None) -> None:
+    """Widen each column to its widest text that does not fit in it (up to the column's cap); sources and notes wrap
+    instead. A formula's stand-in text widens its column up to the widest cap: the formula may show it on any row."""
+    wanted: dict[int, float] = {}
+    for cell, need in _texts(ws, last_col, stand_ins):
+        if cell.column == source_col or cell.row <= 2 or _alone(ws, cell, last_col):
             continue
-        need, have = cell_need(cell), room(ws, cell, last_col)
-        if need > have:
-            cap = CAPS.get(cell.column, VALUE_CAP)
-            letter = get_column_letter(cell.column)
-            wanted = math.ceil((need - (have - width(ws, cell.column))) * 2) / 2  # in half units
-            ws.column_dimensions[letter].width = min(cap, max(width(ws, cell.column), wanted))
-    printed = sum(width(ws, c) for c in range(1, last_col + 1))
-    for cell in texts:  # then wrap what still does not fit
-        need, have = cell_need(cell), room(ws, cell, last_col)
+        have = room(ws, cell, last_col, page_starts)
         if need <= have:
             continue
-        if cell.column == 1 and all(ws.cell(cell.row, c).value in (None, "") for c in range(2, last_col + 1)):
-            _wrap(ws, cell, printed, merge_to=last_col)
+        shown = stand_ins and (cell.row, cell.column) in stand_ins  # its row may show any: one line for all
+        cap = max(CAPS.values()) if shown else CAPS.get(cell.column, VALUE_CAP)
+        others = have - width(ws, cell.column)  # the empty cells it may run into
+        own = need - others
+        if own > cap:  # it will wrap in its own column: wide enough for two lines
+            own = next((w for w in range(math.ceil(need / 2), cap + 1) if _lines(need, w) <= 2), cap)
+        wanted[cell.column] = max(wanted.get(cell.column, 0), min(cap, math.ceil(own * 2) / 2))  # in half units
+    for col, want in wanted.items():
+        letter = get_column_letter(col)
+        ws.column_dimensions[letter].width = max(width(ws, col), want)
+
+
+def wrap(ws, last_col: int, page_starts=(), stand_ins: dict | None = None) -> None:
+    """Wrap every text that still does not fit: a note alone on its row across the first page, anything else in its column."""
+    first_page = page_end(1, last_col, page_starts)
+    printed = sum(width(ws, c) for c in range(1, first_page + 1))
+    for cell, need in _texts(ws, last_col, stand_ins):
+        if need <= room(ws, cell, last_col, page_starts):
+            continue
+        if _alone(ws, cell, last_col):
+            _wrap(ws, cell, need, printed, merge_to=first_page)
         else:
-            _wrap(ws, cell, width(ws, cell.column))
+            _wrap(ws, cell, need, width(ws, cell.column))

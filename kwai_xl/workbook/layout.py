@@ -62,6 +62,7 @@ class Item:
     shift: int = 0  # on rows of its own, this many columns right of the first value column
     base_cell: list | None = None  # (i, j) of the base case in a grid: framed and bold
     link: str | None = None  # the key of a sheet its first cell links to (a hyperlink, not a formula)
+    shows: str | None = None  # its text cells are formulas showing one of item <shows>'s texts: sized by the longest
     row: int = 0
     col: int = FIRST_VALUE_COL
 
@@ -109,6 +110,9 @@ class SheetLayout:
     source_width: float = 60
     freeze: str | None = "C4"
     print_extra_cols: int = 0
+    # value-column offsets (0 = column C) at block boundaries where a printout too wide for one page at a
+    # readable scale may start a new page across (the sources' columns always may): see writer._page_starts
+    page_breaks: list[int] = field(default_factory=list)
     labels_as_of: str = "As of"
     labels_source: str = "Source"
     labels_invalid_choice: str = "Choose a value from the list"
@@ -268,7 +272,7 @@ def _item(spec: dict) -> Item:
         kind = spec.pop("kind", "note")
         cells = [[]]
     allowed = {"id", "label", "unit", "source", "as_of", "fmt", "name", "names", "row_labels",
-               "validation", "validation_cols", "style", "comment", "beside", "shift", "base_cell", "link"}
+               "validation", "validation_cols", "style", "comment", "beside", "shift", "base_cell", "link", "shows"}
     unknown = set(spec) - allowed - {"kind"}
     if unknown:
         raise TemplateError(f"template item {spec.get('id') or spec.get('label')!r}: unknown keys {sorted(unknown)}")

@@ -1,6 +1,7 @@
 """Placed sheet layouts → an openpyxl workbook: cells, styles, names, validation, print setup."""
 
 from datetime import date
+from itertools import combinations
 
 from openpyxl import Workbook
 from openpyxl.comments import Comment
@@ -13,7 +14,7 @@ from openpyxl.worksheet.pagebreak import Break
 from . import styles
 from .charts import add_chart
 from .fingerprint import cell_text
-from .fit import fit_text
+from .fit import text_need, widen, wrap
 from .layout import FIRST_VALUE_COL, Item, References, SheetLayout, defined_names
 
 
@@ -107,6 +108,23 @@ def _write_item(ws, sheet: SheetLayout, item: Item, refs: References, validation
         ws.conditional_formatting.add(rng, CellIsRule(operator="notEqual", formula=["1"], fill=styles.CHECK_BAD_FILL))
 
 
+def _stand_ins(sheet: SheetLayout) -> dict[tuple[int, int], str]:
+    """(row, column) → the longest text each text-formula cell of a ``shows`` item can show, for fitting."""
+    items = {it.id: it for it in sheet.items() if it.id}
+    out = {}
+    for item in sheet.items():
+        shown = items.get(item.shows)
+        if shown is None:
+            continue
+        texts = [t for t in [*shown.row_labels, *(v for row in shown.cells for v in row)] if isinstance(t, str)]
+        longest = max(texts, key=text_need, default="")
+        for i in range(item.h):
+            for j in range(item.w):
+                if item.fmt_at(i, j) == "text":
+                    out[(item.row + i, item.col + j)] = longest
+    return out
+
+
 def _link(cell, title: str) -> None:
     """Make ``cell`` a hyperlink to cell A1 of the sheet titled ``title`` (a link, not a formula)."""
     cell.hyperlink = f"#{quote_sheetname(title)}!A1"
@@ -159,20 +177,31 @@ def _write_sheet(ws, sheet: SheetLayout, refs: References) -> None:
     if has_sources:
         ws.column_dimensions[get_column_letter(sheet.as_of_col)].width = 11
         ws.column_dimensions[get_column_letter(sheet.source_col)].width = min(sheet.source_width, SOURCE_WIDTH)
-    last_col = sheet.max_col if has_sources else sheet.as_of_col - 1
-    fit_text(ws, last_col + sheet.print_extra_cols, sheet.source_col if has_sources else None)
+    last_col = (sheet.max_col if has_sources else sheet.as_of_col - 1) + sheet.print_extra_cols
+    source_col = sheet.source_col if has_sources else None
+    stand_ins = _stand_ins(sheet)
+    widen(ws, last_col, source_col, stand_ins=stand_ins)
+    last_col = _chart_cover(ws, sheet, last_col)
+    starts = _page_starts(ws, sheet, last_col, source_col)
+    if starts:  # a page across may need more room for a text that ran past its break
+        widen(ws, last_col, source_col, starts, stand_ins)
+        for start in starts:
+            ws.col_breaks.append(Break(id=start - 1, max=1048575))  # zero-based: the break is left of column ``start``
+        ws.print_title_cols = "A:A"  # each page across repeats the labels
+        ws.page_setup.pageOrder = "overThenDown"  # a row band's pages across print one after another
+    wrap(ws, last_col, starts, stand_ins)
     if sheet.freeze:
         ws.freeze_panes = sheet.freeze
-    _, rows = chart_anchors(sheet, ws, last_col + sheet.print_extra_cols)
-    ws.print_area = f"A1:{get_column_letter(last_col + sheet.print_extra_cols)}{sheet.max_row + rows}"
-    if rows and _page_rows(ws, sheet, last_col + sheet.print_extra_cols) < sheet.max_row + rows:
-        ws.row_breaks.append(Break(id=sheet.max_row))  # the charts start a page rather than split across two
+    _, lines = _chart_layout(sheet, ws, last_col)
+    rows = sum(n for _, n in lines)
+    ws.print_area = f"A1:{get_column_letter(last_col)}{sheet.max_row + rows}"
     ws.print_title_rows = "1:2"
-    landscape = _landscape(ws, sheet, last_col + sheet.print_extra_cols)
-    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    for row in _row_breaks(ws, sheet, last_col, lines):
+        ws.row_breaks.append(Break(id=row - 1))  # zero-based: the break is above row ``row``
+    ws.page_setup.orientation = "landscape" if _landscape(ws, sheet, last_col) else "portrait"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    # an explicit scale that fits the columns to the page's width (fit-to-page would drop the chart's page break)
-    ws.page_setup.scale = int(100 * _scale(ws, sheet, last_col + sheet.print_extra_cols))
+    # an explicit scale that fits each page's columns to the page's width (fit-to-page would drop the chart's page break)
+    ws.page_setup.scale = int(100 * _scale(ws, sheet, last_col))
     ws.sheet_properties.pageSetUpPr.fitToPage = False
     ws.print_options.gridLines = False
     ws.sheet_view.showGridLines = False
@@ -180,58 +209,163 @@ def _write_sheet(ws, sheet: SheetLayout, refs: References) -> None:
 
 
 SOURCE_WIDTH = 50      # sources wrap past this, so printouts stay at a readable scale
+SOURCE_MIN = 30        # and past this when that saves splitting a sheet across pages
 PORTRAIT_WIDTH = 100   # column-width units that fit a portrait A4 page at a readable scale
+PRINT_FLOOR = 0.6      # the least print scale a sheet prints at where a column page break can lift it (11 pt → 6.6 pt)
 CM_PER_CHAR = 0.19   # an Excel column-width unit, in cm, at the default font
 CM_PER_ROW = 0.53    # a default row, in cm
-PRINT_CM_PER_CHAR = 0.225  # a column-width unit on paper at 100%, in cm (measured on LibreOffice's PDF)
+# a column-width unit on paper at 100%, in cm, with some 6% to spare: LibreOffice's PDF measures 0.197 (Peer Comps'
+# multiples page: 156 units over 22.3 cm at 72.7%), as Excel's 7 px a unit plus 5 px of padding at 96 dpi gives
+PRINT_CM_PER_CHAR = 0.21
 
 
 def chart_anchors(sheet: SheetLayout, ws, last_col: int) -> tuple[list[str], int]:
-    """Each chart's top-left cell, and the rows the charts under the blocks take.
+    """Each chart's top-left cell, and the rows the charts under the blocks take (see ``_chart_layout``)."""
+    anchors, lines = _chart_layout(sheet, ws, last_col)
+    return anchors, sum(n for _, n in lines)
 
-    ``anchor: below K`` charts sit under the last block side by side in the order K, starting a new
-    line where the next would pass the printed width (columns A to ``last_col``); any other anchor is
-    taken as a cell address."""
-    page_cm = sum(_width(ws, sheet, c) for c in range(1, last_col + 1)) * CM_PER_CHAR
+
+def _chart_layout(sheet: SheetLayout, ws, last_col: int) -> tuple[list[str], list[tuple[int, int]]]:
+    """Each chart's top-left cell, and the first row and height in rows of each line of charts.
+
+    ``anchor: below K`` charts sit under the last block side by side in the order K. No chart crosses
+    a column page break: one that would starts the next page across, or a new line where there is
+    none. On a sheet printed across pages the charts keep clear of column A, which every page repeats.
+    Any other anchor is taken as a cell address."""
+    pages = _pages(ws, last_col)
+    spans = [(_x_cm(ws, sheet, 2 if k == 0 and len(pages) > 1 else a), _x_cm(ws, sheet, b + 1))
+             for k, (a, b) in enumerate(pages)]
     below = sorted((int((str(spec.get("anchor", "below 0")).split() + ["0"])[1]), n)
                    for n, spec in enumerate(sheet.charts) if str(spec.get("anchor", "below")).startswith("below"))
     anchors = [str(spec.get("anchor")) for spec in sheet.charts]
-    x_cm, row, line_rows = 0.0, sheet.max_row + 1, 0
+    span, x_cm, row, line_rows, lines = 0, spans[0][0], sheet.max_row + 1, 0, []
     for _, n in below:
         spec = sheet.charts[n]
         w, rows = spec.get("width", 16), int(spec.get("height", 7.5) / CM_PER_ROW) + 2
-        if x_cm and x_cm + w > page_cm:
-            x_cm, row, line_rows = 0.0, row + line_rows, 0
-        col, used = 1, 0.0
-        while used + 0.1 < x_cm:
-            used += _width(ws, sheet, col) * CM_PER_CHAR
+        while x_cm > spans[span][0] and x_cm + w > spans[span][1]:  # no room left on this page across
+            if span + 1 < len(spans):
+                span, x_cm = span + 1, spans[span + 1][0]
+            else:
+                lines.append((row, line_rows))
+                span, x_cm, row, line_rows = 0, spans[0][0], row + line_rows, 0
+        col = 1
+        while _x_cm(ws, sheet, col) + 0.1 < x_cm:
             col += 1
         anchors[n] = f"{get_column_letter(col)}{row}"
-        x_cm, line_rows = used + w + 0.5, max(line_rows, rows)
-    return anchors, row + line_rows - sheet.max_row - 1 if below else 0
+        x_cm, line_rows = _x_cm(ws, sheet, col) + w + 0.5, max(line_rows, rows)
+    if below:
+        lines.append((row, line_rows))
+    return anchors, lines
 
 
-def _printed_cm(ws, sheet: SheetLayout, last_col: int) -> float:
-    """Width of columns A to ``last_col`` on paper at 100%, in cm (a column's padding included)."""
-    return sum(_width(ws, sheet, c) * PRINT_CM_PER_CHAR for c in range(1, last_col + 1))
+def _chart_cover(ws, sheet: SheetLayout, last_col: int) -> int:
+    """``last_col``, or further right where a chart under the blocks is wider than the columns (a narrow sheet's
+    print area takes in its widest chart, so no chart is cut at the print area's edge)."""
+    widest = max((spec.get("width", 16) for spec in sheet.charts
+                  if str(spec.get("anchor", "below")).startswith("below")), default=0.0) + 0.5
+    while _x_cm(ws, sheet, last_col + 1) < widest:
+        last_col += 1
+    return last_col
+
+
+def _x_cm(ws, sheet: SheetLayout, col: int) -> float:
+    """The left edge of column ``col`` on screen, in cm from column A's."""
+    return sum(_width(ws, sheet, c) for c in range(1, col)) * CM_PER_CHAR
+
+
+def _pages(ws, last_col: int, starts=None) -> list[tuple[int, int]]:
+    """The first and last column of each page across: column breaks at ``starts`` (default: the sheet's own)."""
+    if starts is None:
+        starts = [brk.id + 1 for brk in ws.col_breaks.brk]
+    edges = [1, *sorted(s for s in starts if 1 < s <= last_col), last_col + 1]
+    return [(a, b - 1) for a, b in zip(edges, edges[1:])]
+
+
+def _printed_cm(ws, sheet: SheetLayout, first: int, last: int) -> float:
+    """Width of a page's columns ``first`` to ``last`` on paper at 100%, in cm, with column A repeated on
+    every page after the first (a column's padding included)."""
+    cols = ([1] if first > 1 else []) + list(range(first, last + 1))
+    return sum(_width(ws, sheet, c) * PRINT_CM_PER_CHAR for c in cols)
+
+
+def _page_width_cm(ws, sheet: SheetLayout, last_col: int) -> float:
+    return 25.7 if _landscape(ws, sheet, last_col) else 17.0  # A4 less margins and some slack, cm
 
 
 def _landscape(ws, sheet: SheetLayout, last_col: int) -> bool:
     return sheet.landscape or sum(_width(ws, sheet, c) for c in range(1, last_col + 1)) > PORTRAIT_WIDTH
 
 
-def _scale(ws, sheet: SheetLayout, last_col: int) -> float:
-    """The print scale (at most 1) that fits the printed columns to the page's width."""
-    page_w = 25.7 if _landscape(ws, sheet, last_col) else 17.0  # A4 less margins and some slack, cm
-    return max(0.1, min(1.0, page_w / _printed_cm(ws, sheet, last_col)))
+def _scale(ws, sheet: SheetLayout, last_col: int, starts=None) -> float:
+    """The print scale (at most 1) that fits every page's columns to the page's width."""
+    page_w = _page_width_cm(ws, sheet, last_col)
+    return max(0.1, min(1.0, *(page_w / _printed_cm(ws, sheet, a, b) for a, b in _pages(ws, last_col, starts))))
 
 
-def _page_rows(ws, sheet: SheetLayout, last_col: int) -> float:
-    """Default-height rows a printed page holds at the sheet's print scale."""
-    page_h = 17.0 if _landscape(ws, sheet, last_col) else 25.0  # A4 less margins, header and footer, cm
-    scale = _scale(ws, sheet, last_col)
-    tall = sum((ws.row_dimensions[r].height or 15) / 15 - 1 for r in range(1, sheet.max_row + 1))
-    return page_h / (CM_PER_ROW * scale) - tall
+def _page_starts(ws, sheet: SheetLayout, last_col: int, source_col: int | None) -> list[int]:
+    """Where the printout starts a new page across, so that every sheet prints at ``PRINT_FLOOR`` or more.
+
+    The fewest pages across that reach the floor win: first one page, with the sources as wide as the
+    template asks, then narrower (``SOURCE_MIN``, more lines); then breaks at the template's
+    ``page_breaks`` (value-column offsets at block boundaries, in its order of preference), then before
+    the sources' columns. When nothing reaches the floor, the breaks that give the best scale. A narrower
+    source column, when chosen, is set on ``ws``."""
+    candidates = [FIRST_VALUE_COL + k for k in dict.fromkeys(sheet.page_breaks)] + ([sheet.as_of_col] if source_col else [])
+    candidates = list(dict.fromkeys(c for c in candidates if FIRST_VALUE_COL < c <= last_col))
+    letter = get_column_letter(source_col) if source_col else None
+    widths = [ws.column_dimensions[letter].width] if letter else [None]
+    if letter and widths[0] > SOURCE_MIN:
+        widths.append(SOURCE_MIN)
+    best: tuple[float, list[int], float | None] = (0.0, [], widths[0])
+    for n in range(len(candidates) + 1):
+        for source_width in widths:
+            if letter:
+                ws.column_dimensions[letter].width = source_width
+            for starts in combinations(candidates, n):
+                option = (_scale(ws, sheet, last_col, sorted(starts)), sorted(starts), source_width)
+                if option[0] >= PRINT_FLOOR:
+                    return option[1]
+                best = max(best, option, key=lambda option: option[0])
+    if letter:
+        ws.column_dimensions[letter].width = best[2]
+    return best[1]
+
+
+def _page_height_cm(ws, sheet: SheetLayout, last_col: int) -> float:
+    # A4 less margins, header and footer, cm (LibreOffice's PDF holds some 16.4 cm of rows on a landscape page)
+    return 16.0 if _landscape(ws, sheet, last_col) else 24.5
+
+
+def _row_breaks(ws, sheet: SheetLayout, last_col: int, lines: list[tuple[int, int]]) -> list[int]:
+    """The rows that start a printed page down, so that no block and no line of charts is split across two.
+
+    A sheet that fits one page gets none. Otherwise a block (its title to the blank row after it) that
+    would pass the page's foot starts the next page, as do the charts (under a blank row, clear of the
+    table's page) and then each line of charts that would pass a page's foot. A block taller than a page
+    runs on over pages as it must. Pages after the first repeat the title rows (1 and 2)."""
+    def height(first: int, last: int) -> float:  # in default rows
+        return sum((ws.row_dimensions[r].height or 15) / 15 for r in range(first, last + 1))
+
+    page = _page_height_cm(ws, sheet, last_col) / (CM_PER_ROW * _scale(ws, sheet, last_col))
+    titles = height(1, 2)
+    chart_rows = sum(n for _, n in lines)
+    if height(1, sheet.max_row) + chart_rows <= page:
+        return []
+    units = [(b.row, height(b.row, (nxt.row if nxt else sheet.max_row) - 1))
+             for b, nxt in zip(sheet.blocks, [*sheet.blocks[1:], None])]
+    if lines:
+        units += [(sheet.max_row, 1 + lines[0][1])] + [(first - 1, n) for first, n in lines[1:]]
+    starts, used = [], height(1, units[0][0] - 1) if units else 0.0
+    for k, (first, h) in enumerate(units):
+        charts_begin = bool(lines) and k == len(sheet.blocks)
+        if used > titles and (charts_begin or page < used + h <= used + page - titles):
+            starts.append(first)
+            used = titles
+        while used + h > page:  # taller than a page: it runs on over the next
+            h -= page - used
+            used = titles
+        used += h
+    return starts
 
 
 def _print_last_col(ws) -> int:
