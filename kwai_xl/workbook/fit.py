@@ -32,9 +32,11 @@ def text_need(text: str, bold: bool = False, size: float = 11) -> float:
 
 
 def cell_need(cell, text: str | None = None) -> float:
+    """Column-width units the cell's text (or ``text``, what its formula can show) needs, its indent included."""
     font = cell.font
+    indent = 2.0 * float(cell.alignment.indent or 0) if cell.alignment is not None else 0.0  # a level ≈ 2 units
     return text_need(str(cell.value if text is None else text), bool(font and font.b),
-                     float(font.sz or 11) if font else 11)
+                     float(font.sz or 11) if font else 11) + indent
 
 
 def width(ws, col: int) -> float:
@@ -74,6 +76,10 @@ def _wrap(ws, cell, need: float, span: float, merge_to: int | None = None) -> No
     height = max(ws.row_dimensions[cell.row].height or ROW_POINTS,
                  _lines(need, span) * ROW_POINTS * (float(cell.font.sz or 11) / 11))
     ws.row_dimensions[cell.row].height = height
+    for other in ws[cell.row]:  # the row's values stand level with its label's first line
+        if other is not cell and other.value is not None and other.alignment.vertical is None:
+            other.alignment = Alignment(horizontal=other.alignment.horizontal, indent=other.alignment.indent,
+                                        vertical="top")
 
 
 def _texts(ws, last_col: int, stand_ins: dict | None = None) -> list[tuple]:

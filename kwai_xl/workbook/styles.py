@@ -25,6 +25,8 @@ BASE_SIDE = Side(style="medium", color="000000")
 BASE_BORDER = Border(left=BASE_SIDE, right=BASE_SIDE, top=BASE_SIDE, bottom=BASE_SIDE)
 """The base case inside a sensitivity grid."""
 RIGHT = Alignment(horizontal="right")
+TEXT_BESIDE_NUMBERS = Alignment(horizontal="left", indent=1)
+"""A formula's text in a table of numbers: indented, so it does not run on from the number on its left."""
 CENTER = Alignment(horizontal="center")
 CHECK_OK_FILL = PatternFill("solid", fgColor="C6EFCE")
 CHECK_BAD_FILL = PatternFill("solid", fgColor="FFC7CE")

@@ -77,9 +77,11 @@ def _write_item(ws, sheet: SheetLayout, item: Item, refs: References, validation
                 cell.font = styles.HEADER_FONT if item.style == "header" else styles.LABEL_FONT
                 if item.style == "header":
                     cell.alignment = styles.RIGHT
+                elif item.beside:  # text placed right of a table's numbers
+                    cell.alignment = styles.TEXT_BESIDE_NUMBERS
             _fmt(cell, item.fmt_at(i, j))
-            if item.kind in ("input", "formula"):  # numbers right; a formula giving text reads from the left
-                cell.alignment = styles.Alignment() if item.fmt_at(i, j) == "text" else styles.RIGHT
+            if item.kind in ("input", "formula"):  # numbers right; a formula giving text reads from the left,
+                cell.alignment = styles.TEXT_BESIDE_NUMBERS if item.fmt_at(i, j) == "text" else styles.RIGHT  # apart
             if item.style == "output":
                 cell.border = styles.OUTPUT_BORDER
             elif item.style == "stale":
