@@ -41,6 +41,18 @@ def wall(cmd: list[str], runs: int = 3) -> tuple[float, float]:
     return statistics.median(times), peak
 
 
+def cold_phases(out: Path, runs: int = 5) -> dict[str, float]:
+    """Median seconds of each step of a cold build over ``out`` (bench/cold_phases.py in fresh processes)."""
+    seen: dict[str, list[float]] = {}
+    for _ in range(runs):
+        proc = subprocess.run([sys.executable, str(Path(__file__).with_name("cold_phases.py")), str(out)],
+                              check=True, capture_output=True, text=True)
+        for line in proc.stdout.splitlines():
+            step, seconds = line.split("\t")
+            seen.setdefault(step, []).append(float(seconds))
+    return {step: statistics.median(times) for step, times in seen.items()}
+
+
 def per_call(stmt, number: int) -> float:
     """Best-of-five seconds per call of ``stmt``."""
     return min(timeit.repeat(stmt, number=number, repeat=5)) / number
@@ -82,6 +94,8 @@ def main() -> None:
         rows.append(("  cold build / those imports", f"{cold / imports:.2f}×"))
         rows.append(("Python importing openpyxl, jinja2, ruamel.yaml, pydantic, numpy", f"{five:.3f} s"))
         rows.append(("  cold build / those five imports (issue 12's yardstick)", f"{cold / five:.2f}×"))
+        for step, seconds in cold_phases(out).items():
+            rows.append((f"  cold build step: {step} (median of 5)", f"{seconds:.3f} s"))
         q = load_quarter(DATA_DIR / "2022Q2.yaml")
         warm = min(timeit.repeat(lambda: build_workbook(q, out, force=True), number=1, repeat=5))
         rows.append(("build after imports, in process (best of 5)", f"{warm:.3f} s"))

@@ -39,3 +39,13 @@ def test_each_kind_of_scalar_resolves_the_same(scalar):
 def test_any_plain_scalar_resolves_the_same(words):
     text = "".join(f"k{n}: {w}\n" for n, w in enumerate(words))
     assert _read(safe_yaml(), text) == _read(YAML(typ="safe"), text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",))))
+def test_a_template_value_reads_back_as_it_was_whatever_its_characters(text):
+    """``yaml_scalar`` (how templates put data-file text into a sheet's YAML) survives any character: C1
+    controls, NEL, line separators, quotes, backslashes."""
+    from kwai_xl.workbook.layout import yaml_scalar
+
+    assert safe_yaml().load(f"v: {yaml_scalar(text)}")["v"] == text

@@ -135,9 +135,19 @@ class SheetLayout:
             yield from block.items
 
 
+_NOT_PRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufffe\uffff]")
+"""Characters JSON leaves as they are but a YAML reader refuses or reads as a line break: DEL, C1 controls,
+the line and paragraph separators, surrogates, non-characters."""
+
+
+def _escaped(m: re.Match) -> str:
+    code = ord(m.group())
+    return "\\ufffd" if 0xD800 <= code <= 0xDFFF else f"\\u{code:04x}"  # a lone surrogate is no character
+
+
 def yaml_scalar(value) -> str:
     """``value`` as a YAML flow scalar (a JSON string, number or null): safe for any text."""
-    return json.dumps(value, ensure_ascii=False, default=_isoformat)
+    return _NOT_PRINTABLE.sub(_escaped, json.dumps(value, ensure_ascii=False, default=_isoformat))
 
 
 def _isoformat(value):
