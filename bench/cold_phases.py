@@ -29,7 +29,7 @@ def main(out: str) -> None:
     from kwai_xl.quarters.schema import load_quarter
     from kwai_xl.readback.reader import WorkbookValues, failing_checks
     from kwai_xl.readback.replace import _only_generated
-    from kwai_xl.workbook import build, package, sharedstrings
+    from kwai_xl.workbook import build
     mark("import kwai-xl's command line and what it uses")
     q = load_quarter(DATA_DIR / "2022Q2.yaml")
     mark("load the quarter's data file")
@@ -39,6 +39,7 @@ def main(out: str) -> None:
     _only_generated(__import__("pathlib").Path(out), q, "en", False)
     mark("render and place the sheets; judge the existing file")
     wb = build.generated_workbook(q)
+    build.record_identity(wb, q)
     mark("write the cells (openpyxl)")
     import io
     buf = io.BytesIO()
@@ -46,8 +47,7 @@ def main(out: str) -> None:
     mark("save (openpyxl)")
     filled = build.formualizer.recalculate_xlsx_bytes(buf.getvalue())
     mark("fill cached values (formualizer)")
-    import zipfile
-    data = package.repacked(filled["bytes"], sharedstrings.shared_strings_parts(zipfile.ZipFile(io.BytesIO(filled["bytes"]))))
+    data = build.finished_bytes(filled["bytes"])
     mark("shared strings and package digest")
     with open(out, "wb") as fh:
         fh.write(data)

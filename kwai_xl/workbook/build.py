@@ -305,6 +305,22 @@ def generated_workbook(q: Quarter, lang: str = "en", xlwings: bool = False):
     return wb
 
 
+def record_identity(wb, q: Quarter, lang: str = "en", xlwings: bool = False) -> None:
+    """Give the workbook ``wb`` (built for ``q``) kwai-xl's custom properties: what it is, whence, its fingerprint."""
+    props = {FINGERPRINT_PROPERTY: workbook_fingerprint(wb), TOOL_PROPERTY: f"kwai-xl {__version__}",
+             QUARTER_PROPERTY: q.quarter, LANG_PROPERTY: lang, XLWINGS_PROPERTY: "yes" if xlwings else "no",
+             BUILD_PROPERTY: uuid.uuid4().hex, DATA_PROPERTY: data_revision(q), PACKAGE_PROPERTY: UNSTAMPED}
+    if q.path is not None:
+        props[DATA_FILE_PROPERTY] = paths.project_relative(q.path)
+    for name, value in props.items():
+        wb.custom_doc_props.append(StringProperty(name=name, value=value))
+
+
+def finished_bytes(filled: bytes) -> bytes:
+    """The package formualizer filled, its strings shared and its digest recorded (:func:`package.repacked`)."""
+    return repacked(filled, shared_strings_parts(zipfile.ZipFile(io.BytesIO(filled))))
+
+
 def workbook_bytes(q: Quarter, lang: str = "en", xlwings: bool = False,
                    carry: Callable | None = None) -> tuple[bytes, dict]:
     """The finished .xlsx file as bytes, with every formula's cached value filled, and the fill summary.
@@ -314,20 +330,14 @@ def workbook_bytes(q: Quarter, lang: str = "en", xlwings: bool = False,
     wb = generated_workbook(q, lang, xlwings)
     if carry:
         carry(wb)
-    props = {FINGERPRINT_PROPERTY: workbook_fingerprint(wb), TOOL_PROPERTY: f"kwai-xl {__version__}",
-             QUARTER_PROPERTY: q.quarter, LANG_PROPERTY: lang, XLWINGS_PROPERTY: "yes" if xlwings else "no",
-             BUILD_PROPERTY: uuid.uuid4().hex, DATA_PROPERTY: data_revision(q), PACKAGE_PROPERTY: UNSTAMPED}
-    if q.path is not None:
-        props[DATA_FILE_PROPERTY] = paths.project_relative(q.path)
-    for name, value in props.items():
-        wb.custom_doc_props.append(StringProperty(name=name, value=value))
+    record_identity(wb, q, lang, xlwings)
     buf = io.BytesIO()
     wb.save(buf)
     try:
         filled = formualizer.recalculate_xlsx_bytes(buf.getvalue())
     except OSError as err:
         raise KwaiError(f"{q.quarter}: the workbook's formulas cannot be computed ({err})") from None
-    return repacked(filled["bytes"], shared_strings_parts(zipfile.ZipFile(io.BytesIO(filled["bytes"])))), filled["summary"]
+    return finished_bytes(filled["bytes"]), filled["summary"]
 
 
 def default_workbook_path(quarter: str, lang: str = "en") -> Path:

@@ -48,50 +48,61 @@ def page_end(col: int, last_col: int, page_starts=()) -> int:
     return min([s - 1 for s in page_starts if s > col] + [last_col])
 
 
-def room(ws, cell, last_col: int, page_starts=()) -> float:
-    """Width a text cell may use: its own column, plus the empty cells to its right on its page when left-aligned."""
+def filled(ws) -> set[tuple[int, int]]:
+    """(row, column) of every cell of ``ws`` that holds something (read once a pass: fitting changes no value)."""
+    return {(r, c) for (r, c), cell in ws._cells.items() if cell.value not in (None, "")}
+
+
+def room(ws, cell, last_col: int, page_starts=(), full: set | None = None) -> float:
+    """Width a text cell may use: its own column, plus the empty cells to its right on its page when left-aligned
+    (``full``: the cells that hold something, :func:`filled`)."""
     total = width(ws, cell.column)
     if cell.alignment.horizontal in ("right", "center"):
         return total
+    full = filled(ws) if full is None else full
     for c in range(cell.column + 1, page_end(cell.column, last_col, page_starts) + 1):
-        if ws.cell(cell.row, c).value not in (None, ""):
+        if (cell.row, c) in full:
             break
         total += width(ws, c)
     return total
 
 
-def _alone(ws, cell, last_col: int) -> bool:
+def _alone(cell, last_col: int, full: set) -> bool:
     """Whether ``cell`` is a column-A text with nothing else on its printed row (a note, a block title)."""
-    return cell.column == 1 and all(ws.cell(cell.row, c).value in (None, "") for c in range(2, last_col + 1))
+    return cell.column == 1 and not any((cell.row, c) in full for c in range(2, last_col + 1))
 
 
 def _lines(need: float, span: float) -> int:
     return math.ceil(need / max(span - 1, 1) * 1.05)
 
 
-def _wrap(ws, cell, need: float, span: float, merge_to: int | None = None) -> None:
+def _wrap(ws, cell, need: float, span: float, merge_to: int | None = None, beside=()) -> None:
+    """Wrap ``cell`` in ``span`` width units (across to ``merge_to``), its row made tall enough; the row's other
+    values (``beside``: their columns) set level with its first line."""
     if merge_to and merge_to > cell.column:
         ws.merge_cells(start_row=cell.row, start_column=cell.column, end_row=cell.row, end_column=merge_to)
     cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal=cell.alignment.horizontal)
     height = max(ws.row_dimensions[cell.row].height or ROW_POINTS,
                  _lines(need, span) * ROW_POINTS * (float(cell.font.sz or 11) / 11))
     ws.row_dimensions[cell.row].height = height
-    for other in ws[cell.row]:  # the row's values stand level with its label's first line
-        if other is not cell and other.value is not None and other.alignment.vertical is None:
+    for other in (ws.cell(cell.row, c) for c in beside if c != cell.column):
+        if other.alignment.vertical is None:
             other.alignment = Alignment(horizontal=other.alignment.horizontal, indent=other.alignment.indent,
                                         vertical="top")
 
 
 def _texts(ws, last_col: int, stand_ins: dict | None = None) -> list[tuple]:
-    """(cell, its need) for every text cell of the print area, and every formula cell with a stand-in text."""
+    """(cell, its need) for every text cell of the print area, and every formula cell with a stand-in text, by row
+    then column (the sheet's own cells only: none is made for an empty address)."""
     stand_ins = stand_ins or {}
     out = []
-    for row in ws.iter_rows(min_row=1, max_col=last_col):
-        for c in row:
-            if (c.row, c.column) in stand_ins:
-                out.append((c, cell_need(c, stand_ins[(c.row, c.column)])))
-            elif isinstance(c.value, str) and c.data_type == "s" and c.value:
-                out.append((c, cell_need(c)))
+    for (r, col), c in sorted(ws._cells.items()):
+        if col > last_col:
+            continue
+        if (r, col) in stand_ins:
+            out.append((c, cell_need(c, stand_ins[(r, col)])))
+        elif isinstance(c.value, str) and c.data_type == "s" and c.value:
+            out.append((c, cell_need(c)))
     return out
 
 
@@ -99,10 +110,11 @@ def widen(ws, last_col: int, source_col: int | None = None, page_starts=(), stan
     """Widen each column to its widest text that does not fit in it (up to the column's cap); sources and notes wrap
     instead. A formula's stand-in text widens its column up to the widest cap: the formula may show it on any row."""
     wanted: dict[int, float] = {}
+    full = filled(ws)
     for cell, need in _texts(ws, last_col, stand_ins):
-        if cell.column == source_col or cell.row <= 2 or _alone(ws, cell, last_col):
+        if cell.column == source_col or cell.row <= 2 or _alone(cell, last_col, full):
             continue
-        have = room(ws, cell, last_col, page_starts)
+        have = room(ws, cell, last_col, page_starts, full)
         if need <= have:
             continue
         shown = stand_ins and (cell.row, cell.column) in stand_ins  # its row may show any: one line for all
@@ -121,10 +133,14 @@ def wrap(ws, last_col: int, page_starts=(), stand_ins: dict | None = None) -> No
     """Wrap every text that still does not fit: a note alone on its row across the first page, anything else in its column."""
     first_page = page_end(1, last_col, page_starts)
     printed = sum(width(ws, c) for c in range(1, first_page + 1))
+    full = filled(ws)
+    by_row: dict[int, list[int]] = {}
+    for r, c in full:
+        by_row.setdefault(r, []).append(c)
     for cell, need in _texts(ws, last_col, stand_ins):
-        if need <= room(ws, cell, last_col, page_starts):
+        if need <= room(ws, cell, last_col, page_starts, full):
             continue
-        if _alone(ws, cell, last_col):
+        if _alone(cell, last_col, full):
             _wrap(ws, cell, need, printed, merge_to=first_page)
         else:
-            _wrap(ws, cell, need, width(ws, cell.column))
+            _wrap(ws, cell, need, width(ws, cell.column), beside=by_row.get(cell.row, ()))
