@@ -16,8 +16,9 @@ import functools
 import math
 import unicodedata
 
-from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
+
+from .styles import aligned
 
 ROW_POINTS = 15.0        # one line of 11 pt text
 CAPS = {1: 60, 2: 30}    # the label and unit columns' widest; value columns below
@@ -81,14 +82,13 @@ def _wrap(ws, cell, need: float, span: float, merge_to: int | None = None, besid
     values (``beside``: their columns) set level with its first line."""
     if merge_to and merge_to > cell.column:
         ws.merge_cells(start_row=cell.row, start_column=cell.column, end_row=cell.row, end_column=merge_to)
-    cell.alignment = Alignment(wrap_text=True, vertical="top", horizontal=cell.alignment.horizontal)
+    cell.alignment = aligned(cell.alignment.horizontal, "top", wrap_text=True)
     height = max(ws.row_dimensions[cell.row].height or ROW_POINTS,
                  _lines(need, span) * ROW_POINTS * (float(cell.font.sz or 11) / 11))
     ws.row_dimensions[cell.row].height = height
     for other in (ws.cell(cell.row, c) for c in beside if c != cell.column):
         if other.alignment.vertical is None:
-            other.alignment = Alignment(horizontal=other.alignment.horizontal, indent=other.alignment.indent,
-                                        vertical="top")
+            other.alignment = aligned(other.alignment.horizontal, "top", indent=other.alignment.indent)
 
 
 def _texts(ws, last_col: int, stand_ins: dict | None = None) -> list[tuple]:

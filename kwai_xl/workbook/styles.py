@@ -1,5 +1,7 @@
 """The workbook's look: FAST-style colours and number formats, by key."""
 
+import functools
+
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils.indexed_list import IndexedList
 
@@ -25,7 +27,16 @@ BASE_SIDE = Side(style="medium", color="000000")
 BASE_BORDER = Border(left=BASE_SIDE, right=BASE_SIDE, top=BASE_SIDE, bottom=BASE_SIDE)
 """The base case inside a sensitivity grid."""
 RIGHT = Alignment(horizontal="right")
-TEXT_BESIDE_NUMBERS = Alignment(horizontal="left", indent=1)
+
+
+@functools.cache
+def aligned(horizontal: str | None = None, vertical: str | None = None, wrap_text: bool | None = None,
+            indent: float = 0) -> Alignment:
+    """One shared Alignment per combination (a workbook looks each style object up once)."""
+    return Alignment(horizontal=horizontal, vertical=vertical, wrap_text=wrap_text, indent=indent)
+
+
+TEXT_BESIDE_NUMBERS = aligned("left", indent=1)
 """A formula's text in a table of numbers: indented, so it does not run on from the number on its left."""
 CENTER = Alignment(horizontal="center")
 CHECK_OK_FILL = PatternFill("solid", fgColor="C6EFCE")

@@ -87,7 +87,7 @@ def _write_item(ws, sheet: SheetLayout, item: Item, refs: References, validation
             elif item.style == "stale":
                 cell.font = styles.STALE_FONT
         if item.kind == "note" and item.h == 1 and label:
-            ws.cell(r, 1).alignment = styles.Alignment(vertical="top")
+            ws.cell(r, 1).alignment = styles.aligned(vertical="top")
     if item.validation:
         for j in item.validation_cols or range(item.w):
             col = get_column_letter(item.col + j)
@@ -163,7 +163,7 @@ def _write_sheet(ws, sheet: SheetLayout, refs: References) -> None:
             for c, text in ((sheet.as_of_col, sheet.labels_as_of), (sheet.source_col, sheet.labels_source)):
                 _text(ws.cell(r, c), text)
                 ws.cell(r, c).font = styles.HEADER_FONT if block.header else styles.BLOCK_FONT
-                ws.cell(r, c).alignment = styles.CENTER if c == sheet.as_of_col else styles.Alignment()
+                ws.cell(r, c).alignment = styles.CENTER if c == sheet.as_of_col else styles.aligned()
         for item in block.items:
             _write_item(ws, sheet, item, refs, validations)
     for list_id, ranges in validations.items():
