@@ -405,3 +405,46 @@ def test_languages_have_their_own_files_and_replacing_another_quarter_keeps_a_ba
     assert rolled.backup is not None and rolled.backup.read_bytes() == before
     assert rolled.warnings == [f"{en.path} held the 2022Q2 workbook (en), now 2025Q4 (en)"]
     assert replace_workbook(q25, en.path).backup is None  # the same quarter again: replaced as always
+
+
+def test_names_of_ones_own_survive_every_rebuild(quarter_dir, tmp_path):
+    """Names the analyst defined are carried by the first rebuild, and by the next ones too: a file exactly as
+    kwai-xl wrote it takes the shortcut only when it holds nothing but what the build writes again."""
+    from openpyxl.workbook.defined_name import DefinedName
+
+    book = tmp_path / "n.xlsx"
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    replace_workbook(q, book)
+    wb = load_workbook(book)
+    wb.defined_names["my_target"] = DefinedName("my_target", attr_text="Assumptions!$C$10*1.2")
+    wb.defined_names["my_cell"] = DefinedName("my_cell", attr_text="SOTP!$C$27")
+    wb.save(book)
+    for _ in range(2):
+        replace_workbook(q, book)
+        names = load_workbook(book).defined_names
+        assert names["my_target"].attr_text == "Assumptions!$C$10*1.2" and names["my_cell"].attr_text == "SOTP!$C$27"
+    assert untouched_since_built(book)  # the shortcut's condition held, and the names were read and carried all the same
+
+
+def test_a_sheet_added_between_reading_and_judging_is_never_lost(quarter_dir, tmp_path, monkeypatch):
+    """The file is saved with a sheet of the analyst's after kwai-xl read it and before it judged it: the build
+    reads it again and refuses, rather than judging the copy it read first."""
+    from kwai_xl.readback import replace
+
+    book = tmp_path / "r.xlsx"
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    replace_workbook(q, book)
+    edited = tmp_path / "edited.xlsx"
+    wb = load_workbook(book)
+    wb.create_sheet("My work")["A1"] = "my notes"
+    wb.save(edited)
+    original = replace._built_for
+
+    def saved_meanwhile(path):
+        shutil.copyfile(edited, path)
+        return original(path)
+
+    monkeypatch.setattr(replace, "_built_for", saved_meanwhile)
+    with pytest.raises(KwaiError, match="My work"):
+        replace_workbook(q, book)
+    assert load_workbook(book)["My work"]["A1"].value == "my notes"

@@ -60,18 +60,27 @@ class NamedRange:
         return self.max_row - self.min_row + 1, self.max_col - self.min_col + 1
 
 
+def name_elements(path: Path, z: zipfile.ZipFile) -> list:
+    """The ``definedName`` elements of the workbook part (workbook- and sheet-scoped alike)."""
+    try:
+        root = ElementTree.fromstring(z.read("xl/workbook.xml"))
+    except (KeyError, ElementTree.ParseError) as err:
+        raise KwaiError(f"{path}: cannot be read as an .xlsx workbook ({err.__class__.__name__})") from None
+    return [el for el in root.iter() if el.tag.endswith("}definedName")]
+
+
 def defined_names(path: Path) -> dict[str, NamedRange]:
     """Every workbook-scoped defined name that points at one rectangle of one sheet (read from the
     workbook part alone; a sheet-scoped name, a formula or a name of several areas is left out)."""
     path = open_checked(path)
     try:
         with zipfile.ZipFile(path) as z:
-            root = ElementTree.fromstring(z.read("xl/workbook.xml"))
-    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError) as err:
+            elements = name_elements(path, z)
+    except zipfile.BadZipFile as err:
         raise KwaiError(f"{path}: cannot be read as an .xlsx workbook ({err.__class__.__name__})") from None
     out = {}
-    for el in root.iter():
-        if not el.tag.endswith("}definedName") or el.get("localSheetId") is not None or not el.text:
+    for el in elements:
+        if el.get("localSheetId") is not None or not el.text:
             continue
         dests = list(DefinedName(el.get("name"), attr_text=el.text).destinations)
         if len(dests) != 1:

@@ -32,7 +32,7 @@ from ..workbook.layout import defined_names
 from ..workbook.package import custom_properties, untouched_since_built
 from .carry import Carry, carry_from
 from .losses import identity, open_workbook, rebuild_losses
-from .reader import sheet_parts
+from .reader import name_elements, sheet_parts
 
 
 @dataclass
@@ -58,16 +58,20 @@ def _generated_titles(q: Quarter, lang: str, xlwings: bool, old_lang: str, old_x
 
 
 def _only_generated(path: Path, q: Quarter, lang: str, xlwings: bool) -> bool:
-    """Whether the file at ``path`` is exactly as kwai-xl wrote it and holds no sheet but generated ones
-    (read from the zip alone: its custom properties and sheet list)."""
+    """Whether the file at ``path`` is exactly as kwai-xl wrote it and holds nothing a build of ``q`` does not
+    write again: no sheet but generated ones, no defined name but the build's own and print settings (read from
+    the zip alone: its custom properties, sheet list and names). Anything else is read and carried."""
     if not untouched_since_built(path):
         return False
     with zipfile.ZipFile(path) as z:
         props = custom_properties(path, z)
         titles = sheet_parts(z)
+        names = [el.get("name") or "" for el in name_elements(path, z)]
     own = {t.casefold() for t in _generated_titles(q, lang, xlwings, props.get(LANG_PROPERTY, lang),
                                                      props.get(XLWINGS_PROPERTY) == "yes")}
-    return all(t.casefold() in own for t in titles)
+    generated_names = defined_names(layouts(q, lang, xlwings))
+    return (all(t.casefold() in own for t in titles)
+            and all(n in generated_names or n.startswith("_xlnm.") for n in names))
 
 
 def _analyst_sheets(path: Path, wb, q: Quarter, lang: str, xlwings: bool) -> tuple[Carry, str]:
@@ -99,9 +103,9 @@ def replace_workbook(q: Quarter, out: Path | None = None, lang: str = "en", xlwi
     judged = []
 
     def judge(p: Path) -> list[str]:
-        if not judged:  # the file as read above, unless it was saved since
-            lost = rebuild_losses(p, q, data_dir, old if file_stamp(p) == read_at else None)
-        else:  # saved while building: read again, and its own sheets must still be the ones carried
+        if not judged and file_stamp(p) == read_at:  # the file as read above
+            lost = rebuild_losses(p, q, data_dir, old)
+        else:  # saved since it was read: read again, and its own sheets must still be the ones carried
             lost = rebuild_losses(p, q, data_dir)
             now, now_print = _analyst_sheets(p, open_workbook(p), q, lang, xlwings)
             if now_print != carried_print:
