@@ -80,7 +80,10 @@ def test_a_bad_export_names_its_lines_and_writes_nothing(quarter_dir):
     ("Ticker,Date,Price\nHKDCNY,2022-06-09,0.85\nHKD/CNY,2022-06-09,0.86\n", "line 3: HKD/CNY: the fx rate already given on line 2"),
     # thousands separators without quotes shift the cells: refused, not read as a market cap of 1
     ("Ticker,Date,Currency,Revenue 2022,Market Cap\nBIDU.O,2022-06-09,USD,,1,600,000\n",
-     "line 2: 7 cells under a header of 5 columns .* extra: 600, 000"),
+     "line 2: 7 cells under a header of 5 columns .* past the header: 600, 000"),
+    # an empty last cell does not hide the shift
+    ("Ticker,Date,Currency,Market Cap,Revenue 2022\nBIDU.O,2022-06-09,USD,3,300,\n",
+     r"line 2: 6 cells under a header of 5 columns .* past the header: \)"),
     ("Ticker,Date,Currency,Market Cap\nBIDU,2099-06-09,USD,5\n", "line 2: BIDU: dated 2099-06-09, after today"),
 ])
 def test_malformed_exports_give_one_line(quarter_dir, text, fragment):
@@ -141,7 +144,7 @@ def test_a_market_cap_far_from_the_data_files_is_named(quarter_dir):
     (quarter_dir / "m.csv").write_text("Ticker,Date,Currency,Market Cap\nBIDU.O,2022-06-09,USD,49.001\n", encoding="utf-8")
     result = import_market(quarter_dir / "m.csv", quarter_dir / "2022Q2.yaml", dry_run=True)
     assert result.warnings == ["BIDU.O market_cap (line 2): 49.001 is 0.001× the data file's 49,001: another currency "
-                               "or unit (百万)?"], result.warnings
+                               "or unit (百万), or shifted digits?"], result.warnings
 
 
 def test_an_import_fills_a_rolled_forward_file(quarter_dir):
@@ -173,3 +176,14 @@ def test_an_older_price_than_the_data_files_is_skipped_like_an_older_peer(quarte
     result = import_market(quarter_dir / "p.csv", quarter_dir / "2025Q4.yaml", dry_run=True)
     assert not result.changes
     assert result.skipped == ["1024.HK price (line 2): dated 2025-12-04, older than the data file's (as of 2025-12-05)"]
+
+
+def test_kuaishous_price_and_the_fx_rate_are_checked_like_a_peers_figures(quarter_dir):
+    """A price with shifted digits is named; an fx row older than the file's is skipped; a row dated well after
+    the quarter's own date is named (today's figures belong in today's quarter)."""
+    (quarter_dir / "k.csv").write_text("Ticker,Date,Currency,Price\n1024.HK,2022-06-09,HKD,7010\n"
+                                       "HKDCNY,2022-05-01,,0.86\nBIDU.O,2022-08-01,USD,1\n", encoding="utf-8")
+    result = import_market(quarter_dir / "k.csv", quarter_dir / "2022Q2.yaml", dry_run=True)
+    assert "1024.HK price (line 2): 7,010 is 88× the data file's 79.9: another currency or unit (百万), or shifted digits?" in result.warnings
+    assert "HKDCNY (line 3): dated 2022-05-01, older than the data file's fx (as of 2022-06-02)" in result.skipped
+    assert any(w.startswith("BIDU.O (line 4): dated 2022-08-01, 60 days after 2022Q2's own date 2022-06-02") for w in result.warnings)

@@ -29,13 +29,14 @@ and the figures it still lacks are named. The data file is then written whole (c
 import csv
 import io
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 from ruamel.yaml.comments import CommentedSeq
 
-from ..atomic import write_atomically
+from ..atomic import locked, write_atomically
 from ..errors import KwaiError
 from .datafile import dump_document, get_path, load_document, set_path, shown, validate_document
 from .schema import Company, Quarter, load_quarter
@@ -204,10 +205,10 @@ def read_export(path: Path) -> tuple[list[ExportRow], list[str]]:
     for line, cells in body:
         cell = {col: cells[k] if k < len(cells) else None for k, col in enumerate(columns) if col is not None}
         try:
-            extra = [str(c).strip() for c in cells[len(header):] if str(c if c is not None else "").strip()]
-            if extra:
-                raise ValueError(f"{len(header) + len(extra)} cells under a header of {len(header)} columns (a number "
-                                 f"written with thousands separators and no quotes? extra: {', '.join(extra)})")
+            if len(cells) > len(header):  # even an empty last cell: the cells have shifted under the header
+                extra = [str(c if c is not None else "").strip() for c in cells[len(header):]]
+                raise ValueError(f"{len(cells)} cells under a header of {len(header)} columns (a number written with "
+                                 f"thousands separators and no quotes? past the header: {', '.join(extra)})")
             ticker = str(cell.get("ticker") or "").strip()
             if not ticker:
                 raise ValueError("ticker: missing")
@@ -250,8 +251,15 @@ def _matches(ticker: str, company: Company) -> bool:
 
 
 JUMP = 3.0
-"""A revenue or GMV estimate this many times larger or smaller than the data file's is named as a warning
-(another currency or unit, such as RMB for USD or 亿 for 百万?)."""
+"""A figure this many times larger or smaller than the data file's is named as a warning (another currency
+or unit, such as RMB for USD or 亿 for 百万, or digits shifted by a thousands separator?)."""
+
+
+def _jump(warnings: list[str], row: "ExportRow", what: str, value: float | None, before: float | None) -> None:
+    """Name ``value`` when it is more than :data:`JUMP` times off the data file's ``before`` (both positive)."""
+    if value and before and value > 0 and before > 0 and not 1 / JUMP <= value / before <= JUMP:
+        warnings.append(f"{row.ticker} {what} (line {row.line}): {shown(value)} is {value / before:.2g}× the data "
+                        f"file's {shown(before)}: another currency or unit (百万), or shifted digits?")
 
 
 def _source(new: str, fields: list[str], old: str) -> str:
@@ -272,6 +280,10 @@ def _planned(q: Quarter, rows: list[ExportRow], source: str, today: date) -> tup
         if row.as_of > today:
             problems.append(f"line {row.line}: {row.ticker}: dated {row.as_of}, after today ({today}): a mistyped date?")
             continue
+        if (row.as_of - q.as_of).days > q.stale_after_days:
+            warnings.append(f"{row.ticker} (line {row.line}): dated {row.as_of}, {(row.as_of - q.as_of).days} days after "
+                            f"{q.quarter}'s own date {q.as_of}: today's figures belong in today's quarter "
+                            f"(kwai-xl new-quarter)")
         if row.ticker.upper().replace("/", "").removesuffix(" CURNCY") == FX_TICKER:
             if "price" not in row.figures:
                 problems.append(f"line {row.line}: {row.ticker}: the fx row needs a price (RMB per HKD)")
@@ -281,6 +293,11 @@ def _planned(q: Quarter, rows: list[ExportRow], source: str, today: date) -> tup
                 problems.append(f"line {row.line}: {row.ticker}: the fx rate already given on line {named[base]}")
                 continue
             named[base] = row.line
+            if row.as_of < q.market.fx_rmb_per_hkd.as_of:
+                skipped.append(f"{row.ticker} (line {row.line}): dated {row.as_of}, older than the data file's fx "
+                               f"(as of {q.market.fx_rmb_per_hkd.as_of})")
+                continue
+            _jump(warnings, row, "fx", row.figures["price"], q.market.fx_rmb_per_hkd.value)
             sets.update({base + ("value",): row.figures["price"], base + ("as_of",): row.as_of, base + ("source",): source})
             continue
         found = [(path, company, years) for path, company, years in _companies(q) if _matches(row.ticker, company)]
@@ -314,16 +331,15 @@ def _planned(q: Quarter, rows: list[ExportRow], source: str, today: date) -> tup
                         skipped.append(f"{row.ticker} {key} (line {row.line}): dated {row.as_of}, older than the data "
                                        f"file's (as of {held})")
                     elif key in row.figures:
+                        _jump(warnings, row, key, row.figures[key], getattr(q.market, key).value)
                         base = ("market", key)
                         sets.update({base + ("value",): row.figures[key], base + ("as_of",): row.as_of,
                                      base + ("source",): source})
             if "market_cap" in row.figures and path == ("kuaishou",):
                 skipped.append(f"{row.ticker} market_cap (line {row.line}): Kuaishou's market cap is price × shares")
             elif "market_cap" in row.figures:
-                value, before = row.figures["market_cap"], company.market_cap
-                if before and not 1 / JUMP <= value / before <= JUMP:
-                    warnings.append(f"{row.ticker} market_cap (line {row.line}): {shown(value)} is {value / before:.2g}× "
-                                    f"the data file's {shown(before)}: another currency or unit (百万)?")
+                value = row.figures["market_cap"]
+                _jump(warnings, row, "market_cap", value, company.market_cap)
                 sets[path + ("market_cap",)] = value
                 touched = True
             for key, value in row.figures.items():
@@ -331,10 +347,7 @@ def _planned(q: Quarter, rows: list[ExportRow], source: str, today: date) -> tup
                     continue
                 metric, year = key
                 if year in years:
-                    before = getattr(company, metric)[years.index(year)]
-                    if metric != "net_profit" and before and value and not 1 / JUMP <= value / before <= JUMP:
-                        warnings.append(f"{row.ticker} {metric} {year} (line {row.line}): {shown(value)} is "
-                                        f"{value / before:.1f}× the data file's {shown(before)}: another currency or unit?")
+                    _jump(warnings, row, f"{metric} {year}", value, getattr(company, metric)[years.index(year)])
                     sets[path + (metric, years.index(year))] = value
                     touched = True
                 else:
@@ -357,8 +370,17 @@ def _flow_list(values) -> CommentedSeq:
 
 
 def import_market(export: Path, data_file: Path, dry_run: bool = False) -> ImportResult:
-    """Write the export's figures into ``data_file``; validate everything first, write whole or not at all."""
+    """Write the export's figures into ``data_file``; validate everything first, write whole or not at all.
+
+    The data file's lock is held from reading it to writing it, so a ``pull`` (or another import) at the
+    same moment waits its turn instead of writing over this one (``pull``'s notes in the lock file are kept).
+    """
     export, data_file = Path(export), Path(data_file)
+    with nullcontext() if dry_run else locked(data_file, keep=True):
+        return _import_locked(export, data_file, dry_run)
+
+
+def _import_locked(export: Path, data_file: Path, dry_run: bool) -> ImportResult:
     try:
         q, partial = load_quarter(data_file), False
     except KwaiError:  # a file being filled in (rolled forward): import into it all the same
