@@ -40,6 +40,8 @@ CASES = {
                      ["market.pricee: unknown key (did you mean price?)", "!(and", "!required"]),
     "date in the future": (SEED_TEXT.replace("as_of: 2022-06-02\ntitle", "as_of: 2099-06-02\ntitle"),
                            ["as_of: is after today", "(got '2099-06-02')"]),
+    "non-character in a source": (SEED_TEXT.replace('closing price 79.9港元', 'closing price \\uFFFE 79.9港元'),
+                                  ["market.price.source: holds a control character or a non-character"]),
     "misspelt nested key": (SEED_TEXT.replace("netizens: {value: 11.2", "netizen: {value: 11.2"),
                             ["user_method.netizen: unknown key (did you mean netizens?)"]),
 }

@@ -183,7 +183,13 @@ def test_figures_that_look_mistyped_are_named(tmp_path):
     assert result.exit_code == 0, result.output
     assert ("warning: 2022Q2: sotp.segments.0.premium.value: 5 is +500% on segment ls's peer multiple: a percentage "
             "typed whole? (5% is 0.05)") in result.stderr
-    assert "market.fx_rmb_per_hkd.value: 1.17 RMB per HKD is outside 0.6–1.1: HKD per RMB typed instead" in result.stderr
+    assert "market.fx_rmb_per_hkd.value: 1.17 RMB per HKD is outside 0.7–1.05: HKD per RMB typed instead" in result.stderr
+    today = (paths.DATA_DIR / "2025Q4.yaml").read_text(encoding="utf-8")
+    fx = next(line for line in today.splitlines() if line.strip().startswith("fx_rmb_per_hkd: {value: "))
+    rate = float(fx.split("value: ")[1].split(",")[0])
+    inverted = tmp_path / "2025Q4.yaml"
+    inverted.write_text(today.replace(fx, fx.replace(f"value: {rate}", f"value: {1 / rate:.4f}")), encoding="utf-8")
+    assert "HKD per RMB typed instead" in CliRunner().invoke(main, ["calc", "-q", str(inverted)]).stderr  # 1/0.91 = 1.10
     assert "warning" not in CliRunner().invoke(main, ["calc", "-q", "2022Q2"]).stderr
 
 

@@ -387,8 +387,9 @@ def _import_locked(export: Path, data_file: Path, dry_run: bool) -> ImportResult
         q, partial = load_quarter(data_file, partial=True), True
     rows, ignored = read_export(export)
     exported = max(r.as_of for r in rows)
+    name = export.name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")  # a name of undecodable bytes
     try:
-        sets, unknown, skipped, warnings = _planned(q, rows, f"{export.name} (exported {exported})", date.today())
+        sets, unknown, skipped, warnings = _planned(q, rows, f"{name} (exported {exported})", date.today())
     except KwaiError as err:
         raise KwaiError(f"{export}: {err}") from None
     doc = load_document(data_file)

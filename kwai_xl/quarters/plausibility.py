@@ -8,9 +8,10 @@ the wrong way round (HKD per RMB for RMB per HKD).
 from .schema import Quarter
 
 PREMIUM_MOST = 1.0
-"""A segment premium (or discount) beyond ±100% of the peer multiple is named: a percentage typed whole?"""
-FX_RMB_PER_HKD = (0.6, 1.1)
-"""RMB per HKD outside this band is named (it moved between 0.79 and 0.93 in 2015–2025): inverted?"""
+"""A segment premium (or discount) of ±100% of the peer multiple or more is named: a percentage typed whole?"""
+FX_RMB_PER_HKD = (0.7, 1.05)
+"""RMB per HKD outside this band is named (it moved between 0.79 and 0.93 in 2015–2025, so HKD per RMB, typed
+by mistake, reads 1.07–1.27): inverted?"""
 
 
 def implausible(q: Quarter) -> list[str]:
@@ -18,7 +19,7 @@ def implausible(q: Quarter) -> list[str]:
     out = []
     for k, seg in enumerate(q.sotp.segments):
         premium = seg.premium.value
-        if abs(premium) > PREMIUM_MOST:
+        if abs(premium) >= PREMIUM_MOST:
             out.append(f"sotp.segments.{k}.premium.value: {premium:g} is {premium:+.0%} on segment {seg.key}'s peer "
                        f"multiple: a percentage typed whole? ({premium:g}% is {premium / 100:g})")
     fx = q.market.fx_rmb_per_hkd.value

@@ -59,8 +59,9 @@ Premium = Annotated[Number, Field(**RULES["premium"].bounds())]
 Minutes = Annotated[Number, Field(**RULES["minutes"].bounds())]
 """The number rules live once, in :data:`kwai_xl.registry.RULES`; the UDFs check the same ones."""
 Year = Annotated[int, Field(ge=2000, le=2100, strict=True)]
-Text = Annotated[str, Field(min_length=1, max_length=500, pattern=r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$")]
-"""Free text for a cell: no control characters (Excel cannot store them)."""
+TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x{FFFE}\x{FFFF}]*$"
+Text = Annotated[str, Field(min_length=1, max_length=500, pattern=TEXT_PATTERN)]
+"""Free text for a cell: no control characters or non-characters (Excel and XML cannot store them)."""
 T = TypeVar("T")
 
 
@@ -683,6 +684,8 @@ def _problem(error: dict, meant: str | None = None) -> tuple[tuple, str]:
     if not error["loc"]:  # a check across fields: its message names the field and value itself
         return (), msg
     got = error.get("input")
+    if error["type"] == "string_pattern_mismatch" and error.get("ctx", {}).get("pattern") == TEXT_PATTERN:
+        msg = "holds a control character or a non-character (U+FFFE, U+FFFF), which a workbook cannot store"
     if error["type"] == "value_error" and isinstance(got, dict) and "value" in got:  # a sourced input's own check
         return tuple(error["loc"]) + ("value",), f"{loc}.value: {msg} (got {_describe(got['value'])})"
     return error["loc"], f"{loc}: {msg} (got {_describe(got)})"
