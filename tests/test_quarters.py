@@ -175,6 +175,30 @@ def test_pull_names_every_invalid_edit_with_its_cell(quarter_dir, tmp_path):
     assert load_quarter(quarter_dir / "2022Q2.yaml").user_method.penetration.values[2] == 0.7  # nothing written
 
 
+def test_pull_names_text_in_number_cells_and_a_future_date_together(quarter_dir, tmp_path):
+    """Text typed into two number cells and an as-of date in the future: all three named, each with its cell."""
+    from datetime import datetime, time, timedelta
+
+    built = build_workbook(load_quarter(quarter_dir / "2022Q2.yaml"), tmp_path / "b.xlsx").path
+    wb = load_workbook(built)
+    cells = []
+    for name, text in (("um_netizens", "x"), ("shares", "4,266 m")):
+        sheet, ref = next(iter(wb.defined_names[name].destinations))
+        wb[sheet][ref.replace("$", "")].value = text
+        cells.append(f"{sheet}!{ref.replace('$', '')}")
+    sheet, ref = next(iter(wb.defined_names["price"].destinations))
+    price = wb[sheet][ref.replace("$", "")]
+    as_of = next(c for c in wb[sheet][price.row] if isinstance(c.value, datetime))
+    as_of.value = datetime.combine(date.today() + timedelta(days=30), time())
+    wb.save(tmp_path / "bad.xlsx")
+    with pytest.raises(KwaiError) as err:
+        pull(tmp_path / "bad.xlsx", data_dir=quarter_dir)
+    message = str(err.value)
+    assert "(3 problems)" in message, message
+    assert f"{cells[0]} (um_netizens): 'x' is not a number" in message and f"{cells[1]} (shares): '4,266 m' is not a number" in message
+    assert f"{sheet}!{as_of.coordinate} market.price.as_of: is after today" in message
+
+
 @LO
 def test_every_shipped_quarter_builds_and_verifies(tmp_path):
     books = [build_workbook(load_quarter(p), tmp_path / f"{p.stem}.xlsx").path for p in paths.quarter_files()]

@@ -261,3 +261,18 @@ def test_the_english_covers_stale_lines_read_as_before(seed_quarter, tmp_path):
     lines = _cover_lines(aged, "en", en["stale_block"])
     assert "peers.ads: WB.O, BIDU.O, TWTR.N, FB.O (oldest as of 2022-06-02)" in lines
     assert "kuaishou: kuaishou (oldest as of 2022-06-02)" in lines
+
+
+def test_an_old_quarter_of_todays_calendar_quarter_is_refreshed_not_rolled_onto_itself(tmp_path, monkeypatch):
+    """The newest file is today's quarter but dated over the threshold ago: refresh it, not new-quarter onto itself."""
+    from kwai_xl.quarters.staleness import quarter_of
+
+    now = quarter_of(date.today())
+    data = tmp_path / "data"
+    data.mkdir()
+    text = (paths.DATA_DIR / "2025Q4.yaml").read_text(encoding="utf-8")
+    (data / f"{now}.yaml").write_text(text.replace("quarter: 2025Q4", f"quarter: {now}", 1), encoding="utf-8")
+    monkeypatch.setattr(paths, "DATA_DIR", data)
+    result = CliRunner().invoke(main, ["calc"])  # dated 2025-12-05: over the threshold before any day from 2026 on
+    assert f"refresh it: kwai-xl market import EXPORT --quarter {now}" in result.stderr, result.stderr
+    assert f"new-quarter {now} --from {now}" not in result.stderr

@@ -178,9 +178,10 @@ def _next_step(q) -> str:
     known = {p.stem: p for p in paths.quarter_files()}
     if now in known and q.path is not None and Path(q.path).resolve() != known[now].resolve():
         return f"build today's quarter: kwai-xl build -q {now}"
-    if q.quarter in known and q.path is not None and Path(q.path).resolve() == known[q.quarter].resolve():
+    own = q.quarter in known and q.path is not None and Path(q.path).resolve() == known[q.quarter].resolve()
+    if own and q.quarter != now:
         return f"start {now}: kwai-xl new-quarter {now} --from {q.quarter}, then kwai-xl market import"
-    return f"refresh it: kwai-xl market import EXPORT --quarter {q.path}"
+    return f"refresh it: kwai-xl market import EXPORT --quarter {q.quarter if own else q.path}"
 
 
 def _is_newest(q) -> bool:

@@ -11,7 +11,7 @@ import re
 import reprlib
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Generic, Literal, Optional, TypeVar
+from typing import Annotated, Generic, Literal, Optional, TypeVar, get_args
 
 from pydantic import (
     AfterValidator,
@@ -673,6 +673,34 @@ def _first_error(errors: list[dict]) -> tuple[dict, str | None]:
     return first, None
 
 
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    """The schema model that holds the fields at ``loc`` (list positions skipped), or None (a mapping of free keys)."""
+    model: type[BaseModel] = Quarter
+    for key in loc:
+        if isinstance(key, int):
+            continue
+        field = model.model_fields.get(str(key))
+        if field is None:
+            return None
+        stack, model = [field.annotation], None
+        while stack and model is None:
+            t = stack.pop()
+            if isinstance(t, type) and issubclass(t, BaseModel):
+                model = t
+            else:
+                stack.extend(get_args(t))
+        if model is None:
+            return None
+    return model
+
+
+def _likely_key(loc: tuple) -> str | None:
+    """The key an unknown key at ``loc`` was likely meant to be: the closest field of its model, if close."""
+    model = _model_at(loc[:-1])
+    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1, cutoff=0.75) if model else []
+    return close[0] if close else None
+
+
 def _problem(error: dict, meant: str | None = None) -> tuple[tuple, str]:
     """(field path, ``path.to.field: problem (got value)``) of one validation error."""
     loc = ".".join(str(p) for p in error["loc"]) or "(top level)"
@@ -680,6 +708,7 @@ def _problem(error: dict, meant: str | None = None) -> tuple[tuple, str]:
     if error["type"] == "missing":
         return error["loc"], f"{loc}: required field is missing"
     if error["type"] == "extra_forbidden":
+        meant = meant or _likely_key(tuple(error["loc"]))
         return error["loc"], f"{loc}: unknown key" + (f" (did you mean {meant}?)" if meant else "")
     if not error["loc"]:  # a check across fields: its message names the field and value itself
         return (), msg

@@ -158,6 +158,7 @@ def _pull_locked(wb, workbook: Path, data_file: Path, lock: Path, lang: str, xlw
     codes = choice_codes(wb)  # a choice the workbook shows translated is written as its code
     items = {item.name: (sheet, item) for sheet in sheets for item in sheet.items() if item.name}
     cells_of = {}
+    typed = []  # a text where a number or date belongs: named with the validation's problems, all at once
     for name, cells in input_paths(q).items():
         sheet, item = items[name]
         ws = wb[sheet.title]
@@ -170,8 +171,9 @@ def _pull_locked(wb, workbook: Path, data_file: Path, lock: Path, lang: str, xlw
             shown = ws.cell(row, item.col + j).value
             new = _tidy(codes.get(shown, shown) if isinstance(shown, str) else shown, old)
             if _is_number(old) and new is not None and not _is_number(new):
-                raise KwaiError(f"{workbook}: {where} ({name}): {repr(new)[:60]} is not a number; the data file holds "
-                                f"{old!r} there (type a number, not text or TRUE/FALSE)")
+                typed.append(f"{where} ({name}): {repr(new)[:60]} is not a number; the data file holds "
+                             f"{old!r} there (type a number, not text or TRUE/FALSE)")
+                continue
             if not _same(old, new):
                 spell_current_form(doc, path)  # the keys the cell writes to, where the file has an older form
                 set_path(doc, path, new)
@@ -182,22 +184,30 @@ def _pull_locked(wb, workbook: Path, data_file: Path, lock: Path, lang: str, xlw
                     continue
                 old = get_path(doc, path, get_path(model, path, None))
                 row = shift.row(sheet.title, item.row + i)
+                cells_of[path] = _cell_name(sheet.title, row, col)
                 new = _tidy(ws.cell(row, col).value, old)
                 if isinstance(old, date) and isinstance(new, str):
-                    raise KwaiError(f"{workbook}: {_cell_name(sheet.title, row, col)} ({name} as of): "
-                                    f"{new!r} is not a date")
+                    typed.append(f"{cells_of[path]} ({name} as of): {new!r} is not a date")
+                    continue
                 if new is not None and not _same(old, new):
                     spell_current_form(doc, path)
                     set_path(doc, path, new)
                     result.changes.append(Change(".".join(map(str, path)), old, new, _cell_name(sheet.title, row, col)))
     try:
         edited = validate_document(data_file, doc)
+        invalid = None
     except KwaiError as err:
-        if len(err.problems) > 1:  # each with the cell it came from
-            named = "; ".join(f"{cells_of[tuple(f)] + ' ' if tuple(f) in cells_of else ''}{text}" for f, text in err.problems)
-            raise KwaiError(f"{workbook}: the edited inputs do not validate ({len(err.problems)} problems): {named}") from None
-        where = cells_of.get(tuple(err.field), "")
-        raise KwaiError(f"{workbook}: {where + ': ' if where else ''}the edited inputs do not validate: {err}") from None
+        invalid = err
+    problems = typed + ([f"{cells_of[tuple(f)] + ' ' if tuple(f) in cells_of else ''}{text}" for f, text in invalid.problems]
+                        if invalid is not None else [])
+    if len(problems) > 1:  # each with the cell it came from
+        raise KwaiError(f"{workbook}: the edited inputs do not validate ({len(problems)} problems): "
+                        + "; ".join(problems))
+    if typed:
+        raise KwaiError(f"{workbook}: {typed[0]}")
+    if invalid is not None:
+        where = cells_of.get(tuple(invalid.field), "")
+        raise KwaiError(f"{workbook}: {where + ': ' if where else ''}the edited inputs do not validate: {invalid}")
     props, ledger, now = properties(wb), _ledger(lock), data_revision(q)
     stale = props.get(DATA_PROPERTY) not in (None, now)
     # when the data file is as the last pull from this very build left it, only a change back to a value

@@ -25,6 +25,7 @@ HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
 OUTPUT_BORDER = Border(top=Side(style="thin", color="1F3864"))
 BASE_SIDE = Side(style="medium", color="000000")
 BASE_BORDER = Border(left=BASE_SIDE, right=BASE_SIDE, top=BASE_SIDE, bottom=BASE_SIDE)
+BASE_FONT = Font(name=FONT_NAME, bold=True)
 """The base case inside a sensitivity grid."""
 RIGHT = Alignment(horizontal="right")
 

@@ -98,7 +98,7 @@ def _write_item(ws, sheet: SheetLayout, item: Item, refs: References, validation
         ws.cell(item.row, item.col).comment = Comment(item.comment, "kwai-xl")
     if item.base_cell:
         base = ws.cell(item.row + item.base_cell[0], item.col + item.base_cell[1])
-        base.border, base.font = styles.BASE_BORDER, styles.Font(bold=True)
+        base.border, base.font = styles.BASE_BORDER, styles.BASE_FONT
     if item.style == "heat":
         rng = f"{get_column_letter(item.col)}{item.row}:{get_column_letter(item.col + item.w - 1)}{item.row + item.h - 1}"
         ws.conditional_formatting.add(rng, ColorScaleRule(start_type="min", start_color="F8696B", mid_type="percentile",
