@@ -448,3 +448,17 @@ def test_a_sheet_added_between_reading_and_judging_is_never_lost(quarter_dir, tm
     with pytest.raises(KwaiError, match="My work"):
         replace_workbook(q, book)
     assert load_workbook(book)["My work"]["A1"].value == "my notes"
+
+
+def test_an_xlwings_conf_sheet_of_ones_own_is_carried(quarter_dir, tmp_path):
+    """xlwings' docs tell users to add an xlwings.conf sheet; in a workbook built without --xlwings it is theirs."""
+    book = tmp_path / "x.xlsx"
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    replace_workbook(q, book)
+    wb = load_workbook(book)
+    conf = wb.create_sheet("xlwings.conf")
+    conf["A1"], conf["B1"] = "Interpreter_Win", r"C:\\Users\\me\\python.exe"
+    wb.save(book)
+    result = replace_workbook(q, book)
+    assert result.carried == ["xlwings.conf"]
+    assert load_workbook(book)["xlwings.conf"]["B1"].value == r"C:\\Users\\me\\python.exe"

@@ -54,7 +54,8 @@ def _built_for(path: Path) -> tuple[str, str] | None:
 
 def _generated_titles(q: Quarter, lang: str, xlwings: bool, old_lang: str, old_xlwings: bool) -> list[str]:
     """The titles of the sheets a build of ``q`` writes, in the new and in the old workbook's language."""
-    return [s.title for s in layouts(q, lang, xlwings) + layouts(q, old_lang, old_xlwings)] + [XLWINGS_CONF]
+    conf = [XLWINGS_CONF] if xlwings or old_xlwings else []  # else an xlwings.conf sheet is the analyst's own
+    return [s.title for s in layouts(q, lang, xlwings) + layouts(q, old_lang, old_xlwings)] + conf
 
 
 def _only_generated(path: Path, q: Quarter, lang: str, xlwings: bool) -> bool:
