@@ -94,8 +94,8 @@ def replace_workbook(q: Quarter, out: Path | None = None, lang: str = "en", xlwi
     """Build ``q``'s workbook at ``out`` over whatever is there, losing nothing without ``force``.
 
     ``data_dir`` holds the data file of the existing workbook's quarter when it is not ``q``'s.
-    The existing file is read once; one exactly as kwai-xl wrote it, holding only generated sheets,
-    is not parsed at all.
+    The existing file is read once; one exactly as kwai-xl wrote it, holding nothing the build does not
+    write again (no sheet or name of the analyst's), is not parsed at all.
     """
     path = Path(out) if out else default_workbook_path(q.quarter, lang)
     read_at = file_stamp(path)
