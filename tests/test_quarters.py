@@ -143,12 +143,25 @@ def test_pull_refuses_other_tools_and_other_quarters(quarter_dir, tmp_path):
         pull(tmp_path / "notxlsx.xlsx", data_dir=quarter_dir)
 
 
+def _refused_pull(wb, tmp_path, quarter_dir) -> str:
+    """The refusal of pulling ``wb`` (saved as bad.xlsx) into the quarter files of ``quarter_dir``."""
+    wb.save(tmp_path / "bad.xlsx")
+    with pytest.raises(KwaiError) as err:
+        pull(tmp_path / "bad.xlsx", data_dir=quarter_dir)
+    return str(err.value)
+
+
+def _cell_of(wb, name: str, offset: int = 0):
+    """The cell ``offset`` columns right of the first cell the defined name ``name`` points at."""
+    sheet, ref = next(iter(wb.defined_names[name].destinations))
+    first = wb[sheet][ref.replace("$", "").split(":")[0]]
+    return wb[sheet].cell(first.row, first.column + offset)
+
+
 def test_pull_names_the_cell_of_an_invalid_edit(quarter_dir, tmp_path):
     built = build_workbook(load_quarter(quarter_dir / "2022Q2.yaml"), tmp_path / "b.xlsx").path
     wb = load_workbook(built)
-    sheet, ref = next(iter(wb.defined_names["um_penetration"].destinations))
-    first = wb[sheet][ref.replace("$", "").split(":")[0]]
-    wb[sheet].cell(first.row, first.column + 2).value = 1.7
+    _cell_of(wb, "um_penetration", 2).value = 1.7
     wb.save(tmp_path / "bad.xlsx")
     with pytest.raises(KwaiError, match=r"Assumptions!E\d+: the edited inputs do not validate: .*penetration.values.2"):
         pull(tmp_path / "bad.xlsx", data_dir=quarter_dir)
@@ -161,15 +174,10 @@ def test_pull_names_every_invalid_edit_with_its_cell(quarter_dir, tmp_path):
     wb = load_workbook(built)
     cells = []
     for name, offset, value in (("um_penetration", 2, 1.7), ("cm_share", 1, -0.2)):
-        sheet, ref = next(iter(wb.defined_names[name].destinations))
-        first = wb[sheet][ref.replace("$", "").split(":")[0]]
-        cell = wb[sheet].cell(first.row, first.column + offset)
+        cell = _cell_of(wb, name, offset)
         cell.value = value
-        cells.append(f"{sheet}!{cell.coordinate}")
-    wb.save(tmp_path / "bad.xlsx")
-    with pytest.raises(KwaiError) as err:
-        pull(tmp_path / "bad.xlsx", data_dir=quarter_dir)
-    message = str(err.value)
+        cells.append(f"{cell.parent.title}!{cell.coordinate}")
+    message = _refused_pull(wb, tmp_path, quarter_dir)
     assert "the edited inputs do not validate (2 problems)" in message, message
     assert f"{cells[0]} user_method.penetration.values.2" in message and f"{cells[1]} category_method.share" in message
     assert load_quarter(quarter_dir / "2022Q2.yaml").user_method.penetration.values[2] == 0.7  # nothing written
@@ -183,17 +191,14 @@ def test_pull_names_text_in_number_cells_and_a_future_date_together(quarter_dir,
     wb = load_workbook(built)
     cells = []
     for name, text in (("um_netizens", "x"), ("shares", "4,266 m")):
-        sheet, ref = next(iter(wb.defined_names[name].destinations))
-        wb[sheet][ref.replace("$", "")].value = text
-        cells.append(f"{sheet}!{ref.replace('$', '')}")
-    sheet, ref = next(iter(wb.defined_names["price"].destinations))
-    price = wb[sheet][ref.replace("$", "")]
-    as_of = next(c for c in wb[sheet][price.row] if isinstance(c.value, datetime))
+        cell = _cell_of(wb, name)
+        cell.value = text
+        cells.append(f"{cell.parent.title}!{cell.coordinate}")
+    price = _cell_of(wb, "price")
+    sheet = price.parent.title
+    as_of = next(c for c in price.parent[price.row] if isinstance(c.value, datetime))
     as_of.value = datetime.combine(date.today() + timedelta(days=30), time())
-    wb.save(tmp_path / "bad.xlsx")
-    with pytest.raises(KwaiError) as err:
-        pull(tmp_path / "bad.xlsx", data_dir=quarter_dir)
-    message = str(err.value)
+    message = _refused_pull(wb, tmp_path, quarter_dir)
     assert "(3 problems)" in message, message
     assert f"{cells[0]} (um_netizens): 'x' is not a number" in message and f"{cells[1]} (shares): '4,266 m' is not a number" in message
     assert f"{sheet}!{as_of.coordinate} market.price.as_of: is after today" in message
