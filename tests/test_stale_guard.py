@@ -276,3 +276,13 @@ def test_an_old_quarter_of_todays_calendar_quarter_is_refreshed_not_rolled_onto_
     result = CliRunner().invoke(main, ["calc"])  # dated 2025-12-05: over the threshold before any day from 2026 on
     assert f"refresh it: kwai-xl market import EXPORT --quarter {now}" in result.stderr, result.stderr
     assert f"new-quarter {now} --from {now}" not in result.stderr
+
+
+def test_the_calendar_guard_names_the_next_step_for_any_day():
+    from kwai_xl.quarters.staleness import behind_today
+
+    q = load_quarter(paths.DATA_DIR / "2025Q4.yaml")  # the newest shipped quarter, as of 2025-12-05
+    assert behind_today(q, date(2026, 1, 2)) is None  # 28 days: current
+    assert behind_today(q, date(2026, 3, 1)).endswith("(start 2026Q1: kwai-xl new-quarter 2026Q1 --from 2025Q4, "
+                                                      "then kwai-xl market import)")
+    assert behind_today(load_quarter(paths.DATA_DIR / "2022Q2.yaml"), date(2026, 3, 1)) is None  # history, not newest

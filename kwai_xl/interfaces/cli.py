@@ -8,7 +8,6 @@ import functools
 import json
 import re
 import sys
-from datetime import date
 from functools import wraps
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from ..errors import KwaiError
 from ..quarters.inputs import inputs_from_quarter
 from ..quarters.plausibility import implausible
 from ..quarters.schema import load_quarter
-from ..quarters.staleness import days_behind_today, quarter_of, stale_inputs, stale_market_summary
+from ..quarters.staleness import behind_today, stale_inputs, stale_market_summary
 from ..readback.reader import WorkbookValues, failing_checks
 from ..readback.replace import replace_workbook
 from ..readback.variants import DEFAULT_VARIANTS
@@ -112,7 +111,7 @@ def calc(quarter, as_json):
         click.echo(json.dumps({"quarter": q.quarter, "years": list(q.years), **stale_market_json(q, _english_stale_words()), **jsonable(out)},
                               ensure_ascii=False, indent=1))
         return
-    _warn_stale_market(q)
+    _warn_about(q)
     um, cm = q.user_method, q.category_method
     console().print(f"[bold]Kuaishou 01024.HK — {q.quarter}[/] (as of {q.as_of}); scenario {out['scenario']}, statistic {out['sotp_stat']}")
     console().print(gmv_grid_table("Live-commerce GMV 2025E, user method (亿元)", out["um_gmv_grid"],
@@ -156,7 +155,7 @@ def _english_stale_words() -> dict:
     return load_labels("en")["stale_words"]
 
 
-def _warn_stale_market(q) -> None:
+def _warn_about(q) -> None:
     """The guards, loud: figures that look mistyped; the upside resting on market data older than the
     threshold; the newest quarter (the one taken for the current valuation) dated long before today."""
     err = console(stderr=True)
@@ -165,36 +164,13 @@ def _warn_stale_market(q) -> None:
     for line in stale_market_summary(q, _english_stale_words()):
         err.print(f"[bold red]STALE[/] {q.quarter}: the upside is measured against old market data "
                   f"(threshold {q.stale_after_days} days): {line}", highlight=False, soft_wrap=True)
-    days = days_behind_today(q)
-    if days is not None and _is_newest(q):
-        err.print(f"[bold red]OLD[/] {q.quarter} is the newest quarter and dated {q.as_of}, {days:,} days before today: "
-                  f"its price, fx and market caps are not today's market ({_next_step(q)})", highlight=False,
-                  soft_wrap=True)
-
-
-def _next_step(q) -> str:
-    """What to run to value ``q``'s company as of today: today's quarter built, started, or this file refreshed."""
-    now = quarter_of(date.today())
-    known = {p.stem: p for p in paths.quarter_files()}
-    if now in known and q.path is not None and Path(q.path).resolve() != known[now].resolve():
-        return f"build today's quarter: kwai-xl build -q {now}"
-    own = q.quarter in known and q.path is not None and Path(q.path).resolve() == known[q.quarter].resolve()
-    if own and q.quarter != now:
-        return f"start {now}: kwai-xl new-quarter {now} --from {q.quarter}, then kwai-xl market import"
-    return f"refresh it: kwai-xl market import EXPORT --quarter {q.quarter if own else q.path}"
-
-
-def _is_newest(q) -> bool:
-    """Whether ``q`` is the newest quarter of the data folder, or a file from elsewhere."""
-    files = paths.quarter_files()
-    if q.path is None or not files:
-        return True
-    here = Path(q.path).resolve()
-    return here == files[-1].resolve() or here.parent != files[-1].resolve().parent
+    old = behind_today(q)
+    if old:
+        err.print(f"[bold red]OLD[/] {old}", highlight=False, soft_wrap=True)
 
 
 def _build_one(q, out, lang, xlwings, force):
-    _warn_stale_market(q)
+    _warn_about(q)
     stale = stale_inputs(q)
     if stale:
         click.echo(f"warning: {q.quarter}: {len(stale)} stale input(s), dated over a quarter before {q.as_of}: "

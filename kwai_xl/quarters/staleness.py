@@ -19,9 +19,11 @@ lies more than ``stale_after_days`` before today (:func:`days_behind_today`).
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 from pydantic import BaseModel
 
+from .. import paths
 from .schema import Quarter
 
 STALE_AFTER = timedelta(days=92)
@@ -164,3 +166,25 @@ def days_behind_today(q: Quarter, today: date | None = None) -> int | None:
 def quarter_of(day: date) -> str:
     """The calendar quarter ``day`` falls in, e.g. 2026Q4."""
     return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def behind_today(q: Quarter, today: date | None = None) -> str | None:
+    """The calendar guard's line when ``q`` is the newest quarter of the data folder (or a file from
+    elsewhere) and dated more than its threshold before ``today``, with what to run next; else None."""
+    today = today or date.today()
+    days = days_behind_today(q, today)
+    known = {p.stem: p.resolve() for p in paths.quarter_files()}
+    here = Path(q.path).resolve() if q.path is not None else None
+    own = here is not None and known.get(q.quarter) == here  # the data folder's own file of its quarter
+    newest = here is None or not known or here == max(known.items())[1] or not own
+    if days is None or not newest:
+        return None
+    now = quarter_of(today)
+    if now in known and here != known[now]:
+        step = f"build today's quarter: kwai-xl build -q {now}"
+    elif own and q.quarter != now:
+        step = f"start {now}: kwai-xl new-quarter {now} --from {q.quarter}, then kwai-xl market import"
+    else:
+        step = f"refresh it: kwai-xl market import EXPORT --quarter {q.quarter if own else q.path}"
+    return (f"{q.quarter} is the newest quarter and dated {q.as_of}, {days:,} days before today: its price, fx "
+            f"and market caps are not today's market ({step})")
