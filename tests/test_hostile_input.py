@@ -320,3 +320,21 @@ def test_verify_refuses_them_before_libreoffice_sees_them(tmp_path, seed_book, k
     make, _, words = BOMBS[kind]
     with pytest.raises(KwaiError, match=words):
         verify_workbook(make(seed_book, tmp_path, **({"cells": 300_000} if "cell" in kind else {})))
+
+
+def test_a_zip_bomb_keeping_the_package_digest_property_is_never_unpacked_to_be_hashed(seed_book, tmp_path,
+                                                                                         monkeypatch):
+    """The shortcut for a file exactly as built reads every part; a bomb carrying kwai-xl's properties is refused
+    by the same size checks the reader makes, before any part is unpacked."""
+    from hostile_files import zip_bomb
+
+    from kwai_xl.workbook import package
+
+    assert package.untouched_since_built(seed_book)
+    bomb = zip_bomb(seed_book, tmp_path)  # its docProps/custom.xml is the seed's own
+
+    def unpacked(z, info):
+        raise AssertionError(f"{info.filename} unpacked")
+
+    monkeypatch.setattr(package, "_chunks", unpacked)
+    assert not package.untouched_since_built(bomb)

@@ -153,13 +153,21 @@ def _check_identity(path: Path, z: zipfile.ZipFile, identity: str) -> None:
                         f"kwai-xl reads back only the workbooks it built")
 
 
-def package_digest(parts: dict[str, bytes]) -> str:
-    """SHA-256 over every part (name and bytes, in name order) but the custom properties, which hold it."""
+def package_digest(parts) -> str:
+    """SHA-256 over every part but the custom properties, which hold it: ``parts`` yields (name, size in bytes,
+    its bytes in chunks), taken in name order."""
     digest = hashlib.sha256()
-    for name in sorted(parts):
+    for name, size, chunks in sorted(parts, key=lambda part: part[0]):
         if name != CUSTOM_PROPERTIES:
-            digest.update(f"{name}\0{len(parts[name])}\0".encode("utf-8") + parts[name])
+            digest.update(f"{name}\0{size}\0".encode("utf-8"))
+            for chunk in chunks:
+                digest.update(chunk)
     return digest.hexdigest()
+
+
+def _chunks(z: zipfile.ZipFile, info: zipfile.ZipInfo):
+    with z.open(info) as fh:
+        yield from iter(lambda: fh.read(CHUNK), b"")
 
 
 def repacked(data: bytes, replaced: dict[str, bytes]) -> bytes:
@@ -173,7 +181,8 @@ def repacked(data: bytes, replaced: dict[str, bytes]) -> bytes:
     placeholder = f'name="{PACKAGE_PROPERTY}"'.encode()
     if placeholder in custom:
         at = custom.index(UNSTAMPED.encode(), custom.index(placeholder))
-        parts[CUSTOM_PROPERTIES] = custom[:at] + package_digest(parts).encode() + custom[at + len(UNSTAMPED):]
+        digest = package_digest((name, len(part), [part]) for name, part in parts.items())
+        parts[CUSTOM_PROPERTIES] = custom[:at] + digest.encode() + custom[at + len(UNSTAMPED):]
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for name, part in parts.items():
@@ -184,13 +193,20 @@ def repacked(data: bytes, replaced: dict[str, bytes]) -> bytes:
 def untouched_since_built(path: Path) -> bool:
     """Whether the file at ``path`` holds exactly the parts kwai-xl wrote: no application has saved it since.
 
-    Read from the zip alone (no workbook parser); False for anything else, an unreadable file included.
+    Read from the zip alone (no workbook parser), in chunks, after the size checks :func:`open_checked` makes
+    (a zip bomb is False here, and refused there); False for anything else, an unreadable file included.
     """
     try:
+        if Path(path).stat().st_size > MAX_FILE_BYTES:
+            return False
         with zipfile.ZipFile(path) as z:
-            recorded = custom_properties(Path(path), z).get(PACKAGE_PROPERTY)
-            if not recorded or recorded == UNSTAMPED or sum(i.file_size for i in z.infolist()) > MAX_UNPACKED_BYTES:
+            parts = z.infolist()
+            if (len(parts) > MAX_PARTS or sum(p.file_size for p in parts) > MAX_UNPACKED_BYTES
+                    or any(p.file_size > 2**20 and p.file_size > MAX_RATIO * max(p.compress_size, 1) for p in parts)):
                 return False
-            return package_digest({info.filename: z.read(info) for info in z.infolist()}) == recorded
+            recorded = custom_properties(Path(path), z).get(PACKAGE_PROPERTY)
+            if not recorded or recorded == UNSTAMPED:
+                return False
+            return package_digest((p.filename, p.file_size, _chunks(z, p)) for p in parts) == recorded
     except (OSError, zipfile.BadZipFile, KwaiError):
         return False
