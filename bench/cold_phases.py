@@ -27,12 +27,12 @@ def main(out: str) -> None:
     import ruamel.yaml  # noqa: F401
     mark("import openpyxl, jinja2, ruamel.yaml, pydantic, numpy")
     from kwai_xl.interfaces import cli  # noqa: F401  (what `kwai-xl build` imports)
+    from kwai_xl.interfaces.entry import YOUNG_THRESHOLD
     from kwai_xl.paths import DATA_DIR
     from kwai_xl.quarters.schema import load_quarter
     from kwai_xl.readback.reader import WorkbookValues, failing_checks
     from kwai_xl.readback.replace import _only_generated
     from kwai_xl.workbook import build
-    from kwai_xl.interfaces.entry import YOUNG_THRESHOLD
     gc.freeze()
     gc.set_threshold(YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     gc.enable()
@@ -47,11 +47,9 @@ def main(out: str) -> None:
     wb = build.generated_workbook(q)
     build.record_identity(wb, q)
     mark("write the cells (openpyxl)")
-    import io
-    buf = io.BytesIO()
-    wb.save(buf)
-    mark("save (openpyxl)")
-    filled = build.formualizer.recalculate_xlsx_bytes(buf.getvalue())
+    unpacked = build.package_bytes(wb, build.zipfile.ZIP_STORED)
+    mark("save (openpyxl, cells formatted as text)")
+    filled = build.formualizer.recalculate_xlsx_bytes(unpacked)
     mark("fill cached values (formualizer)")
     data = build.finished_bytes(filled["bytes"])
     mark("shared strings and package digest")

@@ -12,7 +12,6 @@ import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from xml.sax.saxutils import escape
 
 from openpyxl.utils import get_column_letter
 
@@ -85,11 +84,16 @@ def make_variants(sheets: list[SheetLayout], current: dict, choices: dict, n: in
     return out
 
 
+def xml_text(text: str) -> str:
+    """``text`` as XML character data (&, < and > escaped; xml.sax.saxutils.escape without importing urllib)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _cell_xml(ref: str, style: str, value) -> str:
     if value is None:
         return f'<c r="{ref}"{style}/>'
     if isinstance(value, str):
-        return f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">{escape(value)}</t></is></c>'
+        return f'<c r="{ref}"{style} t="inlineStr"><is><t xml:space="preserve">{xml_text(value)}</t></is></c>'
     return f'<c r="{ref}"{style}><v>{value!r}</v></c>'
 
 

@@ -33,6 +33,7 @@ from .fingerprint import FINGERPRINT_PROPERTY, workbook_fingerprint
 from .layout import SheetLayout, place, render_sheet, template_environment
 from .package import PACKAGE_PROPERTY, UNSTAMPED, open_checked, repacked, untouched_since_built
 from .sharedstrings import shared_strings_parts
+from .sheetdata import package_bytes
 from .writer import workbook_from_layouts
 
 SHEETS = ("cover", "contents", "assumptions", "user_gmv", "category_gmv", "peer_comps", "sotp", "sensitivity", "drivers",
@@ -331,10 +332,8 @@ def workbook_bytes(q: Quarter, lang: str = "en", xlwings: bool = False,
     if carry:
         carry(wb)
     record_identity(wb, q, lang, xlwings)
-    buf = io.BytesIO()
-    wb.save(buf)
     try:
-        filled = formualizer.recalculate_xlsx_bytes(buf.getvalue())
+        filled = formualizer.recalculate_xlsx_bytes(package_bytes(wb, zipfile.ZIP_STORED))  # compressed once, at the end
     except OSError as err:
         raise KwaiError(f"{q.quarter}: the workbook's formulas cannot be computed ({err})") from None
     return finished_bytes(filled["bytes"]), filled["summary"]

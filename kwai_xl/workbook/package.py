@@ -172,7 +172,8 @@ def _chunks(z: zipfile.ZipFile, info: zipfile.ZipInfo):
 
 def repacked(data: bytes, replaced: dict[str, bytes]) -> bytes:
     """The .xlsx package ``data`` with the parts in ``replaced`` swapped in or added, and the digest of the
-    result recorded in its :data:`PACKAGE_PROPERTY` (when the package has that property, as :data:`UNSTAMPED`)."""
+    result recorded in its :data:`PACKAGE_PROPERTY` (when the package has that property, as :data:`UNSTAMPED`);
+    every part compressed."""
     src = zipfile.ZipFile(io.BytesIO(data))
     infos = {info.filename: info for info in src.infolist()}
     parts = {name: replaced.get(name) or src.read(info) for name, info in infos.items()}
@@ -186,7 +187,7 @@ def repacked(data: bytes, replaced: dict[str, bytes]) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for name, part in parts.items():
-            dst.writestr(infos.get(name, name), part)
+            dst.writestr(infos.get(name, name), part, zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
 
