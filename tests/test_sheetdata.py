@@ -21,7 +21,7 @@ from openpyxl.worksheet.formula import ArrayFormula
 from kwai_xl.paths import DATA_DIR
 from kwai_xl.quarters.schema import load_quarter
 from kwai_xl.workbook.build import generated_workbook
-from kwai_xl.workbook.sheetdata import package_bytes, xml_attribute
+from kwai_xl.workbook.sheetdata import package_bytes, xml_attribute, xml_text
 
 TIMESTAMPED = "docProps/core.xml"  # the time of saving
 
@@ -108,3 +108,10 @@ def test_attribute_values_are_escaped_as_elementtree_escapes_them():
     text = 'a&b<c>"d"\r\n\t'
     element = ElementTree.Element("x", v=text)
     assert ElementTree.tostring(element, encoding="unicode") == f'<x v="{xml_attribute(text)}" />'
+
+
+@given(st.text())
+def test_text_is_escaped_as_saxutils_escapes_it(text):
+    from xml.sax.saxutils import escape
+
+    assert xml_text(text) == escape(text)

@@ -17,6 +17,7 @@ from openpyxl.utils import get_column_letter
 
 from ..errors import KwaiError
 from ..workbook.layout import SheetLayout
+from ..workbook.sheetdata import xml_text
 from .reader import sheet_parts
 
 DEFAULT_VARIANTS = 4      # perturbed copies `verify` recalculates beside each workbook
@@ -82,11 +83,6 @@ def make_variants(sheets: list[SheetLayout], current: dict, choices: dict, n: in
         out.append(Variant(f"variant {k} (scenario {picked.get('scenario')}, statistic {picked.get('sotp_stat')}, "
                            f"inputs perturbed, seed {seed})", cells))
     return out
-
-
-def xml_text(text: str) -> str:
-    """``text`` as XML character data (&, < and > escaped; xml.sax.saxutils.escape without importing urllib)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _cell_xml(ref: str, style: str, value) -> str:

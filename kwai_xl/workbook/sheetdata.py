@@ -29,7 +29,7 @@ TYPES = {"s": (' t="inlineStr"', str), "f": ("", str), "e": (' t="e"', str), "n"
 
 
 def xml_text(text: str) -> str:
-    """``text`` as XML character data."""
+    """``text`` as XML character data (as xml.sax.saxutils.escape, which imports urllib and http)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
