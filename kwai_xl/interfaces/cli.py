@@ -158,15 +158,14 @@ def _english_stale_words() -> dict:
 def _warn_about(q) -> None:
     """The guards, loud: figures that look mistyped; the upside resting on market data older than the
     threshold; the newest quarter (the one taken for the current valuation) dated long before today."""
-    err = console(stderr=True)
     for line in implausible(q):
         click.echo(f"warning: {q.quarter}: {line}", err=True)
     for line in stale_market_summary(q, _english_stale_words()):
-        err.print(f"[bold red]STALE[/] {q.quarter}: the upside is measured against old market data "
+        console(stderr=True).print(f"[bold red]STALE[/] {q.quarter}: the upside is measured against old market data "
                   f"(threshold {q.stale_after_days} days): {line}", highlight=False, soft_wrap=True)
     old = behind_today(q)
     if old:
-        err.print(f"[bold red]OLD[/] {old}", highlight=False, soft_wrap=True)
+        console(stderr=True).print(f"[bold red]OLD[/] {old}", highlight=False, soft_wrap=True)
 
 
 def _build_one(q, out, lang, xlwings, force):

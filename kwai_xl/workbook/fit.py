@@ -32,16 +32,34 @@ def text_need(text: str, bold: bool = False, size: float = 11) -> float:
     return units * (1.1 if bold else 1.0) * size / 11 + 1
 
 
+def font_and_alignment(cell):
+    """The cell's font and alignment objects, read from its workbook's style tables (``cell.font`` and
+    ``cell.alignment`` wrap each read in a new proxy object)."""
+    wb, style = cell.parent.parent, cell._style
+    return wb._fonts[style.fontId], wb._alignments[style.alignmentId]
+
+
 def cell_need(cell, text: str | None = None) -> float:
     """Column-width units the cell's text (or ``text``, what its formula can show) needs, its indent included."""
-    font = cell.font
-    indent = 2.0 * float(cell.alignment.indent or 0) if cell.alignment is not None else 0.0  # a level ≈ 2 units
-    return text_need(str(cell.value if text is None else text), bool(font and font.b),
-                     float(font.sz or 11) if font else 11) + indent
+    font, alignment = font_and_alignment(cell)
+    indent = 2.0 * float(alignment.indent or 0)  # a level ≈ 2 units
+    return text_need(str(cell.value if text is None else text), bool(font.b), float(font.sz or 11)) + indent
 
 
 def width(ws, col: int) -> float:
     return ws.column_dimensions[get_column_letter(col)].width or 8.43
+
+
+class Widths(dict):
+    """Column → :func:`width`, each read once: for a pass that changes no width until it ends."""
+
+    def __init__(self, ws):
+        super().__init__()
+        self.ws = ws
+
+    def __missing__(self, col: int) -> float:
+        self[col] = width(self.ws, col)
+        return self[col]
 
 
 def page_end(col: int, last_col: int, page_starts=()) -> int:
@@ -54,17 +72,16 @@ def filled(ws) -> set[tuple[int, int]]:
     return {(r, c) for (r, c), cell in ws._cells.items() if cell.value not in (None, "")}
 
 
-def room(ws, cell, last_col: int, page_starts=(), full: set | None = None) -> float:
+def room(widths: Widths, cell, last_col: int, page_starts, full: set) -> float:
     """Width a text cell may use: its own column, plus the empty cells to its right on its page when left-aligned
     (``full``: the cells that hold something, :func:`filled`)."""
-    total = width(ws, cell.column)
-    if cell.alignment.horizontal in ("right", "center"):
+    total = widths[cell.column]
+    if font_and_alignment(cell)[1].horizontal in ("right", "center"):
         return total
-    full = filled(ws) if full is None else full
     for c in range(cell.column + 1, page_end(cell.column, last_col, page_starts) + 1):
         if (cell.row, c) in full:
             break
-        total += width(ws, c)
+        total += widths[c]
     return total
 
 
@@ -110,37 +127,37 @@ def widen(ws, last_col: int, source_col: int | None = None, page_starts=(), stan
     """Widen each column to its widest text that does not fit in it (up to the column's cap); sources and notes wrap
     instead. A formula's stand-in text widens its column up to the widest cap: the formula may show it on any row."""
     wanted: dict[int, float] = {}
-    full = filled(ws)
+    full, widths = filled(ws), Widths(ws)
     for cell, need in _texts(ws, last_col, stand_ins):
         if cell.column == source_col or cell.row <= 2 or _alone(cell, last_col, full):
             continue
-        have = room(ws, cell, last_col, page_starts, full)
+        have = room(widths, cell, last_col, page_starts, full)
         if need <= have:
             continue
         shown = stand_ins and (cell.row, cell.column) in stand_ins  # its row may show any: one line for all
         cap = max(CAPS.values()) if shown else CAPS.get(cell.column, VALUE_CAP)
-        others = have - width(ws, cell.column)  # the empty cells it may run into
+        others = have - widths[cell.column]  # the empty cells it may run into
         own = need - others
         if own > cap:  # it will wrap in its own column: wide enough for two lines
             own = next((w for w in range(math.ceil(need / 2), cap + 1) if _lines(need, w) <= 2), cap)
         wanted[cell.column] = max(wanted.get(cell.column, 0), min(cap, math.ceil(own * 2) / 2))  # in half units
     for col, want in wanted.items():
-        letter = get_column_letter(col)
-        ws.column_dimensions[letter].width = max(width(ws, col), want)
+        ws.column_dimensions[get_column_letter(col)].width = max(widths[col], want)
 
 
 def wrap(ws, last_col: int, page_starts=(), stand_ins: dict | None = None) -> None:
     """Wrap every text that still does not fit: a note alone on its row across the first page, anything else in its column."""
     first_page = page_end(1, last_col, page_starts)
-    printed = sum(width(ws, c) for c in range(1, first_page + 1))
+    widths = Widths(ws)
+    printed = sum(widths[c] for c in range(1, first_page + 1))
     full = filled(ws)
     by_row: dict[int, list[int]] = {}
     for r, c in full:
         by_row.setdefault(r, []).append(c)
     for cell, need in _texts(ws, last_col, stand_ins):
-        if need <= room(ws, cell, last_col, page_starts, full):
+        if need <= room(widths, cell, last_col, page_starts, full):
             continue
         if _alone(cell, last_col, full):
             _wrap(ws, cell, need, printed, merge_to=first_page)
         else:
-            _wrap(ws, cell, need, width(ws, cell.column), beside=by_row.get(cell.row, ()))
+            _wrap(ws, cell, need, widths[cell.column], beside=by_row.get(cell.row, ()))
