@@ -18,7 +18,7 @@ import numpy as np
 from .. import paths
 from ..engine.inputs import ModelInputs
 from ..errors import KwaiError
-from .schema import Quarter, Reported, SharePrice, load_quarter
+from .schema import Outcomes, Quarter, Reported, SharePrice, load_outcomes
 
 FORECASTS = (
     # key, reported field, year: FY index (1, 2) or "market" (the category method's sales year)
@@ -67,12 +67,13 @@ def forecast_errors(forecasts, actuals) -> np.ndarray:
         return np.where(ok, f / np.where(ok, a, 1.0) - 1.0, np.nan)
 
 
-def _later_files(q: Quarter, data_dir: Path | None) -> list[Quarter]:
-    """The quarter files dated after ``q`` (a broken file is reported when it is built, not here)."""
+def _later_files(q: Quarter, data_dir: Path | None) -> list[Outcomes]:
+    """The outcomes recorded by quarter files dated after ``q`` (a file whose outcomes are not valid is left out
+    here and reported when it is built)."""
     later = []
     for path in paths.quarter_files(data_dir):
         try:
-            other = load_quarter(path)
+            other = load_outcomes(path)
         except KwaiError:
             continue
         if other.as_of > q.as_of:
@@ -80,7 +81,7 @@ def _later_files(q: Quarter, data_dir: Path | None) -> list[Quarter]:
     return later
 
 
-def later_reports(q: Quarter, data_dir: Path | None = None, later: list[Quarter] | None = None) -> dict[int, Reported]:
+def later_reports(q: Quarter, data_dir: Path | None = None, later: list[Outcomes] | None = None) -> dict[int, Reported]:
     """Each year's reported outcomes from quarter files dated after ``q``; the latest file wins a year."""
     found: dict[int, tuple[date, Reported]] = {}
     for other in later if later is not None else _later_files(q, data_dir):
@@ -90,7 +91,7 @@ def later_reports(q: Quarter, data_dir: Path | None = None, later: list[Quarter]
     return {year: report for year, (_, report) in found.items()}
 
 
-def price_after(q: Quarter, later: list[Quarter]) -> SharePrice | None:
+def price_after(q: Quarter, later: list[Outcomes]) -> SharePrice | None:
     """The recorded share price nearest to :data:`HORIZON` after ``q.as_of``, within :data:`PRICE_WINDOW`."""
     target = q.as_of + HORIZON
     seen = [SharePrice(as_of=o.market.price.as_of, value=o.market.price.value, unit="HKD per share",

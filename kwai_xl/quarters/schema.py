@@ -27,7 +27,15 @@ from pydantic import (
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import ConstructorError, SafeConstructor
 from ruamel.yaml.error import YAMLError
-from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent
+from ruamel.yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    DocumentStartEvent,
+    MappingStartEvent,
+    NodeEvent,
+    ScalarEvent,
+)
 
 from ..engine.inputs import METRICS, MULTIPLE_BASIS, MULTIPLES, sweep_keys
 from ..engine.inputs import Segment as EngineSegment
@@ -755,12 +763,8 @@ def parse_quarter(path: Path, data, partial: bool = False) -> Quarter:
     return quarter
 
 
-def read_yaml(path: Path):
-    """Parse a YAML file, turning every parse or read failure into a one-line :class:`KwaiError`.
-
-    The cost is bounded before anything is built: at most :data:`MAX_FILE_BYTES` are read and at
-    most :data:`MAX_VALUES` keys and values (aliases expanded) are constructed.
-    """
+def read_text(path: Path) -> str:
+    """The text of a data file, at most :data:`MAX_FILE_BYTES`; a one-line :class:`KwaiError` when it cannot be read."""
     try:
         with open(path, "rb") as fh:
             raw = fh.read(MAX_FILE_BYTES + 1)
@@ -772,10 +776,27 @@ def read_yaml(path: Path):
     if len(raw) > MAX_FILE_BYTES:
         raise KwaiError(f"{path}: larger than a quarter data file can be ({MAX_FILE_BYTES // 2**10:,} KiB; "
                         f"the shipped ones are about 16 KiB)")
+    return text
+
+
+def read_yaml(path: Path):
+    """Parse a YAML file, turning every parse or read failure into a one-line :class:`KwaiError`.
+
+    The cost is bounded before anything is built: at most :data:`MAX_FILE_BYTES` are read and at
+    most :data:`MAX_VALUES` keys and values (aliases expanded) are constructed.
+    """
+    return parse_yaml(path, read_text(path))
+
+
+def parse_yaml(path: Path, text: str, keys=None):
+    """The YAML document ``text`` (read from ``path``, which errors name), bounded as :func:`read_yaml` says;
+    only its top-level ``keys`` where given and its top level is plain (:func:`top_level_sections`)."""
     yaml = _yaml()
     try:
-        _count_values(path, yaml.parse(text))
-        return yaml.load(text)
+        events = list(yaml.parse(text))
+        _count_values(path, events)
+        sections = top_level_sections(text, events, keys) if keys is not None else None
+        return yaml.load(text if sections is None else sections)
     except YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "somewhere"
@@ -785,25 +806,95 @@ def read_yaml(path: Path):
         raise KwaiError(f"{path}: not valid YAML at {where}: {problem}") from None
 
 
-_LOADED: dict[tuple, Quarter] = {}
-"""Validated quarters by (file, size, modification time): a build reads the same files several times
-(its own, later quarters' reported outcomes), and a file changed on disk is read again."""
+_LOADED: dict[tuple, object] = {}
+"""Validated quarters and outcomes by (file, size, modification time, kind): a build reads the same files
+several times (its own, later quarters' reported outcomes), and a file changed on disk is read again."""
+
+
+def _loaded_once(path: Path, kind: str, load):
+    """``load(path)``, or what it gave for this file before when the file is unchanged on disk (see :data:`_LOADED`)."""
+    try:
+        stat = path.stat()
+        key = (str(path.resolve()), str(path), stat.st_size, stat.st_mtime_ns, kind)
+    except OSError:
+        key = None
+    if key in _LOADED:
+        return _LOADED[key]
+    value = load(path)
+    if key is not None:
+        if len(_LOADED) >= 64:
+            _LOADED.pop(next(iter(_LOADED)))
+        _LOADED[key] = value
+    return value
 
 
 def load_quarter(path: Path, partial: bool = False) -> Quarter:
     """Load and validate one quarter data file (a file unchanged since it was last loaded is not parsed again;
     ``partial``: a file being filled in, see :data:`PARTIAL`)."""
-    path = Path(path)
-    try:
-        stat = path.stat()
-        key = (str(path.resolve()), str(path), stat.st_size, stat.st_mtime_ns, partial)
-    except OSError:
-        key = None
-    if key in _LOADED:
-        return _LOADED[key]
-    quarter = parse_quarter(path, read_yaml(path), partial)
-    if key is not None:
-        if len(_LOADED) >= 64:
-            _LOADED.pop(next(iter(_LOADED)))
-        _LOADED[key] = quarter
-    return quarter
+    return _loaded_once(Path(path), PARTIAL if partial else "whole",
+                        lambda path: parse_quarter(path, read_yaml(path), partial))
+
+
+class Outcomes(Strict):
+    """What a quarter file records of what happened: its date, Kuaishou's price, the years reported, recorded
+    share prices. All that earlier quarters' Forecast vs Actual reads of a later file; its other keys are not read."""
+
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False, frozen=True, defer_build=True)
+
+    quarter: Annotated[str, Field(pattern=QUARTER_PATTERN)]
+    as_of: Dated
+    market: Market
+    reported: list[Reported] = []
+    share_prices: list[SharePrice] = []
+
+
+LINE_BREAKS_BUT_LF = "\r\x85\u2028\u2029"
+
+
+def top_level_sections(text: str, events: list, keys) -> str | None:
+    """The lines of ``text`` that hold its top-level ``keys`` (from each such key's line up to the next top-level
+    key's), found on the document's parse ``events``; None unless the document is one block-style mapping without
+    anchors or aliases whose lines end in "\\n" only (YAML counts a lone CR, NEL, LS and PS as line breaks too):
+    then it is read whole."""
+    if any(ch in text for ch in LINE_BREAKS_BUT_LF):
+        return None
+    starts, depth, key_next = [], 0, True
+    for event in events:
+        if isinstance(event, AliasEvent) or getattr(event, "anchor", None) is not None:
+            return None
+        if isinstance(event, CollectionStartEvent):
+            if depth == 0 and (not isinstance(event, MappingStartEvent) or event.flow_style):
+                return None
+            if depth == 1:
+                key_next = not key_next
+            depth += 1
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
+        elif isinstance(event, ScalarEvent) and depth == 1:
+            if key_next:
+                starts.append((event.value, event.start_mark.line))
+            key_next = not key_next
+        elif isinstance(event, DocumentStartEvent) and starts:  # a second document
+            return None
+    lines = text.split("\n")
+    ends = [line for _, line in starts[1:]] + [len(lines)]
+    kept = ["\n".join(lines[line:end]) for (key, line), end in zip(starts, ends) if key in keys]
+    return "\n".join(kept) + "\n" if kept else None
+
+
+def load_outcomes(path: Path) -> Outcomes:
+    """The :class:`Outcomes` of the quarter file ``path``: only the top-level keys that hold them are built
+    (:func:`top_level_sections`; the whole file where its top level is not plain); a one-line
+    :class:`KwaiError` when they are not valid. A file unchanged since it was last read is not read again."""
+    def load(path: Path) -> Outcomes:
+        data = parse_yaml(path, read_text(path), Outcomes.model_fields)
+        if not isinstance(data, dict):
+            raise KwaiError(f"{path}: expected a mapping of fields at the top level, got {type(data).__name__}")
+        try:
+            outcomes = Outcomes.model_validate(data)
+        except ValidationError as err:
+            raise _validation_error(path, err) from None
+        if outcomes.quarter != path.stem:
+            raise KwaiError(f"{path}: quarter: {outcomes.quarter!r} does not match the file name {path.stem!r}")
+        return outcomes
+    return _loaded_once(Path(path), "outcomes", load)
