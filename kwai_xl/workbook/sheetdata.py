@@ -4,19 +4,20 @@ openpyxl serialises every cell through an element tree and a temporary file, whi
 time of saving a kwai-xl workbook. :func:`package_bytes` saves through openpyxl's own writer for
 every part but the cells; each sheet's cells are formatted here, in memory, as the same XML
 (tests compare every part with openpyxl's, canonicalised). A cell of a kind this module does not
-format itself (a date, rich text, an array formula: analysts' sheets may hold them) is written by
-openpyxl's own cell writer.
+format itself (a time or duration, rich text, an array formula: analysts' sheets may hold them) is
+written by openpyxl's own cell writer.
 """
 
 import io
 import zipfile
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from openpyxl.cell._writer import etree_write_cell
 from openpyxl.comments.comment_sheet import CommentRecord
 from openpyxl.compat.strings import safe_string
 from openpyxl.drawing.spreadsheet_drawing import SpreadsheetDrawing
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._writer import WorksheetWriter
 from openpyxl.writer.excel import ExcelWriter
 from openpyxl.xml.functions import tostring
@@ -52,14 +53,16 @@ class _Collected:
 def _cell_xml(ws, cell, ref: str, styled: bool) -> str:
     """One cell's ``<c>`` element, as openpyxl's cell writer writes it."""
     value, kind = cell._value, cell.data_type
-    if kind not in TYPES or not isinstance(value, TYPES[kind][1]):
+    if kind == "d" and type(value) in (date, datetime) and getattr(value, "tzinfo", None) is None and not ws.parent.iso_dates:
+        value, kind = to_excel(value, ws.parent.epoch), "n"  # a date is its serial number
+    elif value is not None and (kind not in TYPES or not isinstance(value, TYPES[kind][1])):
         xf = _Collected()
         etree_write_cell(xf, ws, cell, styled)
         return xf.texts[0]
     if cell.hyperlink:
         ws._hyperlinks.append(cell.hyperlink)
-    head = f'<c r="{ref}"' + (f' s="{cell.style_id}"' if styled else "") + TYPES[kind][0]
-    if value == "":
+    head = f'<c r="{ref}"' + (f' s="{cell.style_id}"' if styled else "") + TYPES.get(kind, (f' t="{kind}"',))[0]
+    if value is None or value == "":
         return head + "/>"
     if kind == "f":
         return f"{head}><f>{xml_text(value[1:])}</f><v/></c>"
