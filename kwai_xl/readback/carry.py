@@ -227,7 +227,8 @@ def analysts_core(values: dict) -> dict:
 def _carry_name(carry: Carry, rebuilt: dict[str, str], name: str, ref: str, sheet: str | None = None) -> None:
     """Carry the name ``name`` (of ``sheet``, else of the workbook) when the rebuild has its sheet and every sheet it
     refers to (``rebuilt``: those sheets by folded title); name it as not carried otherwise."""
-    missing = [s for s in [sheet or ""] + sorted(referred_sheets(ref)) if s and s.casefold() not in rebuilt]
+    needed = ([sheet] if sheet else []) + sorted(referred_sheets(ref))
+    missing = [s for s in needed if s.casefold() not in rebuilt]
     if missing:
         carry.not_carried.append(f"the name {sheet + '!' if sheet else ''}{name} ({ref}): the rebuilt workbook has "
                                  f"no sheet {missing[0]!r}")
