@@ -9,7 +9,11 @@ EDITS is a list of edits, each by public name as an analyst would find the cell:
 (``"offset": [row, col]`` moves within the range); ``{"name": "price", "note": "text"}`` adds a
 cell note; ``{"sheet": "My work", "cells": {"A1": "=sotp_per_share*2"}, "formats": {"A1": "0.00%"},
 "widths": {"A": 6000}}`` adds a sheet (number formats by cell, column widths in 1/100 mm);
-``{"insert_rows_above": "price", "count": 1}`` inserts rows above a named cell's row, as Calc's Insert Rows does.
+``{"insert_rows_above": "price", "count": 1}`` inserts rows above a named cell's row, as Calc's Insert Rows does;
+``{"properties": {"Title": "…"}, "custom": {"Client": "Fund A", "Reviewed": {"datetime": "2026-03-04T10:30:00"}}}``
+sets document properties as File › Properties does (core ones by their UNO name; custom ones text, number, yes/no
+or date and time); ``{"local_name": "my_price", "scope": "Assumptions", "refers_to": "$Assumptions.$C$10"}``
+defines a name of one sheet, as Sheet › Named Ranges › Define does with that sheet as its scope.
 """
 
 import json
@@ -20,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 import uno
@@ -64,7 +69,31 @@ def cell_of(doc, name, offset=(0, 0)):
     return doc.NamedRanges.getByName(name).getReferredCells().getCellByPosition(offset[1], offset[0])
 
 
+def uno_datetime(iso: str):
+    at = datetime.fromisoformat(iso)
+    out = uno.createUnoStruct("com.sun.star.util.DateTime")
+    out.Year, out.Month, out.Day, out.Hours, out.Minutes, out.Seconds = (at.year, at.month, at.day, at.hour,
+                                                                         at.minute, at.second)
+    return out
+
+
+def set_properties(doc, edit) -> None:
+    props = doc.DocumentProperties
+    for key, value in edit["properties"].items():
+        setattr(props, key, tuple(value) if isinstance(value, list) else value)
+    for name, value in edit.get("custom", {}).items():
+        props.UserDefinedProperties.addProperty(name, 0, uno_datetime(value["datetime"]) if isinstance(value, dict)
+                                                else value)
+
+
 def apply(doc, edit) -> None:
+    if "properties" in edit:
+        set_properties(doc, edit)
+        return
+    if "local_name" in edit:
+        names = doc.Sheets.getByName(edit["scope"]).NamedRanges
+        names.addNewByName(edit["local_name"], edit["refers_to"], uno.createUnoStruct("com.sun.star.table.CellAddress"), 0)
+        return
     if "insert_rows_above" in edit:
         address = cell_of(doc, edit["insert_rows_above"]).getCellAddress()
         doc.Sheets.getByIndex(address.Sheet).getRows().insertByIndex(address.Row, edit.get("count", 1))

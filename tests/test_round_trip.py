@@ -13,6 +13,7 @@ import stat
 import subprocess
 import sys
 import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,7 @@ from kwai_xl.readback.pull import pull
 from kwai_xl.readback.reader import WorkbookValues, defined_names, sheet_parts
 from kwai_xl.readback.replace import replace_workbook
 from kwai_xl.readback.verify import verify_workbooks
-from kwai_xl.workbook.build import build_workbook, write_workbook
+from kwai_xl.workbook.build import BUILD_PROPERTY, OWN_PROPERTY_PREFIX, QUARTER_PROPERTY, build_workbook, write_workbook
 from kwai_xl.workbook.package import untouched_since_built
 
 LO = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is installed by `make test`")
@@ -161,6 +162,46 @@ def test_edits_made_in_libreoffice_pull_then_rebuild_without_force(quarter_dir, 
     # and LibreOffice computes the carried sheet the same way
     recalculated = WorkbookValues(libreoffice.recalculate([book], tmp_path / "lo")[0])
     assert recalculated.cell("My work", 1, 2) == pytest.approx(2 * recalculated.value("sotp_per_share"), rel=1e-9)
+
+
+def custom_properties_of(book: Path) -> dict:
+    """Custom document property name → (type, value), as openpyxl reads the file."""
+    return {p.name: (type(p).__name__, p.value) for p in load_workbook(book).custom_doc_props}
+
+
+@LO
+@UNO
+def test_document_properties_and_a_sheets_own_name_set_in_libreoffice_survive_rebuilds(quarter_dir, tmp_path):
+    """File › Properties typed in Calc (title, subject, keywords, custom properties of each type) and a name defined
+    on a generated sheet, saved by LibreOffice, come through `build` and the build after it; kwai-xl's own
+    properties are written afresh."""
+    book = tmp_path / "k.xlsx"
+    build_workbook(load_quarter(quarter_dir / "2022Q2.yaml"), book)
+    ids = {custom_properties_of(book)[BUILD_PROPERTY][1]}
+    uno_edit(book, [
+        {"properties": {"Title": "Kuaishou: my SOTP view", "Subject": "01024.HK valuation", "Keywords": ["kuaishou", "sotp"]},
+         "custom": {"Client": "Fund A", "Target price": 120.5, "Approved": True,
+                    "Reviewed": {"datetime": "2026-03-04T10:30:00"}}},
+        {"local_name": "my_price", "scope": "Assumptions", "refers_to": "$Assumptions.$C$10"},
+    ], tmp_path)
+    saved = load_workbook(book).properties  # as LibreOffice wrote them
+    core = (saved.title, saved.subject, saved.keywords)
+    assert core[:2] == ("Kuaishou: my SOTP view", "01024.HK valuation") and "sotp" in core[2]
+    mine = {"Client": ("StringProperty", "Fund A"), "Target price": ("FloatProperty", 120.5),
+            "Approved": ("BoolProperty", True), "Reviewed": ("DateTimeProperty", datetime(2026, 3, 4, 10, 30))}
+    assert {n: v for n, v in custom_properties_of(book).items() if not n.startswith(OWN_PROPERTY_PREFIX)} == mine
+    for _ in range(2):  # the second starts from the file exactly as kwai-xl wrote it
+        rebuilt = run("build", "-q", "2022Q2", "--out", book, data_dir=quarter_dir)
+        assert rebuilt.returncode == 0 and "not carried" not in rebuilt.stderr, rebuilt.stderr
+        wb = load_workbook(book)
+        assert (wb.properties.title, wb.properties.subject, wb.properties.keywords) == core
+        props = custom_properties_of(book)
+        assert {n: v for n, v in props.items() if not n.startswith(OWN_PROPERTY_PREFIX)} == mine
+        assert props[BUILD_PROPERTY][1] not in ids and props[QUARTER_PROPERTY][1] == "2022Q2"
+        ids.add(props[BUILD_PROPERTY][1])
+        assert wb["Assumptions"].defined_names["my_price"].attr_text == "Assumptions!$C$10"
+    assert not list(tmp_path.glob("k.*.bak.xlsx"))
+    assert pull(book, data_dir=quarter_dir).changes == []
 
 
 @LO

@@ -2,12 +2,15 @@
 
 A sheet kwai-xl did not generate is copied cell by cell into the new workbook:
 values, formulas, notes, number formats and cell styles, column widths, row
-heights, merged cells, frozen panes; the analyst's own defined names come along.
-Formulas that use public names keep working. A formula that points into a
-generated sheet by address is listed as a warning (addresses move between
-builds). Charts, images and pivot tables cannot be copied faithfully, nor a
-formula the build's calculator cannot parse (carried as its last value): they are
-named, and ``replace`` keeps a backup of the old workbook.
+heights, merged cells, frozen panes; the analyst's own defined names come along
+(the workbook's and those of one sheet, generated or not), and so do the document
+properties they set (title, author … and custom ones; kwai-xl's own ``kwai_xl_*``
+properties are written afresh). Formulas that use public names keep working. A
+formula that points into a generated sheet by address is listed as a warning
+(addresses move between builds). Charts, images and pivot tables cannot be copied
+faithfully, nor a formula the build's calculator cannot parse (carried as its last
+value), a name whose sheet the rebuild does not have, or a custom property of a type
+openpyxl cannot read: they are named, and ``replace`` keeps a backup of the old workbook.
 """
 
 import re
@@ -19,35 +22,79 @@ from pathlib import Path, PurePosixPath
 import formualizer
 from defusedxml.ElementTree import fromstring
 from openpyxl import load_workbook
+from openpyxl.formula.tokenizer import Token, Tokenizer
+from openpyxl.packaging.core import DocumentProperties
 from openpyxl.workbook.defined_name import DefinedName
 
-from ..workbook.fingerprint import normal_reference
+from ..workbook.build import OWN_PROPERTY_PREFIX
+from ..workbook.fingerprint import normal_reference, workbook_fingerprint
+from ..workbook.package import custom_properties
 
 REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 DOC_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 NOT_CARRIED = {"chart": "chart", "image": "image", "pivotTable": "pivot table", "oleObject": "embedded object"}
 ADDRESS = re.compile(r"(?:'((?:[^']|'')+)'|([^\W\d][\w.]*))!(\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)")
+SHEET_PREFIX = re.compile(r"(?:'((?:[^']|'')+)'|([^'!]+))!")
+CORE_FIELDS = ("title", "subject", "creator", "keywords", "description", "category", "contentStatus", "identifier",
+               "language", "version")
+"""The core document properties one sets (File › Properties); the times, revision and last author are the
+saving application's."""
 
 
 @dataclass
 class Carry:
-    """The analyst's sheets of one workbook, ready to be added to a generated one."""
+    """The analyst's sheets, names and document properties of one workbook, ready to be added to a generated one."""
 
     source: object = None  # the old openpyxl workbook
     values: dict = field(default_factory=dict)  # (sheet, coordinate) → last value, for formulas carried as values
     sheets: list[str] = field(default_factory=list)
+    sheets_print: str = ""  # the carried sheets' fingerprint
     names: dict[str, str] = field(default_factory=dict)
+    local_names: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet of the rebuild → its own names
+    core: dict[str, str] = field(default_factory=dict)
+    custom: dict[str, object] = field(default_factory=dict)  # name → openpyxl's typed custom property
     warnings: list[str] = field(default_factory=list)
     not_carried: list[str] = field(default_factory=list)
 
+    def __bool__(self) -> bool:
+        """Whether there is anything to carry."""
+        return bool(self.sheets or self.names or self.local_names or self.core or self.custom)
+
     def __call__(self, wb) -> None:
-        """Add the carried sheets and names to the generated workbook ``wb``."""
+        """Add the carried sheets, names and document properties to the generated workbook ``wb``."""
         for title in self.sheets:
             _copy_sheet(self.source[title], wb.create_sheet(title), self.values)
         for name, ref in self.names.items():
             if name not in wb.defined_names:
                 wb.defined_names[name] = DefinedName(name, attr_text=ref)
+        for title, names in self.local_names.items():
+            for name, ref in names.items():
+                wb[title].defined_names[name] = DefinedName(name, attr_text=ref)
+        for key, value in self.core.items():
+            setattr(wb.properties, key, value)
+        for prop in self.custom.values():
+            wb.custom_doc_props.append(copy(prop))
+
+    def named(self) -> dict[str, str]:
+        """Every name carried (one of a sheet as ``Sheet!name``) → its reference."""
+        return self.names | {f"{title}!{name}": ref for title, names in self.local_names.items()
+                             for name, ref in names.items()}
+
+    def properties(self) -> dict:
+        """Every document property carried → its value (a custom one's with its type)."""
+        return self.core | {name: (type(prop).__name__, prop.value) for name, prop in self.custom.items()}
+
+    def changed_from(self, before: "Carry") -> list[str]:
+        """What this reading of a workbook holds otherwise than ``before``, an earlier reading of it, as phrases."""
+        out = [f"the sheets {', '.join(self.sheets or before.sheets)}"] if self.sheets_print != before.sheets_print else []
+        out += [f"the name {name}" for name in _differing(self.named(), before.named())]
+        out += [f"the document property {key}" for key in _differing(self.properties(), before.properties())]
+        return [f"{what} as saved while kwai-xl was building" for what in out]
+
+
+def _differing(a: dict, b: dict) -> list[str]:
+    return sorted(key for key in a.keys() | b.keys() if a.get(key) != b.get(key))
 
 
 def _copy_sheet(old, new, values: dict) -> None:
@@ -156,17 +203,69 @@ def _unparseable(ws) -> list[str]:
     return out
 
 
-def carry_from(path: Path, wb, generated: list[str], names: dict[str, str]) -> Carry:
-    """The sheets of ``wb`` (the workbook at ``path``) that are not among ``generated``, and their names.
+def referred_sheets(ref: str) -> set[str]:
+    """The sheets a defined name's reference or formula names (``'Peer Comps'!$A$1*2`` → ``{'Peer Comps'}``)."""
+    try:
+        tokens = Tokenizer(f"={ref}").items
+    except Exception:  # openpyxl's TokenizerError and kin: nothing can be told, the name is carried as it is
+        return set()
+    out = set()
+    for token in tokens:
+        m = SHEET_PREFIX.match(token.value) if token.type == Token.OPERAND and token.subtype == Token.RANGE else None
+        if m:
+            out.add((m.group(1) or "").replace("''", "'") or m.group(2))
+    return out
 
-    ``names`` are the public names of the generated workbook (they are not carried: the rebuild writes them).
+
+def analysts_core(values: dict) -> dict:
+    """Of core document properties ``values`` (field → value), those the analyst set: not blank, and not what a
+    build writes (openpyxl's defaults: the creator "openpyxl", nothing else)."""
+    written = DocumentProperties()
+    return {key: values[key] for key in CORE_FIELDS if values.get(key) not in (None, "", getattr(written, key))}
+
+
+def _carry_name(carry: Carry, rebuilt: dict[str, str], name: str, ref: str, sheet: str | None = None) -> None:
+    """Carry the name ``name`` (of ``sheet``, else of the workbook) when the rebuild has its sheet and every sheet it
+    refers to (``rebuilt``: those sheets by folded title); name it as not carried otherwise."""
+    needed = ([sheet] if sheet else []) + sorted(referred_sheets(ref))
+    missing = [s for s in needed if s.casefold() not in rebuilt]
+    if missing:
+        carry.not_carried.append(f"the name {sheet + '!' if sheet else ''}{name} ({ref}): the rebuilt workbook has "
+                                 f"no sheet {missing[0]!r}")
+    elif sheet:
+        carry.local_names.setdefault(rebuilt[sheet.casefold()], {})[name] = ref
+    else:
+        carry.names[name] = ref
+
+
+def _unreadable_properties(path: Path, read: set[str]) -> list[str]:
+    """Custom properties of the file at ``path`` that openpyxl did not read (``read``): of a type it does not know."""
+    with zipfile.ZipFile(path) as z:
+        return [name for name in custom_properties(path, z) if name not in read and not name.startswith(OWN_PROPERTY_PREFIX)]
+
+
+def carry_from(path: Path, wb, generated: list[str], names: dict[str, str], written: list[str]) -> Carry:
+    """The sheets of ``wb`` (the workbook at ``path``) that are not among ``generated``, the analyst's names and
+    document properties.
+
+    ``names`` are the public names of the generated workbook (they are not carried: the rebuild writes them);
+    ``written`` the titles of the sheets the rebuild writes (a name of another generated sheet cannot be carried).
     """
     own = {t.casefold() for t in generated}
     titles = [t for t in wb.sheetnames if t.casefold() not in own]
-    carry = Carry(source=wb, sheets=titles)
+    carry = Carry(source=wb, sheets=titles, sheets_print=workbook_fingerprint(wb, titles) if titles else "")
+    rebuilt = {t.casefold(): t for t in written + titles}
     for name, dn in wb.defined_names.items():
         if name not in names and not name.startswith("_xlnm") and dn.attr_text:
-            carry.names[name] = dn.attr_text
+            _carry_name(carry, rebuilt, name, dn.attr_text)
+    for ws in wb.worksheets:
+        for name, dn in ws.defined_names.items():
+            if not name.startswith("_xlnm") and dn.attr_text:
+                _carry_name(carry, rebuilt, name, dn.attr_text, ws.title)
+    carry.core = analysts_core({key: getattr(wb.properties, key) for key in CORE_FIELDS})
+    carry.custom = {p.name: p for p in wb.custom_doc_props if not p.name.startswith(OWN_PROPERTY_PREFIX)}
+    carry.not_carried += [f"the document property {name!r} (of a type kwai-xl cannot copy)"
+                          for name in _unreadable_properties(path, {p.name for p in wb.custom_doc_props})]
     cached = None
     for title in titles:
         carry.warnings += address_warnings(wb[title], generated, names)

@@ -2,9 +2,10 @@
 
 The existing file is judged by meaning (:mod:`.losses`): right after ``pull``, or
 after Excel or LibreOffice merely saved it, it is replaced without ceremony;
-otherwise the build is refused, naming what would be lost. Sheets the analyst
-added are carried into the rebuild (:mod:`.carry`); when something on them cannot
-be carried (charts, images, pivot tables) a backup of the old file is kept.
+otherwise the build is refused, naming what would be lost. Sheets, names and
+document properties the analyst added are carried into the rebuild (:mod:`.carry`);
+when something cannot be carried (charts, images, pivot tables) a backup of the old
+file is kept.
 """
 
 import zipfile
@@ -15,6 +16,7 @@ from ..errors import KwaiError
 from ..quarters.schema import Quarter
 from ..workbook.build import (
     LANG_PROPERTY,
+    OWN_PROPERTY_PREFIX,
     QUARTER_PROPERTY,
     XLWINGS_CONF,
     XLWINGS_PROPERTY,
@@ -27,10 +29,9 @@ from ..workbook.build import (
     workbook_bytes,
     write_workbook,
 )
-from ..workbook.fingerprint import workbook_fingerprint
 from ..workbook.layout import defined_names
-from ..workbook.package import custom_properties, untouched_since_built
-from .carry import Carry, carry_from
+from ..workbook.package import core_properties, custom_properties, untouched_since_built
+from .carry import Carry, analysts_core, carry_from
 from .losses import identity, open_workbook, rebuild_losses
 from .reader import name_elements, sheet_parts
 
@@ -52,41 +53,50 @@ def _built_for(path: Path) -> tuple[str, str] | None:
     return (props[QUARTER_PROPERTY], props.get(LANG_PROPERTY, "en")) if QUARTER_PROPERTY in props else None
 
 
+def _written_titles(q: Quarter, lang: str, xlwings: bool) -> list[str]:
+    """The titles of the sheets a build of ``q`` writes."""
+    return [s.title for s in layouts(q, lang, xlwings)] + ([XLWINGS_CONF] if xlwings else [])
+
+
 def _generated_titles(q: Quarter, lang: str, xlwings: bool, old_lang: str, old_xlwings: bool) -> list[str]:
-    """The titles of the sheets a build of ``q`` writes, in the new and in the old workbook's language."""
-    conf = [XLWINGS_CONF] if xlwings or old_xlwings else []  # else an xlwings.conf sheet is the analyst's own
-    return [s.title for s in layouts(q, lang, xlwings) + layouts(q, old_lang, old_xlwings)] + conf
+    """The titles of the sheets a build of ``q`` writes, in the new and in the old workbook's language (without
+    --xlwings either way, an xlwings.conf sheet is the analyst's own)."""
+    return _written_titles(q, lang, xlwings) + _written_titles(q, old_lang, old_xlwings)
 
 
 def _only_generated(path: Path, q: Quarter, lang: str, xlwings: bool) -> bool:
     """Whether the file at ``path`` is exactly as kwai-xl wrote it and holds nothing a build of ``q`` does not
-    write again: no sheet but generated ones, no defined name but the build's own and print settings (read from
-    the zip alone: its custom properties, sheet list and names). Anything else is read and carried."""
+    write again: no sheet but generated ones, no defined name but the build's own (of the workbook) and print
+    settings, no document property but kwai-xl's and the build's defaults (read from the zip alone: its
+    properties, sheet list and names; the custom properties are outside the package digest). Anything else is
+    read and carried."""
     if not untouched_since_built(path):
         return False
     with zipfile.ZipFile(path) as z:
         props = custom_properties(path, z)
+        core = core_properties(path, z)
         titles = sheet_parts(z)
-        names = [el.get("name") or "" for el in name_elements(path, z)]
+        names = [(el.get("name") or "", el.get("localSheetId")) for el in name_elements(path, z)]
     own = {t.casefold() for t in _generated_titles(q, lang, xlwings, props.get(LANG_PROPERTY, lang),
                                                      props.get(XLWINGS_PROPERTY) == "yes")}
     generated_names = defined_names(layouts(q, lang, xlwings))
     return (all(t.casefold() in own for t in titles)
-            and all(n in generated_names or n.startswith("_xlnm.") for n in names))
+            and all(n.startswith("_xlnm.") or (n in generated_names and sheet is None) for n, sheet in names)
+            and all(n.startswith(OWN_PROPERTY_PREFIX) for n in props)
+            and core is not None and not analysts_core(core))
 
 
-def _analyst_sheets(path: Path, wb, q: Quarter, lang: str, xlwings: bool) -> tuple[Carry, str]:
-    """The sheets of ``wb`` (the workbook at ``path``, None when unreadable) that no build of ``q`` writes,
-    and their fingerprint ("" for none)."""
+def _analysts_own(path: Path, wb, q: Quarter, lang: str, xlwings: bool) -> Carry:
+    """What of ``wb`` (the workbook at ``path``, None when unreadable) no build of ``q`` writes: the analyst's
+    sheets, names and document properties."""
     if wb is None:
-        return Carry(), ""
+        return Carry()
     try:
         _, old_lang, old_xlwings = identity(wb, path)
     except KwaiError:
-        return Carry(), ""
+        return Carry()
     generated = _generated_titles(q, lang, xlwings, old_lang, old_xlwings)
-    carry = carry_from(path, wb, generated, defined_names(layouts(q, lang, xlwings)))
-    return carry, workbook_fingerprint(wb, carry.sheets) if carry.sheets else ""
+    return carry_from(path, wb, generated, defined_names(layouts(q, lang, xlwings)), _written_titles(q, lang, xlwings))
 
 
 def replace_workbook(q: Quarter, out: Path | None = None, lang: str = "en", xlwings: bool = False,
@@ -100,24 +110,21 @@ def replace_workbook(q: Quarter, out: Path | None = None, lang: str = "en", xlwi
     path = Path(out) if out else default_workbook_path(q.quarter, lang)
     read_at = file_stamp(path)
     old = open_workbook(path) if read_at and not _only_generated(path, q, lang, xlwings) else None
-    carry, carried_print = _analyst_sheets(path, old, q, lang, xlwings)
+    carry = _analysts_own(path, old, q, lang, xlwings)
     judged = []
 
     def judge(p: Path) -> list[str]:
         if not judged and file_stamp(p) == read_at:  # the file as read above
             lost = rebuild_losses(p, q, data_dir, old)
-        else:  # saved since it was read: read again, and its own sheets must still be the ones carried
-            lost = rebuild_losses(p, q, data_dir)
-            now, now_print = _analyst_sheets(p, open_workbook(p), q, lang, xlwings)
-            if now_print != carried_print:
-                lost.append(f"the sheets {', '.join(now.sheets or carry.sheets)} as saved while kwai-xl was building")
+        else:  # saved since it was read: read again, and what is the analyst's must still be what was carried
+            lost = rebuild_losses(p, q, data_dir) + _analysts_own(p, open_workbook(p), q, lang, xlwings).changed_from(carry)
         judged.append(p)
         return lost
 
     made = {}
 
     def build() -> bytes:
-        data, made["summary"] = workbook_bytes(q, lang, xlwings, carry if carry.sheets or carry.names else None)
+        data, made["summary"] = workbook_bytes(q, lang, xlwings, carry or None)
         errors = unexpected_errors(made["summary"], lang, tuple(carry.sheets))
         if errors:
             raise formula_errors(path, errors, layouts(q, lang, xlwings))

@@ -54,6 +54,8 @@ XLWINGS_PROPERTY = "kwai_xl_xlwings"
 BUILD_PROPERTY = "kwai_xl_build"   # a fresh id per build
 DATA_PROPERTY = "kwai_xl_data"     # data_revision() of the quarter the workbook was built from
 DATA_FILE_PROPERTY = "kwai_xl_data_file"  # that quarter's data file: relative to the project, else as given
+OWN_PROPERTY_PREFIX = "kwai_xl_"
+"""Every custom property kwai-xl writes is named so (the ``*_PROPERTY`` names); any other is the analyst's."""
 EDITED = "edits made since kwai-xl built it"
 
 

@@ -29,6 +29,7 @@ MAX_PROPERTIES_BYTES = 2**20
 CHUNK = 2**20
 DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY")
 CUSTOM_PROPERTIES = "docProps/custom.xml"
+CORE_PROPERTIES = "docProps/core.xml"
 PACKAGE_PROPERTY = "kwai_xl_package"
 """Custom property: the digest of every part as built (:func:`package_digest`); a file no application has
 saved since still matches it."""
@@ -129,20 +130,33 @@ def _scan_part(path: Path, z: zipfile.ZipFile, part: zipfile.ZipInfo, budget: in
     return max(elements, 0)
 
 
-def custom_properties(path: Path, z: zipfile.ZipFile) -> dict[str, str]:
-    """The package's custom document properties (name → text), read without parsing anything else."""
+def _properties_part(path: Path, z: zipfile.ZipFile, name: str):
+    """The parsed XML of the document properties part ``name``; None when it is absent or larger than
+    :data:`MAX_PROPERTIES_BYTES`."""
     try:
-        part = z.getinfo(CUSTOM_PROPERTIES)
+        part = z.getinfo(name)
     except KeyError:
-        return {}
+        return None
     if part.file_size > MAX_PROPERTIES_BYTES:
-        return {}
+        return None
     _scan_part(path, z, part, MAX_ELEMENTS)
     try:
-        root = ElementTree.fromstring(z.read(part))
+        return ElementTree.fromstring(z.read(part))
     except ElementTree.ParseError:
-        raise KwaiError(f"{path}: part {CUSTOM_PROPERTIES} is not well-formed XML") from None
-    return {el.get("name"): "".join(el.itertext()).strip() for el in root}
+        raise KwaiError(f"{path}: part {name} is not well-formed XML") from None
+
+
+def custom_properties(path: Path, z: zipfile.ZipFile) -> dict[str, str]:
+    """The package's custom document properties (name → text), read without parsing anything else."""
+    root = _properties_part(path, z, CUSTOM_PROPERTIES)
+    return {} if root is None else {el.get("name"): "".join(el.itertext()).strip() for el in root}
+
+
+def core_properties(path: Path, z: zipfile.ZipFile) -> dict[str, str] | None:
+    """The package's core document properties (``title``, ``creator`` …: each element's local name → text),
+    read without parsing anything else; None when the part is absent or too large to read here."""
+    root = _properties_part(path, z, CORE_PROPERTIES)
+    return None if root is None else {el.tag.rpartition("}")[2]: "".join(el.itertext()).strip() for el in root}
 
 
 def _check_identity(path: Path, z: zipfile.ZipFile, identity: str) -> None:

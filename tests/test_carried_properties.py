@@ -1,0 +1,204 @@
+"""What of the analyst's a rebuild carries besides sheets: document properties and names scoped to one sheet.
+
+The title, subject, author and the rest of File › Properties, custom properties of every type, and names
+defined on one sheet come into the rebuilt workbook; kwai-xl's own ``kwai_xl_*`` properties are written
+fresh. What cannot be carried (a name on a sheet the rebuild does not write, a custom property of a type
+openpyxl cannot read) is named and backed up.
+"""
+
+import os
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.packaging.custom import BoolProperty, DateTimeProperty, FloatProperty, IntProperty, StringProperty
+from openpyxl.workbook.defined_name import DefinedName
+
+from kwai_xl.errors import KwaiError
+from kwai_xl.quarters.schema import load_quarter
+from kwai_xl.readback.replace import replace_workbook
+from kwai_xl.workbook.build import BUILD_PROPERTY, OWN_PROPERTY_PREFIX
+from kwai_xl.workbook.package import untouched_since_built
+
+CORE = {"title": "Kuaishou: my SOTP view", "subject": "01024.HK valuation", "creator": "Ana Lyst",
+        "description": "Base case after the Q3 call", "keywords": "kuaishou; sotp", "category": "Equity research",
+        "contentStatus": "Draft"}
+CUSTOM = [StringProperty(name="Client", value="Fund A"), IntProperty(name="Version", value=3),
+          FloatProperty(name="Target price", value=120.5), BoolProperty(name="Approved", value=True),
+          DateTimeProperty(name="Reviewed", value=datetime(2026, 3, 4, 10, 30))]
+
+
+def custom_of(wb) -> dict:
+    """Custom property name → (type, value), as openpyxl read them."""
+    return {p.name: (type(p).__name__, p.value) for p in wb.custom_doc_props}
+
+
+def analysts(props: dict) -> dict:
+    return {name: v for name, v in props.items() if not name.startswith(OWN_PROPERTY_PREFIX)}
+
+
+def rewrite_part(book: Path, part: str, edit) -> None:
+    """``book`` with ``part`` rewritten by ``edit(bytes)``, every other part byte for byte as it was."""
+    with zipfile.ZipFile(book) as src:
+        parts = [(info, src.read(info)) for info in src.infolist()]
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info, data in parts:
+            dst.writestr(info, edit(data) if info.filename == part else data)
+
+
+def rebuilt_twice(quarter_dir: Path, tmp_path: Path, edit) -> list:
+    """The workbook after ``edit(wb)`` saved by openpyxl, after one rebuild and after the next (which starts from a
+    file exactly as kwai-xl wrote it, the case the package digest shortcut judges from the zip alone)."""
+    book = tmp_path / "k.xlsx"
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    replace_workbook(q, book)
+    wb = load_workbook(book)
+    edit(wb)
+    wb.save(book)
+    out = []
+    for _ in range(2):
+        replace_workbook(q, book)
+        out.append(load_workbook(book))
+    assert untouched_since_built(book)
+    return out
+
+
+def test_the_analysts_document_properties_are_carried_and_kwai_xls_are_fresh(quarter_dir, tmp_path):
+    ids = []
+
+    def set_properties(wb):
+        ids.append(wb.custom_doc_props[BUILD_PROPERTY].value)
+        for key, value in CORE.items():
+            setattr(wb.properties, key, value)
+        for prop in CUSTOM:
+            wb.custom_doc_props.append(prop)
+
+    for wb in rebuilt_twice(quarter_dir, tmp_path, set_properties):
+        assert {key: getattr(wb.properties, key) for key in CORE} == CORE
+        props = custom_of(wb)
+        assert analysts(props) == {p.name: (type(p).__name__, p.value) for p in CUSTOM}
+        assert len(wb.custom_doc_props) == len(props)  # kwai-xl's own once each, and written afresh
+        ids.append(props[BUILD_PROPERTY][1])
+    assert len(set(ids)) == 3
+
+
+def test_a_title_alone_survives_every_rebuild(quarter_dir, tmp_path):
+    def titled(wb):
+        wb.properties.title = "My view"
+
+    assert [wb.properties.title for wb in rebuilt_twice(quarter_dir, tmp_path, titled)] == ["My view"] * 2
+
+
+def test_a_sheets_own_name_spelled_like_a_public_name_survives_every_rebuild(quarter_dir, tmp_path):
+    def shadowing(wb):
+        wb["Checks"].defined_names["price"] = DefinedName("price", attr_text="Assumptions!$C$11")
+
+    for wb in rebuilt_twice(quarter_dir, tmp_path, shadowing):
+        assert wb["Checks"].defined_names["price"].attr_text == "Assumptions!$C$11"
+        assert wb.defined_names["price"].attr_text == "'Assumptions'!$C$10"
+
+
+def test_kwai_xls_own_properties_are_never_carried(quarter_dir, tmp_path):
+    """Every property kwai-xl writes has its prefix; one of that prefix it no longer writes is not carried."""
+    book = tmp_path / "k.xlsx"
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    replace_workbook(q, book)
+    wb = load_workbook(book)
+    assert all(p.name.startswith(OWN_PROPERTY_PREFIX) for p in wb.custom_doc_props)
+    wb.custom_doc_props.append(StringProperty(name=f"{OWN_PROPERTY_PREFIX}retired", value="from an older kwai-xl"))
+    wb.save(book)
+    replace_workbook(q, book)
+    assert f"{OWN_PROPERTY_PREFIX}retired" not in custom_of(load_workbook(book))
+
+
+def test_a_property_added_to_the_custom_part_alone_is_carried(quarter_dir, tmp_path):
+    """The package digest leaves out the custom properties part (it holds the digest): a property added there
+    by a tool that rewrites only that part must not let the file pass for one exactly as kwai-xl wrote it."""
+    book = tmp_path / "k.xlsx"
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    replace_workbook(q, book)
+    added = (b'<property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="99" name="Client">'
+             b'<vt:lpwstr>Fund A</vt:lpwstr></property></Properties>')
+    rewrite_part(book, "docProps/custom.xml", lambda data: data.replace(b"</Properties>", added))
+    assert untouched_since_built(book) and analysts(custom_of(load_workbook(book))) == {"Client": ("StringProperty", "Fund A")}
+    replace_workbook(q, book)
+    assert analysts(custom_of(load_workbook(book))) == {"Client": ("StringProperty", "Fund A")}
+
+
+def test_a_property_of_a_type_openpyxl_cannot_read_is_named_and_backed_up(quarter_dir, tmp_path):
+    book = tmp_path / "k.xlsx"
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    replace_workbook(q, book)
+    added = (b'<property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="99" name="Big">'
+             b'<vt:i8>9007199254740993</vt:i8></property></Properties>')
+    rewrite_part(book, "docProps/custom.xml", lambda data: data.replace(b"</Properties>", added))
+    with pytest.warns(UserWarning, match="Unknown type for Big"):  # openpyxl skips it
+        rebuilt = replace_workbook(q, book)
+    assert rebuilt.not_carried == ["the document property 'Big' (of a type kwai-xl cannot copy)"]
+    assert rebuilt.backup is not None and b'name="Big"' in zipfile.ZipFile(rebuilt.backup).read("docProps/custom.xml")
+
+
+def test_names_scoped_to_a_sheet_are_carried_where_the_rebuild_has_that_sheet(quarter_dir, tmp_path):
+    book = tmp_path / "k.xlsx"
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    replace_workbook(q, book)
+    wb = load_workbook(book)
+    wb["Assumptions"].defined_names["my_price"] = DefinedName("my_price", attr_text="Assumptions!$C$10")
+    wb["Checks"].defined_names["price"] = DefinedName("price", attr_text="Assumptions!$C$11")  # shadows a public name
+    wb.create_sheet("My work")["A1"] = "=my_base*2"
+    wb["My work"].defined_names["my_base"] = DefinedName("my_base", attr_text="SOTP!$C$27")
+    wb.save(book)
+    for _ in range(2):  # the second rebuild starts from a file exactly as kwai-xl wrote it
+        rebuilt = replace_workbook(q, book)
+        assert rebuilt.not_carried == [] and rebuilt.backup is None
+        wb = load_workbook(book)
+        assert {n: dn.attr_text for n, dn in wb["Assumptions"].defined_names.items()} == {"my_price": "Assumptions!$C$10"}
+        assert wb["Checks"].defined_names["price"].attr_text == "Assumptions!$C$11"
+        assert wb["My work"].defined_names["my_base"].attr_text == "SOTP!$C$27"
+        assert wb.defined_names["price"].attr_text == "'Assumptions'!$C$10"
+
+
+def test_names_on_a_sheet_the_rebuild_does_not_write_are_named_and_backed_up(quarter_dir, tmp_path):
+    book = tmp_path / "k.xlsx"
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    replace_workbook(q, book, xlwings=True)
+    wb = load_workbook(book)
+    udf_sheet = next(t for t in wb.sheetnames if "xlwings" in t and t != "xlwings.conf")
+    wb[udf_sheet].defined_names["my_check"] = DefinedName("my_check", attr_text=f"'{udf_sheet}'!$D$5")
+    wb.defined_names["my_udf_cell"] = DefinedName("my_udf_cell", attr_text=f"'{udf_sheet}'!$D$6*2")
+    wb.save(book)
+    rebuilt = replace_workbook(q, book)
+    assert rebuilt.not_carried == [
+        f"the name my_udf_cell ('{udf_sheet}'!$D$6*2): the rebuilt workbook has no sheet {udf_sheet!r}",
+        f"the name {udf_sheet}!my_check ('{udf_sheet}'!$D$5): the rebuilt workbook has no sheet {udf_sheet!r}"]
+    backup = load_workbook(rebuilt.backup)
+    assert "my_check" in backup[udf_sheet].defined_names and "my_udf_cell" in backup.defined_names
+
+
+def test_a_property_saved_during_a_build_is_never_overwritten(quarter_dir, tmp_path, monkeypatch):
+    from kwai_xl.readback import replace
+
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    book = tmp_path / "k.xlsx"
+    replace_workbook(q, book)
+    build_bytes = replace.workbook_bytes
+
+    def build_while_the_analyst_saves(*args, **kwargs):
+        wb = load_workbook(book)
+        wb.properties.title = "Renamed meanwhile"
+        wb["Assumptions"].defined_names["my_price"] = DefinedName("my_price", attr_text="Assumptions!$C$10")
+        wb.save(tmp_path / "saving.xlsx")
+        os.replace(tmp_path / "saving.xlsx", book)
+        return build_bytes(*args, **kwargs)
+
+    monkeypatch.setattr(replace, "workbook_bytes", build_while_the_analyst_saves)
+    with pytest.raises(KwaiError, match=r"saved while kwai-xl was building.*the name Assumptions!my_price as saved"
+                                        r".*the document property title as saved"):
+        replace_workbook(q, book)
+    assert load_workbook(book).properties.title == "Renamed meanwhile"
+    monkeypatch.setattr(replace, "workbook_bytes", build_bytes)
+    replace_workbook(q, book)  # the next build carries them
+    wb = load_workbook(book)
+    assert wb.properties.title == "Renamed meanwhile" and "my_price" in wb["Assumptions"].defined_names
