@@ -49,3 +49,58 @@ def test_a_template_value_reads_back_as_it_was_whatever_its_characters(text):
     from kwai_xl.workbook.layout import yaml_scalar
 
     assert safe_yaml().load(f"v: {yaml_scalar(text)}")["v"] == text
+
+
+EDGE_DOCUMENTS = ["a: 1\nb: [1, 2]\n", "a: &x 1\nb: *x\n", "<<: {a: 1}\nb: 2\n", "a: 1\na: 2\n", "%YAML 1.1\n---\na: yes\n",
+                  "a: !!str 5\n", "? [1, 2]\n: x\n", "? {a: 1}\n: x\n", "a: 2022-02-30\n", "--- 1\n--- 2\n", "", "# only\n",
+                  "x", "[1, {a: b}]", "a: 0o17\nb: .inf\nc: ~\nd: 2022-01-01 10:00:00\ne: 1_000\n", "a: !!set {x, y}\n",
+                  "=: v\n", "a: [b, &c [d], *c]\n", "a: |\n  one\n  two\nb: >-\n  folded\n  line\n", "{a: 1, a: 2}\n",
+                  "a: 10000000000000000000000000000000\n", "a: 'quoted: yes'\nb: \"2022-01-01\"\n", "- - - deep\n"]
+
+
+@pytest.mark.parametrize("text", EDGE_DOCUMENTS)
+def test_a_document_built_from_events_or_by_ruamel_reads_as_ruamels_own(text):
+    assert _read(safe_yaml(), text) == _read(YAML(typ="safe"), text)
+
+
+def _rendered_templates():
+    from kwai_xl.quarters.schema import load_quarter
+    from kwai_xl.workbook import build
+
+    for quarter in ("2022Q2", "2025Q4"):
+        q = load_quarter(DATA_DIR / f"{quarter}.yaml")
+        for lang in ("en", "zh"):
+            labels = build.load_labels(lang)
+            context = build.template_context(q, labels)
+            context["sheet_keys"] = [k for k in build.SHEETS if k not in build.DATA_SHEETS or getattr(q, k)]
+            env = build.template_environment(TEMPLATES_DIR)
+            for key in context["sheet_keys"]:
+                yield f"{quarter}-{lang}-{key}", env.get_template(f"sheets/{key}.yaml.j2").render(**context)
+
+
+def test_every_rendered_template_and_shipped_file_is_built_from_events_as_ruamel_reads_it():
+    from kwai_xl.safeyaml import plain_document
+
+    texts = list(_rendered_templates()) + [(p.name, p.read_text(encoding="utf-8")) for p in sorted(DATA_DIR.glob("*.yaml"))]
+    for name, text in texts:
+        yaml = safe_yaml()
+        assert repr(plain_document(yaml, list(yaml.parse(text)))) == repr(YAML(typ="safe").load(text)), name
+
+
+values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8) | st.dates(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=200, deadline=None)
+@given(values, st.booleans())
+def test_any_document_reads_as_ruamels_own(value, flow):
+    import io
+
+    dumper = YAML(typ="safe", pure=True)
+    dumper.default_flow_style = flow
+    buf = io.StringIO()
+    dumper.dump(value, buf)
+    text = buf.getvalue()
+    assert _read(safe_yaml(), text) == _read(YAML(typ="safe"), text)

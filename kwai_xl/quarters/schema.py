@@ -796,7 +796,7 @@ def parse_yaml(path: Path, text: str, keys=None):
         events = list(yaml.parse(text))
         _count_values(path, events)
         sections = top_level_sections(text, events, keys) if keys is not None else None
-        return yaml.load(text if sections is None else sections)
+        return yaml.load(text, events) if sections is None else yaml.load(sections)
     except YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "somewhere"
