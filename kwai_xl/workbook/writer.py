@@ -345,8 +345,10 @@ def _row_breaks(ws, sheet: SheetLayout, last_col: int, lines: list[tuple[int, in
     would pass the page's foot starts the next page, as do the charts (under a blank row, clear of the
     table's page) and then each line of charts that would pass a page's foot. A block taller than a page
     runs on over pages as it must. Pages after the first repeat the title rows (1 and 2)."""
+    tall = {r: dims.height / 15 for r, dims in ws.row_dimensions.items() if dims.height}  # rows of other than 15 pt
+
     def height(first: int, last: int) -> float:  # in default rows
-        return sum((ws.row_dimensions[r].height or 15) / 15 for r in range(first, last + 1))
+        return sum(tall.get(r, 1.0) for r in range(first, last + 1))
 
     page = _page_height_cm(ws, sheet, last_col) / (CM_PER_ROW * _scale(ws, sheet, last_col))
     titles = height(1, 2)
