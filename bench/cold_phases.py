@@ -27,14 +27,12 @@ def main(out: str) -> None:
     import ruamel.yaml  # noqa: F401
     mark("import openpyxl, jinja2, ruamel.yaml, pydantic, numpy")
     from kwai_xl.interfaces import cli  # noqa: F401  (what `kwai-xl build` imports)
-    from kwai_xl.interfaces.entry import YOUNG_THRESHOLD
     from kwai_xl.paths import DATA_DIR
     from kwai_xl.quarters.schema import load_quarter
     from kwai_xl.readback.reader import WorkbookValues, failing_checks
     from kwai_xl.readback.replace import _only_generated
     from kwai_xl.workbook import build
     gc.freeze()
-    gc.set_threshold(YOUNG_THRESHOLD, *gc.get_threshold()[1:])
     gc.enable()
     mark("import kwai-xl's command line and what it uses")
     q = load_quarter(DATA_DIR / "2022Q2.yaml")
