@@ -212,3 +212,30 @@ def test_a_source_too_long_to_hold_the_exports_part_is_refused_not_cut(quarter_d
     import_market(quarter_dir / "w.csv", path)  # a source that fits keeps the old one whole, its end included
     weibo = load_quarter(path).peers.groups[1].companies[0]
     assert weibo.ticker == "WB.O" and weibo.source == "market_cap: w.csv (exported 2022-06-09); other figures: " + old
+
+
+def test_an_import_takes_the_years_it_refreshes_out_of_the_rolled_note(quarter_dir):
+    """A rolled figure's line says "rolled from …: refresh YEARS"; an import that writes a year's figure takes that
+    year out, and the note goes with the last one; the line's own comment and every other comment stay (the note
+    stayed before, misleading)."""
+    from kwai_xl.quarters.rollover import new_quarter
+
+    rolled = new_quarter("2026Q4", "2025Q4", data_dir=quarter_dir, today=date(2026, 12, 5)).path
+    before = rolled.read_text(encoding="utf-8")
+
+    def revenue_line() -> str:
+        return next(line for line in rolled.read_text(encoding="utf-8").splitlines() if line.startswith("  revenue: ["))
+
+    assert revenue_line().endswith("# rolled from 2025Q4: refresh 2025, 2026 — 2024A reported; 2025E/2026E: Guohai 2025-11-23")
+    (quarter_dir / "k.csv").write_text("ticker,date,currency,fin_currency,revenue_2026\n1024.HK,2026-12-01,HKD,RMB,160000\n",
+                                       encoding="utf-8")
+    import_market(quarter_dir / "k.csv", rolled)
+    assert revenue_line().startswith("  revenue: [142800, 160000, null]")
+    assert revenue_line().endswith("# rolled from 2025Q4: refresh 2025 — 2024A reported; 2025E/2026E: Guohai 2025-11-23")
+    (quarter_dir / "k.csv").write_text("ticker,date,currency,fin_currency,revenue_2025\n1024.HK,2026-12-02,HKD,RMB,142000\n",
+                                       encoding="utf-8")
+    import_market(quarter_dir / "k.csv", rolled)
+    assert revenue_line().endswith("]    # 2024A reported; 2025E/2026E: Guohai 2025-11-23")
+    after = rolled.read_text(encoding="utf-8")
+    assert after.count("rolled from 2025Q4: refresh") == before.count("rolled from 2025Q4: refresh") - 1
+    assert after.count("\n#") == before.count("\n#") and after.count("#") == before.count("#")  # no comment lost

@@ -39,7 +39,7 @@ from ruamel.yaml.comments import CommentedSeq
 
 from ..atomic import locked, write_atomically
 from ..errors import KwaiError
-from .datafile import dump_document, get_path, load_document, set_path, shown, validate_document
+from .datafile import dump_document, get_path, load_document, refreshed, set_path, shown, validate_document
 from .schema import TEXT_MAX, Company, Quarter, load_quarter
 
 FIELDS = ("ticker", "date", "currency", "fin_currency", "price", "shares", "market_cap")
@@ -414,6 +414,7 @@ def _import_locked(export: Path, data_file: Path, dry_run: bool) -> ImportResult
         old = get_path(doc, path, default=None)
         if old != new:
             set_path(doc, path, new)
+            refreshed(doc, path)  # a rolled figure's "refresh" note goes with it
             result.changes.append(ImportChange(".".join(map(str, path)), old, new))
     if not result.changes:
         return result
