@@ -19,7 +19,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from kwai_xl.errors import KwaiError
 from kwai_xl.quarters.schema import load_quarter
 from kwai_xl.readback.replace import replace_workbook
-from kwai_xl.workbook.build import BUILD_PROPERTY, OWN_PROPERTY_PREFIX
+from kwai_xl.workbook.build import BUILD_PROPERTY, OWN_PROPERTY_PREFIX, build_workbook
 from kwai_xl.workbook.package import untouched_since_built
 
 CORE = {"title": "Kuaishou: my SOTP view", "subject": "01024.HK valuation", "creator": "Ana Lyst",
@@ -202,3 +202,40 @@ def test_a_property_saved_during_a_build_is_never_overwritten(quarter_dir, tmp_p
     replace_workbook(q, book)  # the next build carries them
     wb = load_workbook(book)
     assert wb.properties.title == "Renamed meanwhile" and "my_price" in wb["Assumptions"].defined_names
+
+
+def test_build_workbook_refuses_a_file_holding_what_it_would_drop(quarter_dir, tmp_path):
+    """``build_workbook`` carries nothing: over a file holding the analyst's document properties, names or sheets
+    (set there, or carried into it by ``kwai-xl build``, exactly as kwai-xl wrote it) it refuses, naming each;
+    ``force`` replaces it and keeps a backup. (It dropped them silently before: the cells were as built.)"""
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    book = tmp_path / "k.xlsx"
+    build_workbook(q, book)
+    build_workbook(q, book)  # its own file: replaced
+    wb = load_workbook(book)
+    wb.properties.title = "My view"
+    wb.custom_doc_props.append(StringProperty(name="Client", value="Fund A"))
+    wb.defined_names["my_total"] = DefinedName("my_total", attr_text="SOTP!$C$5*2")
+    wb["Checks"].defined_names["price"] = DefinedName("price", attr_text="Assumptions!$C$11")
+    wb.save(book)
+    with pytest.raises(KwaiError) as err:
+        build_workbook(q, book)
+    message = str(err.value)
+    for what in ("the document property title", "the document property 'Client'", "the name my_total",
+                 "the name Checks!price", "`kwai-xl build`, which carries"):
+        assert what in message, what
+    assert "the sheet" not in message and "\n" not in message and load_workbook(book).properties.title == "My view"
+    forced = build_workbook(q, book, force=True)
+    assert forced.backup is not None and load_workbook(forced.backup).properties.title == "My view"
+    assert load_workbook(book).properties.title is None
+
+    carried = tmp_path / "c.xlsx"  # carried by kwai-xl build: a file exactly as kwai-xl wrote it
+    replace_workbook(q, carried)
+    wb = load_workbook(carried)
+    wb.properties.title = "My view"
+    wb.create_sheet("Notes")["A1"] = "mine"
+    wb.save(carried)
+    replace_workbook(q, carried)
+    assert untouched_since_built(carried)
+    with pytest.raises(KwaiError, match=r"the sheet 'Notes'; the document property title\. To keep it"):
+        build_workbook(q, carried)

@@ -23,10 +23,9 @@ import formualizer
 from defusedxml.ElementTree import fromstring
 from openpyxl import load_workbook
 from openpyxl.formula.tokenizer import Token, Tokenizer
-from openpyxl.packaging.core import DocumentProperties
 from openpyxl.workbook.defined_name import DefinedName
 
-from ..workbook.build import OWN_PROPERTY_PREFIX
+from ..workbook.build import CORE_FIELDS, OWN_PROPERTY_PREFIX, analysts_core
 from ..workbook.fingerprint import normal_reference, workbook_fingerprint
 from ..workbook.package import custom_properties
 
@@ -36,10 +35,6 @@ DOC_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationshi
 NOT_CARRIED = {"chart": "chart", "image": "image", "pivotTable": "pivot table", "oleObject": "embedded object"}
 ADDRESS = re.compile(r"(?:'((?:[^']|'')+)'|([^\W\d][\w.]*))!(\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)")
 SHEET_PREFIX = re.compile(r"(?:'((?:[^']|'')+)'|([^'!]+))!")
-CORE_FIELDS = ("title", "subject", "creator", "keywords", "description", "category", "contentStatus", "identifier",
-               "language", "version")
-"""The core document properties one sets (File › Properties); the times, revision and last author are the
-saving application's."""
 
 
 @dataclass
@@ -215,13 +210,6 @@ def referred_sheets(ref: str) -> set[str]:
         if m:
             out.add((m.group(1) or "").replace("''", "'") or m.group(2))
     return out
-
-
-def analysts_core(values: dict) -> dict:
-    """Of core document properties ``values`` (field → value), those the analyst set: not blank, and not what a
-    build writes (openpyxl's defaults: the creator "openpyxl", nothing else)."""
-    written = DocumentProperties()
-    return {key: values[key] for key in CORE_FIELDS if values.get(key) not in (None, "", getattr(written, key))}
 
 
 def _carry_name(carry: Carry, rebuilt: dict[str, str], name: str, ref: str, sheet: str | None = None) -> None:
