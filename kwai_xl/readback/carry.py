@@ -21,13 +21,12 @@ from pathlib import Path, PurePosixPath
 
 import formualizer
 from defusedxml.ElementTree import fromstring
-from openpyxl import load_workbook
 from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.workbook.defined_name import DefinedName
 
 from ..workbook.build import CORE_FIELDS, OWN_PROPERTY_PREFIX, analysts_core
 from ..workbook.fingerprint import normal_reference, workbook_fingerprint
-from ..workbook.package import custom_properties
+from ..workbook.package import custom_properties, read_workbook
 
 REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -258,7 +257,7 @@ def carry_from(path: Path, wb, generated: list[str], names: dict[str, str], writ
     for title in titles:
         carry.warnings += address_warnings(wb[title], generated, names)
         for coordinate in _unparseable(wb[title]):
-            cached = cached or load_workbook(path, data_only=True)
+            cached = cached or read_workbook(path, data_only=True)
             value = carry.values[(title, coordinate)] = cached[title][coordinate].value
             carry.not_carried.append(f"{title}!{coordinate}: the formula {wb[title][coordinate].value!r}, which kwai-xl "
                                      f"cannot compute (carried as its last value, {value!r})")

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from .. import paths
@@ -34,7 +33,7 @@ from ..quarters.schema import load_quarter
 from ..quarters.upgrade import spell_current_form
 from ..workbook.build import BUILD_PROPERTY, DATA_FILE_PROPERTY, DATA_PROPERTY, TOOL_PROPERTY, data_revision, layouts
 from ..workbook.fingerprint import same_text, text_of_cell
-from ..workbook.package import open_checked
+from ..workbook.package import open_checked, read_workbook
 from .losses import RowShift, choice_codes, identity, layout_mismatch, properties, row_shift
 
 REL_TOL = 1e-12
@@ -127,7 +126,7 @@ def pull(workbook: Path, quarter: str | None = None, accept_overrides: bool = Fa
     """
     workbook = open_checked(workbook, identity=TOOL_PROPERTY)
     try:
-        wb = load_workbook(workbook)
+        wb = read_workbook(workbook)
     except Exception as err:
         raise KwaiError(f"{workbook}: cannot be read as an .xlsx workbook ({err.__class__.__name__})") from None
     built_for, lang, xlwings = identity(wb, workbook)

@@ -16,7 +16,6 @@ from datetime import datetime
 from pathlib import Path
 
 import formualizer
-from openpyxl import load_workbook
 from openpyxl.packaging.core import DocumentProperties
 from openpyxl.packaging.custom import StringProperty
 
@@ -39,6 +38,7 @@ from .package import (
     custom_properties,
     name_elements,
     open_checked,
+    read_workbook,
     repacked,
     sheet_parts,
     untouched_since_built,
@@ -376,7 +376,7 @@ def edited_since_built(path: Path) -> list[str]:
     if untouched_since_built(path):  # the very bytes kwai-xl wrote
         return []
     try:
-        wb = load_workbook(open_checked(path))
+        wb = read_workbook(open_checked(path))
     except Exception:
         return ["it is not a workbook kwai-xl can read (move it away)"]
     if FINGERPRINT_PROPERTY not in {p.name for p in wb.custom_doc_props}:

@@ -13,10 +13,12 @@ import hashlib
 import io
 import posixpath
 import re
+import warnings
 import zipfile
 from pathlib import Path
 
 from defusedxml import ElementTree
+from openpyxl import load_workbook
 
 from ..errors import KwaiError
 
@@ -231,6 +233,16 @@ def repacked(data: bytes, replaced: dict[str, bytes]) -> bytes:
         for name, part in parts.items():
             dst.writestr(infos.get(name, name), part, zipfile.ZIP_DEFLATED)
     return out.getvalue()
+
+
+def read_workbook(path: Path, **options):
+    """openpyxl's workbook of ``path`` (``options`` as :func:`openpyxl.load_workbook` takes them), without the warning
+    openpyxl prints on its own for a custom property of a type it does not know and skips: kwai-xl names such a
+    property where it matters (a rebuild lists it as not carried). Every other warning shows."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Unknown type for ", category=UserWarning,
+                                module=r"openpyxl\.packaging\.custom$")
+        return load_workbook(path, **options)
 
 
 def untouched_since_built(path: Path) -> bool:
