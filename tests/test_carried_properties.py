@@ -7,6 +7,7 @@ openpyxl cannot read) is named and backed up.
 """
 
 import os
+import warnings
 import zipfile
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from kwai_xl.errors import KwaiError
 from kwai_xl.quarters.schema import load_quarter
 from kwai_xl.readback.replace import replace_workbook
-from kwai_xl.workbook.build import BUILD_PROPERTY, OWN_PROPERTY_PREFIX
+from kwai_xl.workbook.build import BUILD_PROPERTY, OWN_PROPERTY_PREFIX, build_workbook
 from kwai_xl.workbook.package import untouched_since_built
 
 CORE = {"title": "Kuaishou: my SOTP view", "subject": "01024.HK valuation", "creator": "Ana Lyst",
@@ -134,9 +135,11 @@ def test_a_property_of_a_type_openpyxl_cannot_read_is_named_and_backed_up(quarte
     added = (b'<property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="99" name="Big">'
              b'<vt:i8>9007199254740993</vt:i8></property></Properties>')
     rewrite_part(book, "docProps/custom.xml", lambda data: data.replace(b"</Properties>", added))
-    with pytest.warns(UserWarning, match="Unknown type for Big"):  # openpyxl skips it
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
         rebuilt = replace_workbook(q, book)
     assert rebuilt.not_carried == ["the document property 'Big' (of a type kwai-xl cannot copy)"]
+    assert not [w for w in shown if "Unknown type" in str(w.message)]  # kwai-xl's line says it, not openpyxl's too
     assert rebuilt.backup is not None and b'name="Big"' in zipfile.ZipFile(rebuilt.backup).read("docProps/custom.xml")
 
 
@@ -202,3 +205,60 @@ def test_a_property_saved_during_a_build_is_never_overwritten(quarter_dir, tmp_p
     replace_workbook(q, book)  # the next build carries them
     wb = load_workbook(book)
     assert wb.properties.title == "Renamed meanwhile" and "my_price" in wb["Assumptions"].defined_names
+
+
+def test_build_workbook_refuses_a_file_holding_what_it_would_drop(quarter_dir, tmp_path):
+    """``build_workbook`` carries nothing: over a file holding the analyst's document properties, names or sheets
+    (set there, or carried into it by ``kwai-xl build``, exactly as kwai-xl wrote it) it refuses, naming each;
+    ``force`` replaces it and keeps a backup. (It dropped them silently before: the cells were as built.)"""
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    book = tmp_path / "k.xlsx"
+    build_workbook(q, book)
+    build_workbook(q, book)  # its own file: replaced
+    wb = load_workbook(book)
+    wb.properties.title = "My view"
+    wb.custom_doc_props.append(StringProperty(name="Client", value="Fund A"))
+    wb.defined_names["my_total"] = DefinedName("my_total", attr_text="SOTP!$C$5*2")
+    wb["Checks"].defined_names["price"] = DefinedName("price", attr_text="Assumptions!$C$11")
+    wb.save(book)
+    with pytest.raises(KwaiError) as err:
+        build_workbook(q, book)
+    message = str(err.value)
+    for what in ("the document property title", "the document property 'Client'", "the name my_total",
+                 "the name Checks!price", "`kwai-xl build`, which carries"):
+        assert what in message, what
+    assert "the sheet" not in message and "\n" not in message and load_workbook(book).properties.title == "My view"
+    forced = build_workbook(q, book, force=True)
+    assert forced.backup is not None and load_workbook(forced.backup).properties.title == "My view"
+    assert load_workbook(book).properties.title is None
+
+    carried = tmp_path / "c.xlsx"  # carried by kwai-xl build: a file exactly as kwai-xl wrote it
+    replace_workbook(q, carried)
+    wb = load_workbook(carried)
+    wb.properties.title = "My view"
+    wb.create_sheet("Notes")["A1"] = "mine"
+    wb.save(carried)
+    replace_workbook(q, carried)
+    assert untouched_since_built(carried)
+    with pytest.raises(KwaiError, match=r"the sheet 'Notes'; the document property title\. To keep it"):
+        build_workbook(q, carried)
+
+
+def test_only_openpyxls_line_for_a_property_of_an_unknown_type_is_silenced(monkeypatch, tmp_path):
+    """kwai-xl reads workbooks without openpyxl's "Unknown type for X" (it names such a property itself); the same
+    words from elsewhere, and openpyxl's other warnings, still show."""
+    from kwai_xl.workbook import package
+
+    def noisy(path, **options):
+        warnings.warn_explicit("Unknown type for Big", UserWarning, "custom.py", 1, module="openpyxl.packaging.custom")
+        warnings.warn_explicit("Unknown type for Big", UserWarning, "other.py", 1, module="somewhere.else")
+        warnings.warn_explicit("Data Validation extension is not supported and will be removed", UserWarning,
+                               "_reader.py", 1, module="openpyxl.worksheet._reader")
+        return path
+
+    monkeypatch.setattr(package, "load_workbook", noisy)
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("always")
+        assert package.read_workbook(tmp_path) == tmp_path
+    assert [(w.filename, str(w.message)) for w in shown] == [
+        ("other.py", "Unknown type for Big"), ("_reader.py", "Data Validation extension is not supported and will be removed")]

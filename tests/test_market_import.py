@@ -187,3 +187,55 @@ def test_kuaishous_price_and_the_fx_rate_are_checked_like_a_peers_figures(quarte
     assert "1024.HK price (line 2): 7,010 is 88× the data file's 79.9: another currency or unit (百万), or shifted digits?" in result.warnings
     assert "HKDCNY (line 3): dated 2022-05-01, older than the data file's fx (as of 2022-06-02)" in result.skipped
     assert any(w.startswith("BIDU.O (line 4): dated 2022-08-01, 60 days after 2022Q2's own date 2022-06-02") for w in result.warnings)
+
+
+def test_a_source_too_long_to_hold_the_exports_part_is_refused_not_cut(quarter_dir):
+    """A company's source after an import is the export's part, then the data file's source for its other figures,
+    whole: one over the 500 characters a data file takes is refused in one line naming the row and the source to
+    shorten, and nothing is written (the tail was cut before, losing the old source's text)."""
+    path = quarter_dir / "2022Q2.yaml"
+    old = "seed p.7-9: Bloomberg consensus, market cap of 2022-06-02"
+    long = old + ", " + "x" * (490 - len(old)) + " (end)"
+    text = path.read_text(encoding="utf-8")
+    at = text.index(f'source: "{old}"', text.index("ticker: BIDU.O"))
+    path.write_text(text[:at] + f'source: "{long}"' + text[at + len(f'source: "{old}"'):], encoding="utf-8")
+    before = path.read_text(encoding="utf-8")
+    (quarter_dir / "t.csv").write_text("ticker,date,currency,market_cap\nBIDU.O,2022-06-09,USD,50000\n", encoding="utf-8")
+    with pytest.raises(KwaiError) as err:
+        import_market(quarter_dir / "t.csv", path)
+    message = str(err.value)
+    assert "\n" not in message and "line 2: BIDU.O: " in message and "over the 500" in message
+    assert "peers.groups.1.companies.1.source" in message and "nothing written" in message
+    assert path.read_text(encoding="utf-8") == before
+
+    (quarter_dir / "w.csv").write_text("ticker,date,currency,market_cap\nWB.O,2022-06-09,USD,2500\n", encoding="utf-8")
+    import_market(quarter_dir / "w.csv", path)  # a source that fits keeps the old one whole, its end included
+    weibo = load_quarter(path).peers.groups[1].companies[0]
+    assert weibo.ticker == "WB.O" and weibo.source == "market_cap: w.csv (exported 2022-06-09); other figures: " + old
+
+
+def test_an_import_takes_the_years_it_refreshes_out_of_the_rolled_note(quarter_dir):
+    """A rolled figure's line says "rolled from …: refresh YEARS"; an import that writes a year's figure takes that
+    year out, and the note goes with the last one; the line's own comment and every other comment stay (the note
+    stayed before, misleading)."""
+    from kwai_xl.quarters.rollover import new_quarter
+
+    rolled = new_quarter("2026Q4", "2025Q4", data_dir=quarter_dir, today=date(2026, 12, 5)).path
+    before = rolled.read_text(encoding="utf-8")
+
+    def revenue_line() -> str:
+        return next(line for line in rolled.read_text(encoding="utf-8").splitlines() if line.startswith("  revenue: ["))
+
+    assert revenue_line().endswith("# rolled from 2025Q4: refresh 2025, 2026 — 2024A reported; 2025E/2026E: Guohai 2025-11-23")
+    (quarter_dir / "k.csv").write_text("ticker,date,currency,fin_currency,revenue_2026\n1024.HK,2026-12-01,HKD,RMB,160000\n",
+                                       encoding="utf-8")
+    import_market(quarter_dir / "k.csv", rolled)
+    assert revenue_line().startswith("  revenue: [142800, 160000, null]")
+    assert revenue_line().endswith("# rolled from 2025Q4: refresh 2025 — 2024A reported; 2025E/2026E: Guohai 2025-11-23")
+    (quarter_dir / "k.csv").write_text("ticker,date,currency,fin_currency,revenue_2025\n1024.HK,2026-12-02,HKD,RMB,142000\n",
+                                       encoding="utf-8")
+    import_market(quarter_dir / "k.csv", rolled)
+    assert revenue_line().endswith("]    # 2024A reported; 2025E/2026E: Guohai 2025-11-23")
+    after = rolled.read_text(encoding="utf-8")
+    assert after.count("rolled from 2025Q4: refresh") == before.count("rolled from 2025Q4: refresh") - 1
+    assert after.count("\n#") == before.count("\n#") and after.count("#") == before.count("#")  # no comment lost

@@ -10,7 +10,7 @@ from openpyxl.utils import get_column_letter
 
 from kwai_xl.paths import DATA_DIR
 from kwai_xl.quarters.schema import load_quarter
-from kwai_xl.workbook.build import build_workbook
+from kwai_xl.workbook.build import build_workbook, layouts
 
 ALLOWED_LATIN = re.compile(r"GMV|IPO|DAU|ARPPU|eCPM|ad load|P/GMV|KWAI_\w+|n\.a\.|\d{4}[QE]\d?|\b[A-Z]{2,5}\b|top\d+|FY\d*|Q\d")
 
@@ -28,9 +28,18 @@ def book(request, seed_quarter, tmp_path_factory):
     return request.param, load_workbook(path)
 
 
+def _areas(ws) -> list[tuple[int, int, int]]:
+    """(first row, last row, last column) of each rectangle of the print area (each prints on pages of its own)."""
+    out = []
+    for ref in str(ws.print_area).split(","):
+        first, last = ref.split("!")[-1].replace("$", "").split(":")
+        out.append((int(re.sub(r"\D", "", first)), int(re.sub(r"\D", "", last)),
+                    ws[re.sub(r"\d+", "", last) + "1"].column))
+    return out
+
+
 def _last_col(ws) -> int:
-    ref = str(ws.print_area).split(":")[-1].replace("$", "")
-    return ws[re.sub(r"\d+", "", ref) + "1"].column
+    return max(col for _, _, col in _areas(ws))
 
 
 def _width(ws, col: int) -> float:
@@ -147,6 +156,54 @@ def test_every_sheet_prints_at_a_readable_scale_and_each_page_across_fits(printe
     assert low == [], f"{quarter} {lang}"
     assert wide == [], f"{quarter} {lang}"
     assert split == [], f"{quarter} {lang}"
+
+
+def _is_text(value) -> bool:
+    return isinstance(value, str) and not value.startswith("=")
+
+
+def test_no_page_across_prints_a_row_without_its_figures(printed):
+    """On a sheet printed across pages (column A repeated on each), a row whose figures print on one page across
+    is not printed as a bare label on another page of its print area that holds figures: Peer Comps' mean, median
+    and count say on the fundamentals' page where they are, and Sensitivity's ranked table and grids (on the first
+    page across only) print in an area of their own. A page of only the as-of and source columns (no formulas)
+    lists the rows' own sources, and a row without one is blank there. A row of text alone (a block's title over
+    its as-of and source columns) has no figures."""
+    (quarter, lang), wb = printed
+    bare = []
+    for ws in wb:
+        starts = _page_starts(ws)
+        for top, bottom, last in _areas(ws) if starts else []:
+            edges = [3, *(s for s in starts if s <= last), last + 1]
+            pages = list(zip(edges, edges[1:]))
+            rows = {r: [[ws.cell(r, c).value for c in range(a, b)] for a, b in pages] for r in range(top, bottom + 1)}
+            held = [[any(v not in (None, "") for v in page) for page in cells] for cells in rows.values()]
+            figures = [any(isinstance(v, str) and v.startswith("=") for cells in rows.values() for v in cells[k])
+                       for k in range(len(pages))]
+            for (r, cells), on in zip(rows.items(), held):
+                if ws.cell(r, 1).value and any(v is not None and not _is_text(v) for page in cells for v in page):
+                    bare += [f"{ws.title}!A{r} {str(ws.cell(r, 1).value)[:30]!r} on page across {k + 1}"
+                             for k, here in enumerate(on) if not here and figures[k]]
+    assert bare == [], f"{quarter} {lang}"
+
+
+def test_as_of_and_source_headers_stand_over_what_they_name(book, seed_quarter):
+    """A block's "as of" and "source" headers head columns that hold something in the block: the Checks sheet's
+    stale guard (dates, their age, the threshold's source) reads as of, Age (days), Source, with no second "as of"
+    over the empty as-of column."""
+    lang, wb = book
+    empty = []
+    for sheet in layouts(seed_quarter, lang):
+        ws = wb[sheet.title]
+        for block, nxt in zip(sheet.blocks, [*sheet.blocks[1:], None]):
+            head, end = block.row + len(block.header), (nxt.row if nxt else sheet.max_row)
+            for col, text in ((sheet.as_of_col, sheet.labels_as_of), (sheet.source_col, sheet.labels_source)):
+                if ws.cell(head, col).value == text and all(ws.cell(r, col).value is None for r in range(head + 1, end)):
+                    empty.append(f"{ws.title}!{ws.cell(head, col).coordinate} {text!r}")
+    assert empty == []
+    checks = wb["Checks" if lang == "en" else "检查"]
+    header = next(r for r in checks.iter_rows(values_only=True) if "Age (days)" in r or "天数 (天)" in r)
+    assert [v for v in header if v] == (["as of", "Age (days)", "Source"] if lang == "en" else ["截至", "天数 (天)", "来源"])
 
 
 def test_chinese_workbook_has_no_english_units_or_footer(book):

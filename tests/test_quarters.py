@@ -66,6 +66,56 @@ def test_new_quarter_cli_prints_what_to_refresh(quarter_dir, monkeypatch):
     assert "same fiscal year as 2022Q2" in result.output and "moved 0" not in result.output
 
 
+def _line(text: str, start: str) -> str:
+    return next(line for line in text.splitlines() if line.strip().startswith(start))
+
+
+def test_a_rolled_figures_note_names_the_years_to_refresh_and_keeps_the_lines_comment(quarter_dir):
+    """new-quarter notes each rolled line of Kuaishou's figures with the years that hold rolled figures, ahead of
+    the comment the line had (the analyst's comment was replaced by the note before)."""
+    before = (quarter_dir / "2025Q4.yaml").read_text(encoding="utf-8")
+    rolled = new_quarter("2026Q4", "2025Q4", data_dir=quarter_dir, today=date(2026, 12, 5))
+    text = rolled.path.read_text(encoding="utf-8")
+    assert _line(text, "revenue: [142800").endswith(
+        "# rolled from 2025Q4: refresh 2025, 2026 — 2024A reported; 2025E/2026E: Guohai 2025-11-23")
+    assert "# rolled from 2025Q4: refresh 2025 — 2024A reported; 2025E analyst assumption" in _line(text, "gmv: [1608423")
+    body = before[before.index("\nquarter:"):]  # the header comment gives way to the roll's own
+    assert [line for line in body.splitlines() if line.lstrip().startswith("#")] == \
+        [line for line in text.splitlines()[1:] if line.lstrip().startswith("#")]  # every comment line kept
+
+
+def test_pull_takes_a_refreshed_year_out_of_the_rolled_note(quarter_dir, tmp_path, monkeypatch):
+    """A figure pulled with a new value leaves its line's "refresh" note; the note goes with its last year and the
+    line's own comment stays (the note stayed before, misleading)."""
+    monkeypatch.setattr(paths, "DATA_DIR", quarter_dir)
+    rolled = new_quarter("2023Q1", "2022Q2", data_dir=quarter_dir, today=date(2026, 11, 23)).path
+    yaml = YAML()
+    doc = yaml.load(rolled.read_text(encoding="utf-8"))
+    for segment in doc["sotp"]["segments"]:  # this year's segment figures entered: the quarter loads
+        segment.get("value", {}).pop("year", None)
+    with rolled.open("w", encoding="utf-8") as fh:
+        yaml.dump(doc, fh)
+    before = rolled.read_text(encoding="utf-8")
+    assert "# rolled from 2022Q2: refresh 2022, 2023 — implied: market cap" in _line(before, "gmv:")
+    wb = load_workbook(build_workbook(load_quarter(rolled), tmp_path / "b.xlsx").path)
+
+    def cell(name, column):
+        sheet, ref = next(iter(wb.defined_names[name].destinations))
+        first = wb[sheet][ref.replace("$", "").split(":")[0]]
+        return wb[sheet].cell(first.row, first.column + column)
+
+    cell("ks_rev", 1).value = 120000  # 2023 only
+    cell("ks_gmv", 0).value, cell("ks_gmv", 1).value = 900000, 1150000  # both rolled years
+    wb.save(tmp_path / "e.xlsx")
+    pull(tmp_path / "e.xlsx", data_dir=quarter_dir)
+    after = rolled.read_text(encoding="utf-8")
+    assert _line(after, "revenue:").endswith("# rolled from 2022Q2: refresh 2022")
+    assert _line(after, "gmv:").endswith("# implied: market cap × 0.8550 / published P/GMV 0.43/0.33/0.26")
+    assert _line(after, "net_profit:") == _line(before, "net_profit:")  # no rolled figure, no note: as it was
+    assert after.count("rolled from") == before.count("rolled from") - 1  # only the gmv line's note went
+    assert after.count("#") == before.count("#")  # and no comment
+
+
 def edit_inputs(path, target):
     """Change inputs as an analyst would in Excel: by the cells the names point at."""
     wb = load_workbook(path)

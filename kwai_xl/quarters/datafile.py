@@ -5,9 +5,12 @@ style, so a tool's edit reads like an analyst's.
 """
 
 import io
+import re
 from pathlib import Path
 
 from ruamel.yaml import YAML
+from ruamel.yaml.error import CommentMark
+from ruamel.yaml.tokens import CommentToken
 
 from ..errors import KwaiError
 from ..registry import public_names, structure_of
@@ -58,6 +61,63 @@ def get_path(doc, path: Path_, default=MISSING):
 
 def set_path(doc, path: Path_, value) -> None:
     get_path(doc, path[:-1])[path[-1]] = value
+
+
+ROLLED = re.compile(r"rolled from (?P<quarter>\d{4}Q[1-4]): refresh(?: (?P<years>\d{4}(?:, \d{4})*))?(?: — (?P<rest>.*))?$")
+"""``new-quarter``'s note at the end of a rolled figure's line: the fiscal years whose figures are to refresh,
+then the comment the line had (a note without years, of an older roll, stands for every figure of the line)."""
+
+
+def _line_comment(mapping, key) -> tuple[str | None, str]:
+    """(the comment at the end of ``key``'s line, without its ``#``, or None; the comment lines below it)."""
+    token = mapping.ca.items.get(key, [None] * 4)[2]
+    if token is None:
+        return None, ""
+    text = token.value
+    if not text.startswith("#"):
+        return None, text
+    first, newline, below = text.partition("\n")
+    return first[1:].strip(), newline + below
+
+
+def _set_line_comment(mapping, key, comment: str | None, below: str) -> None:
+    """End ``key``'s line with ``# comment`` (none for None) and keep the comment lines ``below`` it."""
+    slots = mapping.ca.items.setdefault(key, [None] * 4)
+    token = slots[2]
+    if comment is None and below in ("", "\n"):
+        slots[2] = None
+        return
+    column = token.column if token is not None and token.value.startswith("#") else _comment_column(mapping, key)
+    slots[2] = CommentToken((f"# {comment}" if comment else "") + (below or "\n"), CommentMark(column))
+
+
+def _comment_column(mapping, key) -> int:
+    """Where a new end-of-line comment on ``key``'s line starts: its neighbours' column, else just after the line."""
+    return max((slots[2].column for k, slots in mapping.ca.items.items()
+                if k != key and slots[2] is not None and slots[2].value.startswith("#")), default=0)
+
+
+def mark_rolled(mapping, key, quarter: str, years: list[int]) -> None:
+    """End ``key``'s line with ``# rolled from QUARTER: refresh Y, Y`` (the years whose figures were rolled),
+    ahead of the comment the line had (kept after " — "); the comment lines below it stay."""
+    comment, below = _line_comment(mapping, key)
+    note = f"rolled from {quarter}: refresh {', '.join(map(str, years))}"
+    _set_line_comment(mapping, key, note + (f" — {comment}" if comment else ""), below)
+
+
+def refreshed(doc, path: Path_) -> None:
+    """A new figure was written at ``path``: its fiscal year leaves the rolled note of its line, and the note goes
+    with the last one (a figure that is one value, not a year's, takes it at once). Every other comment stays."""
+    per_year = isinstance(path[-1], int)
+    mapping, key = get_path(doc, path[:-2] if per_year else path[:-1]), path[-2] if per_year else path[-1]
+    comment, below = _line_comment(mapping, key) if hasattr(mapping, "ca") else (None, "")
+    rolled = ROLLED.match(comment or "")
+    if rolled is None:
+        return
+    year = str(doc["years"][path[-1]]) if per_year else None
+    left = [y for y in (rolled["years"] or "").split(", ") if year and y not in ("", year)]
+    note = f"rolled from {rolled['quarter']}: refresh {', '.join(left)}" if left else None
+    _set_line_comment(mapping, key, " — ".join(t for t in (note, rolled["rest"]) if t) or None, below)
 
 
 def input_paths(q: Quarter) -> dict[str, dict[tuple[int, int], Path_]]:

@@ -23,7 +23,8 @@ its group's figures are for. Every row must validate before anything is written:
 named with their line, unknown tickers are listed, currencies checked. A file rolled forward and
 not yet filled in (segment figures of the new year still to enter) takes an import all the same,
 and the figures it still lacks are named. The data file is then written whole (comments and layout kept) with each figure's as-of date and
-``source: FILE (exported DATE)``, DATE being the latest date in the export.
+``source: FILE (exported DATE)``, DATE being the latest date in the export (a company's keeps its
+source before, whole, for its other figures; one that would pass :data:`TEXT_MAX` is refused, never cut).
 """
 
 import csv
@@ -38,8 +39,8 @@ from ruamel.yaml.comments import CommentedSeq
 
 from ..atomic import locked, write_atomically
 from ..errors import KwaiError
-from .datafile import dump_document, get_path, load_document, set_path, shown, validate_document
-from .schema import Company, Quarter, load_quarter
+from .datafile import dump_document, get_path, load_document, refreshed, set_path, shown, validate_document
+from .schema import TEXT_MAX, Company, Quarter, load_quarter
 
 FIELDS = ("ticker", "date", "currency", "fin_currency", "price", "shares", "market_cap")
 METRICS = ("revenue", "net_profit", "gmv")
@@ -263,11 +264,16 @@ def _jump(warnings: list[str], row: "ExportRow", what: str, value: float | None,
 
 
 def _source(new: str, fields: list[str], old: str) -> str:
-    """A company's source after an import: what the export gave, then where its other figures came from
+    """A company's source after an import: what the export gave, then where its other figures came from, whole
     (an earlier import's own part is replaced, so importing the same export twice changes nothing)."""
     old = old.split("; other figures: ", 1)[1] if "; other figures: " in old else old
-    text = f"{', '.join(fields)}: {new}; other figures: {old}"
-    return text if len(text) <= 500 else text[:497] + "..."
+    return f"{', '.join(fields)}: {new}; other figures: {old}"
+
+
+def _long_source(row: "ExportRow", path: tuple, text: str) -> str:
+    """The one-line refusal of a source over :data:`TEXT_MAX`: no text of it is cut, the analyst shortens it."""
+    return (f"line {row.line}: {row.ticker}: its source would be {len(text)} characters, over the {TEXT_MAX} a "
+            f"data file takes; shorten {'.'.join(map(str, path + ('source',)))} in the data file and import again")
 
 
 def _planned(q: Quarter, rows: list[ExportRow], source: str, today: date) -> tuple[dict, list[str], list[str], list[str]]:
@@ -356,7 +362,11 @@ def _planned(q: Quarter, rows: list[ExportRow], source: str, today: date) -> tup
             if touched:
                 fields = [k if isinstance(k, str) else f"{k[0].replace('_', ' ')} {k[1]}" for k in row.figures
                           if k not in ("price", "shares") and not (k == "market_cap" and path == ("kuaishou",))]
-                sets.update({path + ("as_of",): row.as_of, path + ("source",): _source(source, fields, company.source)})
+                text = _source(source, fields, company.source)
+                if len(text) > TEXT_MAX:
+                    problems.append(_long_source(row, path, text))
+                    continue
+                sets.update({path + ("as_of",): row.as_of, path + ("source",): text})
     if problems:
         raise KwaiError(f"{len(problems)} row(s) rejected, nothing written: " + "; ".join(problems)
                         + (f"; unknown tickers: {', '.join(unknown)}" if unknown else ""))
@@ -404,6 +414,7 @@ def _import_locked(export: Path, data_file: Path, dry_run: bool) -> ImportResult
         old = get_path(doc, path, default=None)
         if old != new:
             set_path(doc, path, new)
+            refreshed(doc, path)  # a rolled figure's "refresh" note goes with it
             result.changes.append(ImportChange(".".join(map(str, path)), old, new))
     if not result.changes:
         return result

@@ -18,7 +18,7 @@ from ruamel.yaml.comments import CommentedSeq
 from .. import paths
 from ..atomic import write_atomically
 from ..errors import KwaiError
-from .datafile import dump_document, load_document, validate_document
+from .datafile import dump_document, load_document, mark_rolled, validate_document
 from .schema import Quarter, load_quarter
 from .staleness import StaleInput, stale_inputs
 
@@ -63,13 +63,16 @@ def roll_document(doc, old: Quarter, new_quarter: str, today: date):
     if "title_zh" in doc:
         doc["title_zh"] = f"快手 01024.HK 分部估值,{new_quarter}(由 {old.quarter} 滚动生成)"
     if shift:
-        doc["years"] = _flow([y + shift for y in old.years])
+        years = [y + shift for y in old.years]
+        doc["years"] = _flow(years)
         kuaishou = doc["kuaishou"]
         for key in YEAR_FIELDS:
             if key in kuaishou:
-                values = list(kuaishou[key])[shift:] + [None] * min(shift, 3)
-                kuaishou[key] = _flow(values[:3])
-                kuaishou.yaml_add_eol_comment(f"rolled from {old.quarter}: refresh", key)
+                values = (list(kuaishou[key])[shift:] + [None] * min(shift, 3))[:3]
+                kuaishou[key] = _flow(values)
+                rolled = [year for year, value in zip(years, values) if value is not None]
+                if rolled:
+                    mark_rolled(kuaishou, key, old.quarter, rolled)
         for group in doc["peers"]["groups"]:  # peers' figures move with the years, like Kuaishou's
             group.pop("years", None)
             for company in group["companies"]:

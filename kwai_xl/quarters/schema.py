@@ -68,7 +68,8 @@ Minutes = Annotated[Number, Field(**RULES["minutes"].bounds())]
 """The number rules live once, in :data:`kwai_xl.registry.RULES`; the UDFs check the same ones."""
 Year = Annotated[int, Field(ge=2000, le=2100, strict=True)]
 TEXT_PATTERN = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f\x{FFFE}\x{FFFF}]*$"
-Text = Annotated[str, Field(min_length=1, max_length=500, pattern=TEXT_PATTERN)]
+TEXT_MAX = 500  # characters a text of the data file may hold
+Text = Annotated[str, Field(min_length=1, max_length=TEXT_MAX, pattern=TEXT_PATTERN)]
 """Free text for a cell: no control characters or non-characters (Excel and XML cannot store them)."""
 T = TypeVar("T")
 

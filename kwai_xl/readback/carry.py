@@ -21,14 +21,12 @@ from pathlib import Path, PurePosixPath
 
 import formualizer
 from defusedxml.ElementTree import fromstring
-from openpyxl import load_workbook
 from openpyxl.formula.tokenizer import Token, Tokenizer
-from openpyxl.packaging.core import DocumentProperties
 from openpyxl.workbook.defined_name import DefinedName
 
-from ..workbook.build import OWN_PROPERTY_PREFIX
+from ..workbook.build import CORE_FIELDS, OWN_PROPERTY_PREFIX, analysts_core
 from ..workbook.fingerprint import normal_reference, workbook_fingerprint
-from ..workbook.package import custom_properties
+from ..workbook.package import custom_properties, read_workbook
 
 REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -36,10 +34,6 @@ DOC_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationshi
 NOT_CARRIED = {"chart": "chart", "image": "image", "pivotTable": "pivot table", "oleObject": "embedded object"}
 ADDRESS = re.compile(r"(?:'((?:[^']|'')+)'|([^\W\d][\w.]*))!(\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)")
 SHEET_PREFIX = re.compile(r"(?:'((?:[^']|'')+)'|([^'!]+))!")
-CORE_FIELDS = ("title", "subject", "creator", "keywords", "description", "category", "contentStatus", "identifier",
-               "language", "version")
-"""The core document properties one sets (File › Properties); the times, revision and last author are the
-saving application's."""
 
 
 @dataclass
@@ -217,13 +211,6 @@ def referred_sheets(ref: str) -> set[str]:
     return out
 
 
-def analysts_core(values: dict) -> dict:
-    """Of core document properties ``values`` (field → value), those the analyst set: not blank, and not what a
-    build writes (openpyxl's defaults: the creator "openpyxl", nothing else)."""
-    written = DocumentProperties()
-    return {key: values[key] for key in CORE_FIELDS if values.get(key) not in (None, "", getattr(written, key))}
-
-
 def _carry_name(carry: Carry, rebuilt: dict[str, str], name: str, ref: str, sheet: str | None = None) -> None:
     """Carry the name ``name`` (of ``sheet``, else of the workbook) when the rebuild has its sheet and every sheet it
     refers to (``rebuilt``: those sheets by folded title); name it as not carried otherwise."""
@@ -270,7 +257,7 @@ def carry_from(path: Path, wb, generated: list[str], names: dict[str, str], writ
     for title in titles:
         carry.warnings += address_warnings(wb[title], generated, names)
         for coordinate in _unparseable(wb[title]):
-            cached = cached or load_workbook(path, data_only=True)
+            cached = cached or read_workbook(path, data_only=True)
             value = carry.values[(title, coordinate)] = cached[title][coordinate].value
             carry.not_carried.append(f"{title}!{coordinate}: the formula {wb[title][coordinate].value!r}, which kwai-xl "
                                      f"cannot compute (carried as its last value, {value!r})")

@@ -12,7 +12,6 @@ added are not counted here: ``replace`` carries them into the rebuilt workbook.
 from dataclasses import dataclass
 from pathlib import Path
 
-from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter, range_boundaries
 
 from .. import paths
@@ -34,7 +33,7 @@ from ..workbook.build import (
 )
 from ..workbook.fingerprint import canonical, normal_reference
 from ..workbook.layout import SheetLayout, defined_names
-from ..workbook.package import open_checked, untouched_since_built
+from ..workbook.package import open_checked, read_workbook, untouched_since_built
 
 NOT_OURS = "it was not built by kwai-xl (move it away)"
 UNREADABLE = "it is not a workbook kwai-xl can read (move it away)"
@@ -169,7 +168,7 @@ def sheet_losses(ws, fresh, inputs: set[tuple[int, int]]) -> list[str]:
 def open_workbook(path: Path):
     """The workbook at ``path`` read by openpyxl, or None when it cannot be read."""
     try:
-        return load_workbook(open_checked(path))
+        return read_workbook(open_checked(path))
     except Exception:
         return None
 

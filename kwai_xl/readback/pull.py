@@ -23,18 +23,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from .. import paths
 from ..atomic import lock_path, locked, write_atomically
 from ..errors import KwaiError
-from ..quarters.datafile import dated_paths, dump_document, get_path, input_paths, load_document, set_path, shown, validate_document
+from ..quarters.datafile import dated_paths, dump_document, get_path, input_paths, load_document, refreshed, set_path, shown, validate_document
 from ..quarters.schema import load_quarter
 from ..quarters.upgrade import spell_current_form
 from ..workbook.build import BUILD_PROPERTY, DATA_FILE_PROPERTY, DATA_PROPERTY, TOOL_PROPERTY, data_revision, layouts
 from ..workbook.fingerprint import same_text, text_of_cell
-from ..workbook.package import open_checked
+from ..workbook.package import open_checked, read_workbook
 from .losses import RowShift, choice_codes, identity, layout_mismatch, properties, row_shift
 
 REL_TOL = 1e-12
@@ -127,7 +126,7 @@ def pull(workbook: Path, quarter: str | None = None, accept_overrides: bool = Fa
     """
     workbook = open_checked(workbook, identity=TOOL_PROPERTY)
     try:
-        wb = load_workbook(workbook)
+        wb = read_workbook(workbook)
     except Exception as err:
         raise KwaiError(f"{workbook}: cannot be read as an .xlsx workbook ({err.__class__.__name__})") from None
     built_for, lang, xlwings = identity(wb, workbook)
@@ -177,6 +176,8 @@ def _pull_locked(wb, workbook: Path, data_file: Path, lock: Path, lang: str, xlw
             if not _same(old, new):
                 spell_current_form(doc, path)  # the keys the cell writes to, where the file has an older form
                 set_path(doc, path, new)
+                if new is not None:  # a new figure: a rolled figure's "refresh" note goes with it
+                    refreshed(doc, path)
                 result.changes.append(Change(".".join(map(str, path)), old, new, where))
         for i in rows:
             for path, col in zip(dated_paths(q, name, i), (sheet.as_of_col, sheet.source_col)):

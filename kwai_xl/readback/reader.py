@@ -8,14 +8,12 @@ turns them into "".
 """
 
 import functools
-import posixpath
 import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from defusedxml import ElementTree
 from openpyxl.utils.cell import coordinate_to_tuple, range_boundaries
 from openpyxl.workbook.defined_name import DefinedName
 from python_calamine import CalamineWorkbook
@@ -26,27 +24,9 @@ from ..errors import KwaiError
 from ..quarters.inputs import inputs_from_names
 from ..registry import DEFAULT_STRUCTURE, GroupShape, Structure
 from ..workbook.build import LANG_PROPERTY, LANGUAGES, load_labels, udf_sheet_titles
-from ..workbook.package import custom_properties, open_checked
+from ..workbook.package import custom_properties, name_elements, open_checked, sheet_parts, unescape_xml
 
 ERROR_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"[^>]*?\st="e"[^>]*>(?:<f[^>]*/>|<f[^>]*>.*?</f>)?(?:<v>(.*?)</v>)?', re.S)
-SHEET = re.compile(r'<sheet\s[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
-RELATIONSHIP = re.compile(r'<Relationship\s[^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"|<Relationship\s[^>]*?Target="([^"]*)"[^>]*?Id="([^"]*)"')
-
-
-def _unescape(text: str) -> str:
-    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'").replace("&amp;", "&")
-
-
-def sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
-    """Sheet title → the package part holding its XML (``xl/worksheets/sheetN.xml``)."""
-    rels = {}
-    for m in RELATIONSHIP.finditer(z.read("xl/_rels/workbook.xml.rels").decode("utf-8")):
-        rid, target = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
-        rels[rid] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-    return {_unescape(name): rels[rid] for name, rid in SHEET.findall(z.read("xl/workbook.xml").decode("utf-8"))
-            if rid in rels}
-
-
 @dataclass(frozen=True)
 class NamedRange:
     sheet: str
@@ -58,15 +38,6 @@ class NamedRange:
     @property
     def shape(self) -> tuple[int, int]:
         return self.max_row - self.min_row + 1, self.max_col - self.min_col + 1
-
-
-def name_elements(path: Path, z: zipfile.ZipFile) -> list:
-    """The ``definedName`` elements of the workbook part (workbook- and sheet-scoped alike)."""
-    try:
-        root = ElementTree.fromstring(z.read("xl/workbook.xml"))
-    except (KeyError, ElementTree.ParseError) as err:
-        raise KwaiError(f"{path}: cannot be read as an .xlsx workbook ({err.__class__.__name__})") from None
-    return [el for el in root.iter() if el.tag.endswith("}definedName")]
 
 
 def defined_names(path: Path) -> dict[str, NamedRange]:
@@ -201,7 +172,7 @@ class WorkbookValues:
                     continue
                 for ref, value in ERROR_CELL.findall(z.read(part).decode("utf-8")):
                     name = self.name_at(sheet, *coordinate_to_tuple(ref))
-                    found.append(f"{sheet}!{ref} {_unescape(value) or '#ERROR'}" + (f" ({name})" if name else ""))
+                    found.append(f"{sheet}!{ref} {unescape_xml(value) or '#ERROR'}" + (f" ({name})" if name else ""))
         return found
 
 

@@ -16,24 +16,23 @@ from ..errors import KwaiError
 from ..quarters.schema import Quarter
 from ..workbook.build import (
     LANG_PROPERTY,
-    OWN_PROPERTY_PREFIX,
     QUARTER_PROPERTY,
-    XLWINGS_CONF,
-    XLWINGS_PROPERTY,
     BuildResult,
     default_workbook_path,
     file_stamp,
+    foreign_contents,
     formula_errors,
+    generated_titles,
     layouts,
     unexpected_errors,
     workbook_bytes,
     write_workbook,
+    written_titles,
 )
 from ..workbook.layout import defined_names
-from ..workbook.package import core_properties, custom_properties, untouched_since_built
-from .carry import Carry, analysts_core, carry_from
+from ..workbook.package import custom_properties, untouched_since_built
+from .carry import Carry, carry_from
 from .losses import identity, open_workbook, rebuild_losses
-from .reader import name_elements, sheet_parts
 
 
 @dataclass
@@ -53,37 +52,11 @@ def _built_for(path: Path) -> tuple[str, str] | None:
     return (props[QUARTER_PROPERTY], props.get(LANG_PROPERTY, "en")) if QUARTER_PROPERTY in props else None
 
 
-def _written_titles(q: Quarter, lang: str, xlwings: bool) -> list[str]:
-    """The titles of the sheets a build of ``q`` writes."""
-    return [s.title for s in layouts(q, lang, xlwings)] + ([XLWINGS_CONF] if xlwings else [])
-
-
-def _generated_titles(q: Quarter, lang: str, xlwings: bool, old_lang: str, old_xlwings: bool) -> list[str]:
-    """The titles of the sheets a build of ``q`` writes, in the new and in the old workbook's language (without
-    --xlwings either way, an xlwings.conf sheet is the analyst's own)."""
-    return _written_titles(q, lang, xlwings) + _written_titles(q, old_lang, old_xlwings)
-
-
 def _only_generated(path: Path, q: Quarter, lang: str, xlwings: bool) -> bool:
     """Whether the file at ``path`` is exactly as kwai-xl wrote it and holds nothing a build of ``q`` does not
-    write again: no sheet but generated ones, no defined name but the build's own (of the workbook) and print
-    settings, no document property but kwai-xl's and the build's defaults (read from the zip alone: its
-    properties, sheet list and names; the custom properties are outside the package digest). Anything else is
+    write again (:func:`~kwai_xl.workbook.build.foreign_contents`, read from the zip alone). Anything else is
     read and carried."""
-    if not untouched_since_built(path):
-        return False
-    with zipfile.ZipFile(path) as z:
-        props = custom_properties(path, z)
-        core = core_properties(path, z)
-        titles = sheet_parts(z)
-        names = [(el.get("name") or "", el.get("localSheetId")) for el in name_elements(path, z)]
-    own = {t.casefold() for t in _generated_titles(q, lang, xlwings, props.get(LANG_PROPERTY, lang),
-                                                     props.get(XLWINGS_PROPERTY) == "yes")}
-    generated_names = defined_names(layouts(q, lang, xlwings))
-    return (all(t.casefold() in own for t in titles)
-            and all(n.startswith("_xlnm.") or (n in generated_names and sheet is None) for n, sheet in names)
-            and all(n.startswith(OWN_PROPERTY_PREFIX) for n in props)
-            and core is not None and not analysts_core(core))
+    return untouched_since_built(path) and not foreign_contents(path, q, lang, xlwings)
 
 
 def _analysts_own(path: Path, wb, q: Quarter, lang: str, xlwings: bool) -> Carry:
@@ -95,8 +68,8 @@ def _analysts_own(path: Path, wb, q: Quarter, lang: str, xlwings: bool) -> Carry
         _, old_lang, old_xlwings = identity(wb, path)
     except KwaiError:
         return Carry()
-    generated = _generated_titles(q, lang, xlwings, old_lang, old_xlwings)
-    return carry_from(path, wb, generated, defined_names(layouts(q, lang, xlwings)), _written_titles(q, lang, xlwings))
+    generated = generated_titles(q, lang, xlwings, old_lang, old_xlwings)
+    return carry_from(path, wb, generated, defined_names(layouts(q, lang, xlwings)), written_titles(q, lang, xlwings))
 
 
 def replace_workbook(q: Quarter, out: Path | None = None, lang: str = "en", xlwings: bool = False,

@@ -17,8 +17,8 @@ from openpyxl.utils import get_column_letter
 
 from ..errors import KwaiError
 from ..workbook.layout import SheetLayout
+from ..workbook.package import sheet_parts
 from ..workbook.sheetdata import xml_text
-from .reader import sheet_parts
 
 DEFAULT_VARIANTS = 4      # perturbed copies `verify` recalculates beside each workbook
 FACTOR = (0.7, 1.3)      # a number moves by a factor in this range

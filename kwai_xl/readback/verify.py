@@ -19,7 +19,6 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
-from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import range_boundaries
 
@@ -31,7 +30,7 @@ from ..quarters.schema import load_quarter
 from ..registry import model_md_names
 from ..workbook.build import DATA_FILE_PROPERTY, TOOL_PROPERTY, layouts
 from ..workbook.layout import defined_names as layout_names
-from ..workbook.package import open_checked
+from ..workbook.package import open_checked, read_workbook
 from . import libreoffice
 from .losses import identity, properties
 from .pull import overrides_in
@@ -149,7 +148,7 @@ def _plan(path: Path, n: int, seed: int, data_dir: Path | None) -> tuple[list[st
     records, with the quarter's data file; it must place every defined name where the workbook has it.
     """
     try:
-        wb = load_workbook(path)
+        wb = read_workbook(path)
     except Exception as err:
         raise KwaiError(f"{path}: cannot be read as an .xlsx workbook ({err.__class__.__name__})") from None
     try:

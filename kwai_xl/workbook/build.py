@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 import formualizer
-from openpyxl import load_workbook
+from openpyxl.packaging.core import DocumentProperties
 from openpyxl.packaging.custom import StringProperty
 
 from .. import __version__, paths
@@ -30,8 +30,19 @@ from ..quarters.staleness import market_dates, stale_inputs, stale_market_summar
 from ..registry import assumption_rows, structure_of
 from ..safeyaml import safe_yaml
 from .fingerprint import FINGERPRINT_PROPERTY, workbook_fingerprint
-from .layout import SheetLayout, place, render_sheet, template_environment
-from .package import PACKAGE_PROPERTY, UNSTAMPED, open_checked, repacked, untouched_since_built
+from .layout import SheetLayout, defined_names, place, render_sheet, template_environment
+from .package import (
+    PACKAGE_PROPERTY,
+    UNSTAMPED,
+    core_properties,
+    custom_properties,
+    name_elements,
+    open_checked,
+    read_workbook,
+    repacked,
+    sheet_parts,
+    untouched_since_built,
+)
 from .sharedstrings import shared_strings_parts
 from .sheetdata import package_bytes
 from .writer import workbook_from_layouts
@@ -56,7 +67,14 @@ DATA_PROPERTY = "kwai_xl_data"     # data_revision() of the quarter the workbook
 DATA_FILE_PROPERTY = "kwai_xl_data_file"  # that quarter's data file: relative to the project, else as given
 OWN_PROPERTY_PREFIX = "kwai_xl_"
 """Every custom property kwai-xl writes is named so (the ``*_PROPERTY`` names); any other is the analyst's."""
+CORE_FIELDS = ("title", "subject", "creator", "keywords", "description", "category", "contentStatus", "identifier",
+               "language", "version")
+"""The core document properties one sets (File › Properties); the times, revision and last author are the
+saving application's."""
 EDITED = "edits made since kwai-xl built it"
+FOREIGN = ("the sheet ", "the name ", "the document property ")
+"""How :func:`foreign_contents` starts each thing it names: what ``kwai-xl build`` carries and this module's
+``build_workbook`` does not."""
 
 
 def _merged(base: dict, over: dict) -> dict:
@@ -358,12 +376,59 @@ def edited_since_built(path: Path) -> list[str]:
     if untouched_since_built(path):  # the very bytes kwai-xl wrote
         return []
     try:
-        wb = load_workbook(open_checked(path))
+        wb = read_workbook(open_checked(path))
     except Exception:
         return ["it is not a workbook kwai-xl can read (move it away)"]
     if FINGERPRINT_PROPERTY not in {p.name for p in wb.custom_doc_props}:
         return ["it was not built by kwai-xl (move it away)"]
     return [] if unchanged_since_built(wb) else [EDITED]
+
+
+def analysts_core(values: dict) -> dict:
+    """Of core document properties ``values`` (field → value), those the analyst set: not blank, and not what a
+    build writes (openpyxl's defaults: the creator "openpyxl", nothing else)."""
+    written = DocumentProperties()
+    return {key: values[key] for key in CORE_FIELDS if values.get(key) not in (None, "", getattr(written, key))}
+
+
+def written_titles(q: Quarter, lang: str, xlwings: bool) -> list[str]:
+    """The titles of the sheets a build of ``q`` writes."""
+    return [s.title for s in layouts(q, lang, xlwings)] + ([XLWINGS_CONF] if xlwings else [])
+
+
+def generated_titles(q: Quarter, lang: str, xlwings: bool, old_lang: str, old_xlwings: bool) -> list[str]:
+    """The titles of the sheets a build of ``q`` writes, in the new and in the old workbook's language (without
+    --xlwings either way, an xlwings.conf sheet is the analyst's own)."""
+    return written_titles(q, lang, xlwings) + written_titles(q, old_lang, old_xlwings)
+
+
+def foreign_contents(path: Path, q: Quarter, lang: str = "en", xlwings: bool = False) -> list[str]:
+    """What the workbook file at ``path`` holds that a build of ``q`` does not write, each named: sheets but the
+    generated ones, defined names but the build's own (of the workbook) and print settings, document properties
+    but kwai-xl's and a build's defaults. Read from the zip alone: its sheet list, names and properties."""
+    with zipfile.ZipFile(path) as z:
+        props, core = custom_properties(path, z), core_properties(path, z)
+        titles = list(sheet_parts(z))
+        names = [(el.get("name") or "", el.get("localSheetId")) for el in name_elements(path, z)]
+    own = {t.casefold() for t in generated_titles(q, lang, xlwings, props.get(LANG_PROPERTY, lang),
+                                                    props.get(XLWINGS_PROPERTY) == "yes")}
+    generated = defined_names(layouts(q, lang, xlwings))
+    out = [f"the sheet {t!r}" for t in titles if t.casefold() not in own]
+    for name, sheet in names:
+        if not (name.startswith("_xlnm.") or (name in generated and sheet is None)):
+            scope = titles[int(sheet)] + "!" if sheet is not None and sheet.isdigit() and int(sheet) < len(titles) else ""
+            out.append(f"the name {scope}{name}")
+    out += [f"the document property {n!r}" for n in props if not n.startswith(OWN_PROPERTY_PREFIX)]
+    if core is None:
+        return out + ["the document properties (unreadable here)"]
+    return out + [f"the document property {key}" for key in analysts_core(core)]
+
+
+def build_losses(path: Path, q: Quarter, lang: str = "en", xlwings: bool = False) -> list[str]:
+    """What building ``q`` over the file at ``path`` with :func:`build_workbook`, which carries nothing, would
+    lose: edits since it was built, and whatever of the analyst's it holds (:func:`foreign_contents`)."""
+    lost = edited_since_built(path)
+    return lost if lost not in ([], [EDITED]) else lost + foreign_contents(path, q, lang, xlwings)
 
 
 def backup_path(path: Path, now: datetime | None = None) -> Path:
@@ -389,8 +454,11 @@ def refusal(path: Path, lost: list[str], when: str = "") -> KwaiError:
     """The one-line refusal naming what a rebuild would lose, and the way to keep each kind of it."""
     shown = "; ".join(lost[:6]) + (f"; and {len(lost) - 6} more" if len(lost) > 6 else "")
     pullable = [line for line in lost if line.startswith("input ") or line == EDITED]
+    carried = [line for line in lost if line.startswith(FOREIGN)]
     ways = [f"run `kwai-xl pull {path}` to carry its inputs into the data file"] if pullable else []
-    if any(line not in pullable and "move it away" not in line for line in lost):
+    if carried:
+        ways.append("build it with `kwai-xl build`, which carries sheets, names and document properties")
+    if any(line not in pullable + carried and "move it away" not in line for line in lost):
         ways.append("copy notes and typed values worth keeping to a sheet of your own (your sheets are carried)")
     ways.append("pass --force to replace it (a timestamped backup is kept)")
     return KwaiError(f"{path}: not replaced{when}, a rebuild would lose: {shown}. To keep it, " + "; ".join(ways[:-1])
@@ -430,7 +498,8 @@ def build_workbook(q: Quarter, out: Path | None = None, lang: str = "en", xlwing
                    force: bool = False) -> BuildResult:
     """Build quarter ``q``'s workbook at ``out`` (default ``workbooks/kuaishou-Q.xlsx``).
 
-    An existing file there that was edited since it was built (or not built by kwai-xl) is not
+    An existing file there that was edited since it was built (or not built by kwai-xl), or that holds
+    anything of the analyst's (sheets, names, document properties: this build carries nothing), is not
     replaced unless ``force``, and then a timestamped backup is kept beside it. Nothing is
     written when a formula would evaluate to an error. (``kwai-xl build`` judges an existing
     workbook by meaning instead, and carries the analyst's sheets: readback.replace.)
@@ -445,5 +514,5 @@ def build_workbook(q: Quarter, out: Path | None = None, lang: str = "en", xlwing
             raise formula_errors(path, errors, layouts(q, lang, xlwings))
         return data
 
-    backup = write_workbook(path, build, force=force)
+    backup = write_workbook(path, build, lambda p: build_losses(p, q, lang, xlwings), force=force)
     return BuildResult(path, made["summary"].get("total_formulas", 0), {}, backup)

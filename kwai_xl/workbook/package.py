@@ -11,11 +11,14 @@ property before the workbook is parsed at all.
 import codecs
 import hashlib
 import io
+import posixpath
 import re
+import warnings
 import zipfile
 from pathlib import Path
 
 from defusedxml import ElementTree
+from openpyxl import load_workbook
 
 from ..errors import KwaiError
 
@@ -146,6 +149,33 @@ def _properties_part(path: Path, z: zipfile.ZipFile, name: str):
         raise KwaiError(f"{path}: part {name} is not well-formed XML") from None
 
 
+SHEET = re.compile(r'<sheet\s[^>]*?name="([^"]*)"[^>]*?r:id="([^"]*)"')
+RELATIONSHIP = re.compile(r'<Relationship\s[^>]*?Id="([^"]*)"[^>]*?Target="([^"]*)"|<Relationship\s[^>]*?Target="([^"]*)"[^>]*?Id="([^"]*)"')
+
+
+def unescape_xml(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'").replace("&amp;", "&")
+
+
+def sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet title → the package part holding its XML (``xl/worksheets/sheetN.xml``)."""
+    rels = {}
+    for m in RELATIONSHIP.finditer(z.read("xl/_rels/workbook.xml.rels").decode("utf-8")):
+        rid, target = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        rels[rid] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+    return {unescape_xml(name): rels[rid] for name, rid in SHEET.findall(z.read("xl/workbook.xml").decode("utf-8"))
+            if rid in rels}
+
+
+def name_elements(path: Path, z: zipfile.ZipFile) -> list:
+    """The ``definedName`` elements of the workbook part (workbook- and sheet-scoped alike)."""
+    try:
+        root = ElementTree.fromstring(z.read("xl/workbook.xml"))
+    except (KeyError, ElementTree.ParseError) as err:
+        raise KwaiError(f"{path}: cannot be read as an .xlsx workbook ({err.__class__.__name__})") from None
+    return [el for el in root.iter() if el.tag.endswith("}definedName")]
+
+
 def custom_properties(path: Path, z: zipfile.ZipFile) -> dict[str, str]:
     """The package's custom document properties (name → text), read without parsing anything else."""
     root = _properties_part(path, z, CUSTOM_PROPERTIES)
@@ -203,6 +233,16 @@ def repacked(data: bytes, replaced: dict[str, bytes]) -> bytes:
         for name, part in parts.items():
             dst.writestr(infos.get(name, name), part, zipfile.ZIP_DEFLATED)
     return out.getvalue()
+
+
+def read_workbook(path: Path, **options):
+    """openpyxl's workbook of ``path`` (``options`` as :func:`openpyxl.load_workbook` takes them), without the warning
+    openpyxl prints on its own for a custom property of a type it does not know and skips: kwai-xl names such a
+    property where it matters (a rebuild lists it as not carried). Every other warning shows."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Unknown type for ", category=UserWarning,
+                                module=r"openpyxl\.packaging\.custom$")
+        return load_workbook(path, **options)
 
 
 def untouched_since_built(path: Path) -> bool:

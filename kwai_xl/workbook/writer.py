@@ -74,7 +74,8 @@ def _write_item(ws, sheet: SheetLayout, item: Item, refs: References, validation
                     styles.LINK_FONT if refs.is_link(raw, sheet.title) else styles.CALC_FONT)
             else:
                 _text(cell, raw)
-                cell.font = styles.HEADER_FONT if item.style == "header" else styles.LABEL_FONT
+                cell.font = styles.HEADER_FONT if item.style == "header" else (
+                    styles.NOTE_FONT if item.style == "note" else styles.LABEL_FONT)
                 if item.style == "header":
                     cell.alignment = styles.RIGHT
                 elif item.beside:  # text placed right of a table's numbers
@@ -158,9 +159,10 @@ def _write_sheet(ws, sheet: SheetLayout, refs: References) -> None:
                     cell = ws.cell(r, FIRST_VALUE_COL + j)
                     _text(cell, str(text))
                     cell.font, cell.alignment = styles.HEADER_FONT, styles.RIGHT
-        if any(it.source for it in block.items):
-            r = block.row + len(block.header)
-            for c, text in ((sheet.as_of_col, sheet.labels_as_of), (sheet.source_col, sheet.labels_source)):
+        r = block.row + len(block.header)
+        for c, text, field in ((sheet.as_of_col, sheet.labels_as_of, "as_of"),
+                               (sheet.source_col, sheet.labels_source, "source")):
+            if any(getattr(it, field) for it in block.items):  # a header only over a column the block fills
                 _text(ws.cell(r, c), text)
                 ws.cell(r, c).font = styles.HEADER_FONT if block.header else styles.BLOCK_FONT
                 ws.cell(r, c).alignment = styles.CENTER if c == sheet.as_of_col else styles.aligned()
@@ -195,10 +197,10 @@ def _write_sheet(ws, sheet: SheetLayout, refs: References) -> None:
     if sheet.freeze:
         ws.freeze_panes = sheet.freeze
     _, lines = _chart_layout(sheet, ws, last_col)
-    rows = sum(n for _, n in lines)
-    ws.print_area = f"A1:{get_column_letter(last_col)}{sheet.max_row + rows}"
+    areas = _print_areas(ws, sheet, last_col, lines)
+    ws.print_area = [f"A{first}:{get_column_letter(col)}{last}" for first, last, col in areas]
     ws.print_title_rows = "1:2"
-    for row in _row_breaks(ws, sheet, last_col, lines):
+    for row in _row_breaks(ws, sheet, last_col, lines, {first for first, _, _ in areas[1:]}):
         ws.row_breaks.append(Break(id=row - 1))  # zero-based: the break is above row ``row``
     ws.page_setup.orientation = "landscape" if _landscape(ws, sheet, last_col) else "portrait"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -333,18 +335,49 @@ def _page_starts(ws, sheet: SheetLayout, last_col: int, source_col: int | None) 
     return best[1]
 
 
+def _reach(sheet: SheetLayout, block) -> int:
+    """The last column where ``block`` holds anything: its header, its items' cells, the as-of and source columns."""
+    cols = [FIRST_VALUE_COL + len(row) - 1 for row in block.header]
+    cols += [it.col + it.w - 1 for it in block.items if it.w]
+    cols += [sheet.source_col for it in block.items if it.source or it.as_of]
+    return max(cols, default=1)
+
+
+def _print_areas(ws, sheet: SheetLayout, last_col: int, lines: list[tuple[int, int]]) -> list[tuple[int, int, int]]:
+    """(first row, last row, last column) of each rectangle of the print area: one, the whole sheet, unless it
+    prints across pages. Then each run of blocks whose figures reach the same pages across is an area of its own,
+    as wide as its blocks reach, so that no page of figures prints the labels of rows with nothing there (a page
+    of only the as-of and source columns lists the sources of the rows that have one; a block of notes alone runs
+    with its neighbours). Each area starts a new page; the charts print as wide as the sheet."""
+    pages = _pages(ws, last_col)
+    runs: list[list] = []  # [first row, last column, the first columns of the pages of figures it reaches]
+    for block in sheet.blocks:
+        reach = _reach(sheet, block)
+        end = next(b for _, b in pages if reach <= b)
+        figures = [a for a, b in pages if b <= end and a < sheet.as_of_col] if reach >= FIRST_VALUE_COL else None
+        if runs and (figures is None or runs[-1][2] in (None, figures)):
+            runs[-1][1:] = [max(runs[-1][1], end), runs[-1][2] or figures]
+        else:
+            runs.append([block.row if runs else 1, end, figures])
+    if not runs or lines and runs[-1][1] != last_col:
+        runs.append([sheet.max_row if runs else 1, last_col, None])
+    bottom = sheet.max_row + sum(n for _, n in lines)
+    return [(run[0], nxt[0] - 1 if nxt else bottom, run[1]) for run, nxt in zip(runs, [*runs[1:], None])]
+
+
 def _page_height_cm(ws, sheet: SheetLayout, last_col: int) -> float:
     # A4 less margins, header and footer, cm (LibreOffice's PDF holds some 16.4 cm of rows on a landscape page)
     return 16.0 if _landscape(ws, sheet, last_col) else 24.5
 
 
-def _row_breaks(ws, sheet: SheetLayout, last_col: int, lines: list[tuple[int, int]]) -> list[int]:
+def _row_breaks(ws, sheet: SheetLayout, last_col: int, lines: list[tuple[int, int]], area_starts=frozenset()) -> list[int]:
     """The rows that start a printed page down, so that no block and no line of charts is split across two.
 
     A sheet that fits one page gets none. Otherwise a block (its title to the blank row after it) that
     would pass the page's foot starts the next page, as do the charts (under a blank row, clear of the
     table's page) and then each line of charts that would pass a page's foot. A block taller than a page
-    runs on over pages as it must. Pages after the first repeat the title rows (1 and 2)."""
+    runs on over pages as it must. Pages after the first repeat the title rows (1 and 2). A print area's
+    first row (``area_starts``) starts a page of itself and needs no break."""
     tall = {r: dims.height / 15 for r, dims in ws.row_dimensions.items() if dims.height}  # rows of other than 15 pt
 
     def height(first: int, last: int) -> float:  # in default rows
@@ -362,7 +395,9 @@ def _row_breaks(ws, sheet: SheetLayout, last_col: int, lines: list[tuple[int, in
     starts, used = [], height(1, units[0][0] - 1) if units else 0.0
     for k, (first, h) in enumerate(units):
         charts_begin = bool(lines) and k == len(sheet.blocks)
-        if used > titles and (charts_begin or page < used + h <= used + page - titles):
+        if first in area_starts:
+            used = titles
+        elif used > titles and (charts_begin or page < used + h <= used + page - titles):
             starts.append(first)
             used = titles
         while used + h > page:  # taller than a page: it runs on over the next
@@ -373,9 +408,9 @@ def _row_breaks(ws, sheet: SheetLayout, last_col: int, lines: list[tuple[int, in
 
 
 def _print_last_col(ws) -> int:
-    """The last column of ``ws``'s print area."""
-    last = str(ws.print_area).split(":")[-1].replace("$", "")
-    return column_index_from_string("".join(ch for ch in last if ch.isalpha()))
+    """The last column of ``ws``'s print area (of its widest rectangle)."""
+    lasts = [ref.split(":")[-1].replace("$", "") for ref in str(ws.print_area).split(",")]
+    return max(column_index_from_string("".join(ch for ch in last if ch.isalpha())) for last in lasts)
 
 
 def _width(ws, sheet: SheetLayout, col: int) -> float:
