@@ -299,7 +299,7 @@ def test_workbook_bombs_are_refused_before_they_are_parsed(tmp_path, seed_book, 
     def never(*args, **kwargs):
         raise AssertionError("the workbook reached the full parse")
 
-    monkeypatch.setattr("kwai_xl.readback.pull.load_workbook", never)
+    monkeypatch.setattr("kwai_xl.workbook.package.load_workbook", never)  # where read_workbook parses
     with pytest.raises(KwaiError, match=words):
         pull(path, data_dir=quarter_dir)
 
