@@ -215,7 +215,7 @@ class Company(Strict):
     as_of: Dated
     source: Text
     market_cap_source: Optional[Text] = None
-    market_cap_as_of: Optional[Dated] = Field(None, validate_default=True)
+    market_cap_as_of: Optional[Dated] = Field(None, validate_default=True)  # after the source, which its check reads
 
     @field_validator("market_cap_as_of")
     @classmethod

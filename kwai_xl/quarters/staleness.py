@@ -11,7 +11,7 @@ stale in red, a check on the Checks sheet fails, ``build`` warns and
 ``calc --json`` carries ``stale: true``.
 
 A peer whose market cap is dated apart from its estimates (``market_cap_as_of``) is judged twice: its market cap
-by the market guard, its estimates as a stale input (``build`` names those the SOTP rests on by themselves).
+by the market guard, its estimates as a stale input (``build`` and ``calc`` name those the SOTP rests on).
 
 Both guards measure against the quarter's own date, so a file stays what it was.
 A third looks at the calendar: the newest quarter, the one an analyst takes for
