@@ -87,7 +87,7 @@ def test_a_market_cap_import_dates_the_market_caps_and_leaves_the_estimates_old(
     assert "peers.groups.0.companies.0.market_cap_as_of: n.a. → 2022-12-20" in [str(c) for c in result.changes]
     assert not any(c.path.endswith((".as_of", ".source")) and ".companies." in c.path for c in result.changes)
     q = load_quarter(rolled.path)
-    for (_, old), (group, peer) in zip(_peers(before), _peers(q)):
+    for (_, old), (_, peer) in zip(_peers(before), _peers(q)):
         assert (peer.market_cap_date, peer.market_cap_origin) == (date(2022, 12, 20), "caps.csv (exported 2022-12-20)")
         assert (peer.as_of, peer.source) == (old.as_of, old.source) == (date(2022, 6, 2), old.source)
     assert stale_market(q) == []
