@@ -57,7 +57,9 @@ class PublicName:
     """One defined name of the workbook.
 
     ``path`` is where an input's value lives in the quarter file, ``{i}``/``{j}`` standing for the row and
-    column within the range; ``dated`` the (as-of, source) paths shown beside row ``{i}`` (None: none).
+    column within the range; ``dated`` the (as-of, source) paths shown beside row ``{i}`` (None: none);
+    ``dated_default`` the paths that stand for them where the file leaves them out (a peer's market cap is
+    dated by its row unless it has a date of its own).
     """
 
     name: str
@@ -75,6 +77,7 @@ class PublicName:
     block: str = ""                 # the Assumptions block that lists the input (rows generated from this table)
     label: str = ""                 # its label's key in templates/labels/*.yaml, dotted
     fmt: str = ""                   # its number format's key (kwai_xl.workbook.styles.NUMBER_FORMATS)
+    dated_default: tuple = (None, None)
 
     @property
     def is_input(self) -> bool:
@@ -87,9 +90,16 @@ class PublicName:
 
     def dated_paths(self, i: int) -> tuple:
         """(as-of path, source path) shown beside row ``i``; None where there is none."""
+        return self._row_paths(self.dated, i)
+
+    def default_dated_paths(self, i: int) -> tuple:
+        """(as-of path, source path) that stand for :meth:`dated_paths` where the file leaves those out; None: none."""
+        return self._row_paths(self.dated_default, i)
+
+    def _row_paths(self, paths: tuple, i: int) -> tuple:
         if self.first_row_dated and i:
             return None, None
-        return tuple(None if d is None else tuple(i if p == "{i}" else p for p in d) for d in self.dated)
+        return tuple(None if d is None else tuple(i if p == "{i}" else p for p in d) for d in paths)
 
 
 @dataclass(frozen=True)
@@ -201,7 +211,8 @@ def _group_names(g: GroupShape, index: int, structure: Structure) -> list[Public
     dated = (base + ("as_of",), base + ("source",))
     default = MODEL_MD_GROUPS.get(g.key, (None, None))
     out = [PublicName(f"{g.key}_mcap", "input", "nx1", "百万, listed currency", f"group {g.key}: peers' market caps",
-                      base + ("market_cap",), dated, "positive", g.key in MODEL_MD_GROUPS, size=(g.companies, 1))]
+                      base + ("market_cap",), (base + ("market_cap_as_of",), base + ("market_cap_source",)), "positive",
+                      g.key in MODEL_MD_GROUPS, size=(g.companies, 1), dated_default=dated)]
     for short in structure.fundamentals(g.key):
         long = {"rev": "revenue", "np": "net_profit", "gmv": "gmv"}[short]
         out.append(PublicName(f"{g.key}_{short}", "input", "nx3", "百万, reporting currency",

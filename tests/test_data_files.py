@@ -13,6 +13,14 @@ SEED_TEXT = (DATA_DIR / "2022Q2.yaml").read_text(encoding="utf-8")
 
 PENETRATION = "penetration: {values: [0.5, 0.6, 0.7]"
 PRICE = "  price: {value: 79.9, unit: HKD per share, as_of: 2022-06-02, source: \"seed p.12: closing price 79.9港元 on 2022-06-02\"}\n"
+JOYY_SOURCE = '          source: "seed p.5-7: Bloomberg consensus, market cap of 2022-06-02"\n'
+
+
+def _joyy_market_cap(lines: str) -> str:
+    """The seed file with ``lines`` ("key: value; …", keys of JOYY's comps row, the first) added under its source."""
+    at = SEED_TEXT.index(JOYY_SOURCE, SEED_TEXT.index("- ticker: YY.O")) + len(JOYY_SOURCE)
+    return SEED_TEXT[:at] + "".join(f"          {line}\n" for line in lines.split("; ")) + SEED_TEXT[at:]
+
 
 CASES = {
     "wrong type": (SEED_TEXT.replace(PENETRATION, "penetration: {values: [0.5, sixty, 0.7]"),
@@ -44,6 +52,19 @@ CASES = {
                                   ["market.price.source: holds a control character or a non-character"]),
     "misspelt nested key": (SEED_TEXT.replace("netizens: {value: 11.2", "netizen: {value: 11.2"),
                             ["user_method.netizen: unknown key (did you mean netizens?)"]),
+    "market cap dated in the future": (_joyy_market_cap('market_cap_as_of: 2099-06-02; market_cap_source: "terminal"'),
+                                       ["peers.groups.0.companies.0.market_cap_as_of: is after today",
+                                        "(got '2099-06-02')", "!(and"]),
+    "market cap date not a date": (_joyy_market_cap('market_cap_as_of: last week; market_cap_source: "terminal"'),
+                                   ["peers.groups.0.companies.0.market_cap_as_of", "(got 'last week')"]),
+    "market cap date without its source": (_joyy_market_cap("market_cap_as_of: 2022-06-02"),
+                                           ["peers.groups.0.companies.0.market_cap_as_of: a market cap dated apart "
+                                            "from the estimates needs its market_cap_source too"]),
+    "market cap source without its date": (_joyy_market_cap('market_cap_source: "terminal"'),
+                                           ["peers.groups.0.companies.0.market_cap_as_of: a market cap sourced apart "
+                                            "from the estimates (market_cap_source) needs its date here too"]),
+    "kuaishou's market cap dated": (SEED_TEXT.replace("kuaishou:\n", "kuaishou:\n  market_cap_as_of: 2022-06-02\n"),
+                                    ["kuaishou.market_cap_as_of: Kuaishou's market cap is market.price × market.shares"]),
 }
 
 

@@ -190,9 +190,10 @@ def test_kuaishous_price_and_the_fx_rate_are_checked_like_a_peers_figures(quarte
 
 
 def test_a_source_too_long_to_hold_the_exports_part_is_refused_not_cut(quarter_dir):
-    """A company's source after an import is the export's part, then the data file's source for its other figures,
-    whole: one over the 500 characters a data file takes is refused in one line naming the row and the source to
-    shorten, and nothing is written (the tail was cut before, losing the old source's text)."""
+    """A company's source after an import of its estimates is the export's part, then the data file's source for its
+    other figures, whole: one over the 500 characters a data file takes is refused in one line naming the row and
+    the source to shorten, and nothing is written (the tail was cut before, losing the old source's text). A market
+    cap alone gets a source of its own and leaves the row's as it was."""
     path = quarter_dir / "2022Q2.yaml"
     old = "seed p.7-9: Bloomberg consensus, market cap of 2022-06-02"
     long = old + ", " + "x" * (490 - len(old)) + " (end)"
@@ -200,7 +201,7 @@ def test_a_source_too_long_to_hold_the_exports_part_is_refused_not_cut(quarter_d
     at = text.index(f'source: "{old}"', text.index("ticker: BIDU.O"))
     path.write_text(text[:at] + f'source: "{long}"' + text[at + len(f'source: "{old}"'):], encoding="utf-8")
     before = path.read_text(encoding="utf-8")
-    (quarter_dir / "t.csv").write_text("ticker,date,currency,market_cap\nBIDU.O,2022-06-09,USD,50000\n", encoding="utf-8")
+    (quarter_dir / "t.csv").write_text("ticker,date,currency,revenue 2022\nBIDU.O,2022-06-09,USD,19500\n", encoding="utf-8")
     with pytest.raises(KwaiError) as err:
         import_market(quarter_dir / "t.csv", path)
     message = str(err.value)
@@ -208,10 +209,15 @@ def test_a_source_too_long_to_hold_the_exports_part_is_refused_not_cut(quarter_d
     assert "peers.groups.1.companies.1.source" in message and "nothing written" in message
     assert path.read_text(encoding="utf-8") == before
 
-    (quarter_dir / "w.csv").write_text("ticker,date,currency,market_cap\nWB.O,2022-06-09,USD,2500\n", encoding="utf-8")
+    (quarter_dir / "m.csv").write_text("ticker,date,currency,market_cap\nBIDU.O,2022-06-09,USD,50000\n", encoding="utf-8")
+    import_market(quarter_dir / "m.csv", path)  # the market cap's own source: the long one stays the estimates'
+    baidu = load_quarter(path).peers.groups[1].companies[1]
+    assert (baidu.ticker, baidu.source, baidu.market_cap_source) == ("BIDU.O", long, "m.csv (exported 2022-06-09)")
+
+    (quarter_dir / "w.csv").write_text("ticker,date,currency,revenue 2022\nWB.O,2022-06-09,USD,2000\n", encoding="utf-8")
     import_market(quarter_dir / "w.csv", path)  # a source that fits keeps the old one whole, its end included
     weibo = load_quarter(path).peers.groups[1].companies[0]
-    assert weibo.ticker == "WB.O" and weibo.source == "market_cap: w.csv (exported 2022-06-09); other figures: " + old
+    assert weibo.ticker == "WB.O" and weibo.source == "revenue 2022: w.csv (exported 2022-06-09); other figures: " + old
 
 
 def test_an_import_takes_the_years_it_refreshes_out_of_the_rolled_note(quarter_dir):

@@ -19,7 +19,7 @@ from ..errors import KwaiError
 from ..quarters.inputs import inputs_from_quarter
 from ..quarters.plausibility import implausible
 from ..quarters.schema import load_quarter
-from ..quarters.staleness import behind_today, stale_inputs, stale_market_summary
+from ..quarters.staleness import behind_today, stale_estimates, stale_inputs, stale_market_summary
 from ..readback.reader import WorkbookValues, failing_checks
 from ..readback.replace import replace_workbook
 from ..readback.variants import DEFAULT_VARIANTS
@@ -157,12 +157,19 @@ def _english_stale_words() -> dict:
 
 def _warn_about(q) -> None:
     """The guards, loud: figures that look mistyped; the upside resting on market data older than the
-    threshold; the newest quarter (the one taken for the current valuation) dated long before today."""
+    threshold, or on peer estimates over a quarter old; the newest quarter (the one taken for the current
+    valuation) dated long before today."""
     for line in implausible(q):
         click.echo(f"warning: {q.quarter}: {line}", err=True)
     for line in stale_market_summary(q, _english_stale_words()):
         console(stderr=True).print(f"[bold red]STALE[/] {q.quarter}: the upside is measured against old market data "
                   f"(threshold {q.stale_after_days} days): {line}", highlight=False, soft_wrap=True)
+    old_estimates = stale_estimates(q)
+    if old_estimates:
+        click.echo(f"warning: {q.quarter}: the SOTP's peer multiples rest on estimates dated over a quarter before "
+                   f"{q.as_of}: " + "; ".join(f"{p.ticker} estimates as of {p.as_of}" + (
+                       f" (market cap as of {p.market_cap_as_of})" if p.market_cap_as_of else "") for p in old_estimates),
+                   err=True)
     old = behind_today(q)
     if old:
         console(stderr=True).print(f"[bold red]OLD[/] {old}", highlight=False, soft_wrap=True)

@@ -7,7 +7,7 @@ from .schema import Quarter
 
 KEY_RESULTS = ("um_gmv", "cm_gmv", "sotp_ls_value", "sotp_ads_value", "sotp_ec_value", "sotp_equity_rmb",
                "sotp_per_share", "sotp_upside")
-METADATA = ("source", "as_of", "title", "quarter", "sales_source", "sales_as_of")
+METADATA = ("source", "as_of", "title", "quarter", "sales_source", "sales_as_of", "market_cap_source", "market_cap_as_of")
 
 
 @dataclass(frozen=True)

@@ -126,12 +126,13 @@ def input_paths(q: Quarter) -> dict[str, dict[tuple[int, int], Path_]]:
             for pn in public_names(structure_of(q)).values() if pn.is_input and pn.path}
 
 
-def dated_paths(q: Quarter, name: str, row: int) -> tuple[Path_ | None, Path_ | None]:
-    """(as-of path, source path) in the quarter file for row ``row`` of public name ``name``; None where there is none."""
+def dated_paths(q: Quarter, name: str, row: int) -> tuple[tuple[Path_ | None, Path_ | None], tuple[Path_ | None, Path_ | None]]:
+    """(as-of path, source path) in the quarter file for row ``row`` of public name ``name``, None where there is
+    none; and the (as-of path, source path) that stand for them where the file leaves them out (None, None: none)."""
     pn = public_names(structure_of(q)).get(name)
     if pn is None:
         raise KwaiError(f"no data-file place for input {name!r}")
-    return pn.dated_paths(row)
+    return pn.dated_paths(row), pn.default_dated_paths(row)
 
 def shown(value) -> str:
     """A data-file value as people read it (pull, diff, market import): dates ISO, numbers with separators, text as is, none as n.a."""

@@ -24,7 +24,10 @@ named with their line, unknown tickers are listed, currencies checked. A file ro
 not yet filled in (segment figures of the new year still to enter) takes an import all the same,
 and the figures it still lacks are named. The data file is then written whole (comments and layout kept) with each figure's as-of date and
 ``source: FILE (exported DATE)``, DATE being the latest date in the export (a company's keeps its
-source before, whole, for its other figures; one that would pass :data:`TEXT_MAX` is refused, never cut).
+source before, whole, for its other figures; one that would pass :data:`TEXT_MAX` is refused, never cut). A peer's
+market cap and its estimates are dated apart: a row giving only a market cap dates it (``market_cap_as_of``,
+``market_cap_source``) and leaves the estimates' date and source as they were; a row giving only estimates dates
+them (the row's ``as_of`` and ``source``) and leaves the market cap's; a row older than one of the two skips that one.
 """
 
 import csv
@@ -270,10 +273,39 @@ def _source(new: str, fields: list[str], old: str) -> str:
     return f"{', '.join(fields)}: {new}; other figures: {old}"
 
 
-def _long_source(row: "ExportRow", path: tuple, text: str) -> str:
-    """The one-line refusal of a source over :data:`TEXT_MAX`: no text of it is cut, the analyst shortens it."""
+def _long_source(row: "ExportRow", key: tuple, text: str) -> str:
+    """The one-line refusal of a source (at document path ``key``) over :data:`TEXT_MAX`: no text of it is cut,
+    the analyst shortens it."""
     return (f"line {row.line}: {row.ticker}: its source would be {len(text)} characters, over the {TEXT_MAX} a "
-            f"data file takes; shorten {'.'.join(map(str, path + ('source',)))} in the data file and import again")
+            f"data file takes; shorten {'.'.join(map(str, key))} in the data file and import again")
+
+
+def _dates_held(company: Company) -> str:
+    """The date of a company's figures, or of its market cap and its estimates where they are dated apart."""
+    if company.market_cap_as_of is None:
+        return str(company.as_of)
+    return f"market cap {company.market_cap_as_of}, estimates {company.as_of}"
+
+
+def _dating(path: tuple, company: Company, as_of: date, source: str, market_cap: bool, estimates: list[str]) -> dict:
+    """Document path → new value of the dates and sources an import writes for a company (``market_cap``: its market
+    cap was written; ``estimates``: the estimates written, as "revenue 2025"). The market cap is dated by its own
+    ``market_cap_as_of`` and ``market_cap_source`` and the estimates by the row's ``as_of`` and ``source``; a row
+    dating both at once keeps doing so when the export gives both, and otherwise is split: what the export did
+    not give keeps the date and source it had."""
+    def row_dated(fields: list[str]) -> dict:
+        return {path + ("as_of",): as_of, path + ("source",): _source(source, fields, company.source)}
+
+    def market_cap_dated(when: date, where: str) -> dict:
+        return {path + ("market_cap_as_of",): when, path + ("market_cap_source",): where}
+
+    together = company.market_cap_as_of is None
+    if together and market_cap and estimates:
+        return row_dated(["market_cap", *estimates])
+    sets = market_cap_dated(as_of, source) if market_cap else {}
+    if estimates and together and company.market_cap is not None:  # the market cap keeps the row's old date
+        sets |= market_cap_dated(company.as_of, company.source)
+    return sets | (row_dated(estimates) if estimates else {})
 
 
 def _planned(q: Quarter, rows: list[ExportRow], source: str, today: date) -> tuple[dict, list[str], list[str], list[str]]:
@@ -315,9 +347,9 @@ def _planned(q: Quarter, rows: list[ExportRow], source: str, today: date) -> tup
                 problems.append(f"line {row.line}: {row.ticker}: {company.ticker} already given on line {named[path]}")
                 continue
             named[path] = row.line
-            if row.as_of < company.as_of:
+            if row.as_of < min(company.as_of, company.market_cap_date):
                 skipped.append(f"{row.ticker} (line {row.line}): dated {row.as_of}, older than the data file's figures "
-                               f"(as of {company.as_of})")
+                               f"(as of {_dates_held(company)})")
                 continue
             if row.currency is None or row.currency != company.currency:
                 problems.append(f"line {row.line}: {row.ticker}: currency must be {company.currency}, as in the "
@@ -329,7 +361,6 @@ def _planned(q: Quarter, rows: list[ExportRow], source: str, today: date) -> tup
                 problems.append(f"line {row.line}: {row.ticker}: estimates must be in {company.reporting_currency} "
                                 f"(got {fin}; give fin_currency)")
                 continue
-            touched = False
             if path == ("kuaishou",):
                 for key in ("price", "shares"):
                     held = getattr(q.market, key).as_of
@@ -341,32 +372,37 @@ def _planned(q: Quarter, rows: list[ExportRow], source: str, today: date) -> tup
                         base = ("market", key)
                         sets.update({base + ("value",): row.figures[key], base + ("as_of",): row.as_of,
                                      base + ("source",): source})
+            market_cap, estimates = False, []
             if "market_cap" in row.figures and path == ("kuaishou",):
                 skipped.append(f"{row.ticker} market_cap (line {row.line}): Kuaishou's market cap is price × shares")
+            elif "market_cap" in row.figures and row.as_of < company.market_cap_date:
+                skipped.append(f"{row.ticker} market_cap (line {row.line}): dated {row.as_of}, older than the data "
+                               f"file's (as of {company.market_cap_date})")
             elif "market_cap" in row.figures:
                 value = row.figures["market_cap"]
                 _jump(warnings, row, "market_cap", value, company.market_cap)
                 sets[path + ("market_cap",)] = value
-                touched = True
-            for key, value in row.figures.items():
-                if not isinstance(key, tuple):
-                    continue
-                metric, year = key
+                market_cap = True
+            given = [key for key in row.figures if isinstance(key, tuple)]
+            if given and row.as_of < company.as_of:
+                skipped.append(f"{row.ticker} estimates (line {row.line}): dated {row.as_of}, older than the data "
+                               f"file's (as of {company.as_of})")
+                given = []
+            for metric, year in given:
+                value = row.figures[(metric, year)]
                 if year in years:
                     _jump(warnings, row, f"{metric} {year}", value, getattr(company, metric)[years.index(year)])
                     sets[path + (metric, years.index(year))] = value
-                    touched = True
+                    estimates.append(f"{metric.replace('_', ' ')} {year}")
                 else:
                     skipped.append(f"{row.ticker} {metric} {year} (line {row.line}): the data file holds "
                                    f"{'/'.join(map(str, years))} for it")
-            if touched:
-                fields = [k if isinstance(k, str) else f"{k[0].replace('_', ' ')} {k[1]}" for k in row.figures
-                          if k not in ("price", "shares") and not (k == "market_cap" and path == ("kuaishou",))]
-                text = _source(source, fields, company.source)
-                if len(text) > TEXT_MAX:
-                    problems.append(_long_source(row, path, text))
-                    continue
-                sets.update({path + ("as_of",): row.as_of, path + ("source",): text})
+            dated = _dating(path, company, row.as_of, source, market_cap, estimates)
+            too_long = [(key, text) for key, text in dated.items() if key[-1].endswith("source") and len(text) > TEXT_MAX]
+            if too_long:
+                problems.append(_long_source(row, *too_long[0]))
+                continue
+            sets.update(dated)
     if problems:
         raise KwaiError(f"{len(problems)} row(s) rejected, nothing written: " + "; ".join(problems)
                         + (f"; unknown tickers: {', '.join(unknown)}" if unknown else ""))

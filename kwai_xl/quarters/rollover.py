@@ -1,7 +1,8 @@
 """``kwai-xl new-quarter``: a new quarter's data file, rolled forward from an earlier one.
 
-Every figure is carried forward with its old as-of date, so whatever the
-analyst does not refresh is visibly stale. When the fiscal year turns
+Every figure is carried forward with its old as-of date (a peer's market cap
+dated apart from its estimates keeps its own), so whatever the analyst does not
+refresh is visibly stale. When the fiscal year turns
 (FY0 = the year before the quarter's), Kuaishou's per-year figures move one
 slot left per year and the new slots are empty; each peer group keeps its figures
 and the years those figures are for (its ``years``), so the SOTP refuses to apply

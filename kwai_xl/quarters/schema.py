@@ -198,7 +198,11 @@ NO_FIGURES: YearFigures = (None, None, None)
 
 
 class Company(Strict):
-    """One comps row: market cap (百万, listed currency) and FY0–FY2 fundamentals (百万, reporting currency)."""
+    """One comps row: market cap (百万, listed currency) and FY0–FY2 fundamentals (百万, reporting currency).
+
+    ``as_of`` and ``source`` date and source the row; where the market cap has a date and source of its own
+    (``market_cap_as_of`` and ``market_cap_source``, given together), they date and source the estimates only.
+    """
 
     ticker: Text
     name: Text
@@ -211,10 +215,32 @@ class Company(Strict):
     gmv: YearFigures = NO_FIGURES
     as_of: Dated
     source: Text
+    market_cap_source: Optional[Text] = None
+    market_cap_as_of: Optional[Dated] = Field(None, validate_default=True)  # after the source, which its check reads
+
+    @field_validator("market_cap_as_of")
+    @classmethod
+    def _with_its_source(cls, v: date | None, info: ValidationInfo) -> date | None:
+        sourced = info.data.get("market_cap_source") is not None
+        if v is not None and not sourced:
+            raise ValueError("a market cap dated apart from the estimates needs its market_cap_source too")
+        if v is None and sourced:
+            raise ValueError("a market cap sourced apart from the estimates (market_cap_source) needs its date here too")
+        return v
 
     @property
     def reporting_currency(self) -> str:
         return self.fin_currency or self.currency
+
+    @property
+    def market_cap_date(self) -> date:
+        """The market cap's as-of date: its own where it has one, else the row's."""
+        return self.market_cap_as_of or self.as_of
+
+    @property
+    def market_cap_origin(self) -> str:
+        """The market cap's source: its own where it has one, else the row's."""
+        return self.market_cap_source or self.source
 
 
 class Peer(Company):
@@ -229,11 +255,11 @@ class Kuaishou(Company):
     market_cap: None = None
     """Not a field: Kuaishou's market cap is ``market.price`` × ``market.shares``, so its multiples follow the price."""
 
-    @field_validator("market_cap", mode="before")
+    @field_validator("market_cap", "market_cap_as_of", "market_cap_source", mode="before")
     @classmethod
     def _derived(cls, v):
         if v is not None:
-            raise ValueError("Kuaishou's market cap is market.price × market.shares; remove this key")
+            raise ValueError("Kuaishou's market cap is market.price × market.shares, dated by them; remove this key")
         return v
 
     @model_validator(mode="after")

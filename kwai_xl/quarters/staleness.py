@@ -10,6 +10,9 @@ measured against a market that no longer exists; the Cover marks the upside
 stale in red, a check on the Checks sheet fails, ``build`` warns and
 ``calc --json`` carries ``stale: true``.
 
+A peer whose market cap is dated apart from its estimates (``market_cap_as_of``) is judged twice: its market cap
+by the market guard, its estimates as a stale input (``build`` and ``calc`` name those the SOTP rests on).
+
 Both guards measure against the quarter's own date, so a file stays what it was.
 A third looks at the calendar: the newest quarter, the one an analyst takes for
 the current valuation, is named loudly by ``build`` and ``calc`` when its date
@@ -24,7 +27,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from .. import paths
-from .schema import Quarter
+from .schema import Company, Quarter
 
 STALE_AFTER = timedelta(days=92)
 
@@ -38,11 +41,22 @@ class StaleInput:
         return f"{self.path} (as of {self.as_of})"
 
 
+def _own_dates(prefix: str, obj):
+    """(path, as_of) of a dated input: one date for the whole; a comps row whose market cap is dated apart
+    (``market_cap_as_of``) gives two, its ``market_cap`` and its ``estimates``."""
+    market_cap = getattr(obj, "market_cap_as_of", None)
+    if market_cap is None:
+        yield prefix, obj.as_of
+    else:
+        yield f"{prefix}.market_cap", market_cap
+        yield f"{prefix}.estimates", obj.as_of
+
+
 def _dated(prefix: str, obj):
     """(path, as_of) of every dated figure inside a validated model."""
     as_of = getattr(obj, "as_of", None)
     if isinstance(as_of, date) and prefix:
-        yield prefix, as_of
+        yield from _own_dates(prefix, obj)
         return
     if isinstance(obj, BaseModel):
         for name in type(obj).model_fields:
@@ -71,12 +85,25 @@ def stale_inputs(q: Quarter) -> list[StaleInput]:
     return found
 
 
-def _section(path: str) -> tuple[str, str]:
+def stale_estimates(q: Quarter) -> list[Company]:
+    """The peers the SOTP's multiples rest on whose estimates are dated more than :data:`STALE_AFTER` before
+    ``q.as_of``, whatever the date of their market caps (a fresh market cap over old estimates is an old multiple)."""
+    cutoff = q.as_of - STALE_AFTER
+    used = {seg.group for seg in q.sotp.segments}
+    return [peer for group in q.peers.groups if group.key in used for peer in group.companies if peer.as_of < cutoff]
+
+
+def _section(path: str, words: dict) -> tuple[str, str]:
     """(section, name) of a stale input's data-file path: ``market.price`` → (market, price); a peer
-    ``peers.groups[ads].companies[META.O]`` → (peers.ads, META.O); a whole section, as ``kuaishou``, names itself."""
+    ``peers.groups[ads].companies[META.O]`` → (peers.ads, META.O), and the part of one whose market cap is dated
+    apart by ``words``' ``part`` (``…companies[META.O].estimates`` → META.O estimates); a whole section, as
+    ``kuaishou``, names itself."""
     head, _, rest = path.partition(".")
     if head == "peers":
         group = re.match(r"groups\[([^\]]+)\](?:\.companies\[([^\]]+)\])?\.?(.*)", rest)
+        if group and group.group(2) and group.group(3):
+            return f"peers.{group.group(1)}", words["part"].format(name=group.group(2),
+                                                                   part=words["parts"][group.group(3)])
         if group:
             return f"peers.{group.group(1)}", group.group(2) or group.group(3) or head
     return head, rest or head
@@ -86,10 +113,11 @@ def stale_summary(stale: list[StaleInput], words: dict) -> list[str]:
     """One line per section (peers: per group) naming its stale inputs by data-file key and the oldest date, for
     the Cover. ``words`` (the workbook language's ``stale_words`` label set) frame the line: ``line`` with
     {section} (its name in ``section_names``, else the key), {key} (the data-file section), {names}, {oldest};
-    ``sep`` between names; ``more`` past six."""
+    ``sep`` between names; ``more`` past six; ``part`` and ``parts`` name a comps row's market cap and estimates
+    where they are dated apart."""
     sections: dict[str, list[tuple[str, date]]] = {}
     for item in stale:
-        section, name = _section(item.path)
+        section, name = _section(item.path, words)
         sections.setdefault(section, []).append((name, item.as_of))
     lines = []
     for section, items in sections.items():
@@ -123,7 +151,7 @@ def market_dates(q: Quarter) -> list[MarketDate]:
     for group in q.peers.groups:
         if group.key in used:
             for row, peer in enumerate(group.companies):
-                found.append((f"{group.key}_mcap", row, peer.as_of, peer.ticker))
+                found.append((f"{group.key}_mcap", row, peer.market_cap_date, peer.ticker))
     return [MarketDate(name, row, as_of, (q.as_of - as_of).days, ticker) for name, row, as_of, ticker in found]
 
 

@@ -86,6 +86,62 @@ def _tidy(value, old):
     return value
 
 
+def _held(doc, model: dict, path: tuple, fallback: tuple | None = None):
+    """What the data file holds at ``path`` (the default where it leaves the key out), or at ``fallback``, which
+    stands for it where it holds nothing there."""
+    value = get_path(doc, path, get_path(model, path, None))
+    return value if value is not None or fallback is None else get_path(doc, fallback, get_path(model, fallback, None))
+
+
+def _edited(held, cells: list[tuple], replaced: list[str]) -> list[tuple]:
+    """The ``cells`` ((value, cell) each) that edit a date or source the data file holds once (``held``)
+    but the workbook shows beside several rows (a comps row's beside each of its figures). ``replaced``: what the
+    last pulls from this very workbook replaced there, the value it was built with first; a cell still showing
+    that is a copy left unedited, not an edit back, where another cell shows what the file holds or another edit."""
+    edits = [(value, where) for value, where in cells if not _same(held, value)]
+    copies = [edit for edit in edits if replaced and str(edit[0]) == replaced[0]]
+    if copies and (len(copies) < len(edits) or len(edits) < len(cells)):
+        edits = [edit for edit in edits if edit not in copies]
+    return edits
+
+
+def _write_dated(doc, model: dict, dated: dict, replaced: dict, cells_of: dict, changes: list) -> list[str]:
+    """Write each edited date or source of ``dated`` (path → the (value, cell) of every cell showing it) into
+    ``doc`` (see :func:`_edited`); return those edited to different values in different cells."""
+    conflicts = []
+    for path, cells in dated.items():
+        held = _held(doc, model, path)
+        edits = _edited(held, cells, replaced.get(".".join(map(str, path)), []))
+        if not edits:
+            continue
+        new, where = edits[0]
+        other = next((w for n, w in edits[1:] if not _same(new, n)), None)
+        if other is not None:
+            conflicts.append(f"{where} and {other} ({'.'.join(map(str, path))}): edited to different values, but the "
+                             f"data file holds one there; make them agree")
+            continue
+        cells_of[path] = where
+        spell_current_form(doc, path)
+        set_path(doc, path, new)
+        changes.append(Change(".".join(map(str, path)), held, new, where))
+    return conflicts
+
+
+def _write_dated_apart(doc, model: dict, rows: list, cells_of: dict, changes: list) -> None:
+    """Keep what each row of ``rows`` shows (a peer's market cap's as-of date and source) after the other edits: a
+    date and source the file leaves to others (the peer's row) are written as the figure's own, both together,
+    where those others no longer hold what the row shows (the row's date was edited, or this one was)."""
+    for row in rows:
+        if all(_same(_held(doc, model, path, fallback), value) for path, fallback, value, _ in row):
+            continue
+        for path, _, value, where in row:
+            old = get_path(doc, path, None)
+            if not _same(old, value):
+                cells_of[path] = where
+                set_path(doc, path, value)
+                changes.append(Change(".".join(map(str, path)), old, value, where))
+
+
 def overrides_in(wb, sheets, shift: RowShift | None = None) -> list[str]:
     """Cells that the layout writes as formulas but that now hold typed values (rows followed through ``shift``)."""
     shift = shift or RowShift({})
@@ -110,11 +166,14 @@ def overrides_in(wb, sheets, shift: RowShift | None = None) -> list[str]:
 
 def _ledger(lock: Path) -> dict:
     """What the last pull into a data file recorded in its lock file: {"build": id, "data": revision,
-    "before": {path: the value it replaced}}."""
+    "before": {path: the values pulls from that build replaced there, earliest first}} (a lock file of an
+    earlier version holds one value a path)."""
     try:
-        return json.loads(lock.read_text(encoding="utf-8") or "{}")
+        ledger = json.loads(lock.read_text(encoding="utf-8") or "{}")
     except (OSError, ValueError):
         return {}
+    before = ledger.get("before", {}) if isinstance(ledger, dict) else {}
+    return {**ledger, "before": {path: [old] if isinstance(old, str) else old for path, old in before.items()}}
 
 
 def pull(workbook: Path, quarter: str | None = None, accept_overrides: bool = False,
@@ -152,12 +211,20 @@ def _pull_locked(wb, workbook: Path, data_file: Path, lock: Path, lang: str, xlw
         raise KwaiError(f"{workbook}: {len(result.overrides)} cell(s) hold typed values over formulas: {shown}. "
                         f"Restore the formulas (kwai-xl build) or pass --accept-overrides to pull the inputs anyway")
 
+    props, ledger, now = properties(wb), _ledger(lock), data_revision(q)
+    stale = props.get(DATA_PROPERTY) not in (None, now)
+    # when the data file is as the last pull from this very build left it, only a change back to a value
+    # that pull replaced steps back (a copy of the workbook); any other change is a new edit
+    same_build = ledger.get("build") == props.get(BUILD_PROPERTY) and ledger.get("data") == now
+    replaced = ledger["before"] if same_build else None
     doc = load_document(data_file)
     model = q.model_dump()  # supplies the defaults of keys the file leaves out
     codes = choice_codes(wb)  # a choice the workbook shows translated is written as its code
     items = {item.name: (sheet, item) for sheet in sheets for item in sheet.items() if item.name}
     cells_of = {}
-    typed = []  # a text where a number or date belongs: named with the validation's problems, all at once
+    typed = []  # text where a number or date belongs, a date edited two ways: named with the validation's problems
+    dated = {}  # a date's or source's path → (value shown, cell) of every cell showing it
+    shown_apart = []  # per row dated by a figure's own keys or, where the file leaves them out, by others: what it shows
     for name, cells in input_paths(q).items():
         sheet, item = items[name]
         ws = wb[sheet.title]
@@ -180,20 +247,26 @@ def _pull_locked(wb, workbook: Path, data_file: Path, lock: Path, lang: str, xlw
                     refreshed(doc, path)
                 result.changes.append(Change(".".join(map(str, path)), old, new, where))
         for i in rows:
-            for path, col in zip(dated_paths(q, name, i), (sheet.as_of_col, sheet.source_col)):
+            row = shift.row(sheet.title, item.row + i)
+            own, default = dated_paths(q, name, i)
+            apart = []
+            for path, fallback, col in zip(own, default, (sheet.as_of_col, sheet.source_col)):
                 if path is None:
                     continue
-                old = get_path(doc, path, get_path(model, path, None))
-                row = shift.row(sheet.title, item.row + i)
-                cells_of[path] = _cell_name(sheet.title, row, col)
+                where = _cell_name(sheet.title, row, col)
+                cells_of.setdefault(path, where)
+                old = _held(doc, model, path, fallback)
                 new = _tidy(ws.cell(row, col).value, old)
                 if isinstance(old, date) and isinstance(new, str):
-                    typed.append(f"{cells_of[path]} ({name} as of): {new!r} is not a date")
-                    continue
-                if new is not None and not _same(old, new):
-                    spell_current_form(doc, path)
-                    set_path(doc, path, new)
-                    result.changes.append(Change(".".join(map(str, path)), old, new, _cell_name(sheet.title, row, col)))
+                    typed.append(f"{where} ({name} as of): {new!r} is not a date")
+                elif fallback is not None:
+                    apart.append((path, fallback, old if new is None else new, where))
+                elif new is not None:
+                    dated.setdefault(path, []).append((new, where))
+            if apart:
+                shown_apart.append(apart)
+    typed += _write_dated(doc, model, dated, replaced or {}, cells_of, result.changes)
+    _write_dated_apart(doc, model, shown_apart, cells_of, result.changes)
     try:
         edited = validate_document(data_file, doc)
         invalid = None
@@ -209,13 +282,7 @@ def _pull_locked(wb, workbook: Path, data_file: Path, lock: Path, lang: str, xlw
     if invalid is not None:
         where = cells_of.get(tuple(invalid.field), "")
         raise KwaiError(f"{workbook}: {where + ': ' if where else ''}the edited inputs do not validate: {invalid}")
-    props, ledger, now = properties(wb), _ledger(lock), data_revision(q)
-    stale = props.get(DATA_PROPERTY) not in (None, now)
-    # when the data file is as the last pull from this very build left it, only a change back to a value
-    # that pull replaced steps back (a copy of the workbook); any other change is a new edit
-    same_build = ledger.get("build") == props.get(BUILD_PROPERTY) and ledger.get("data") == now
-    replaced = ledger.get("before", {}) if same_build else None
-    older = [c for c in result.changes if stale and (replaced is None or replaced.get(c.path) == str(c.new))]
+    older = [c for c in result.changes if stale and (replaced is None or str(c.new) in replaced.get(c.path, ()))]
     if older and not accept_older:
         shown = "; ".join(map(str, older[:4])) + (f"; and {len(older) - 4} more" if len(older) > 4 else "")
         raise KwaiError(f"{workbook}: built from an older version of {data_file}, which changed since (by hand or "
@@ -224,7 +291,9 @@ def _pull_locked(wb, workbook: Path, data_file: Path, lock: Path, lang: str, xlw
                         f"rebuild with `kwai-xl build --force` (this workbook is kept as a backup) and redo the edits there")
     if result.changes and not dry_run:
         write_atomically(data_file, dump_document(doc).encode("utf-8"))
-        before = {**(replaced or {}), **{c.path: str(c.old) for c in result.changes}}
+        before = {path: list(olds) for path, olds in (replaced or {}).items()}
+        for c in result.changes:
+            before.setdefault(c.path, []).extend([] if str(c.old) in before.get(c.path, ()) else [str(c.old)])
         lock.write_text(json.dumps({"build": props.get(BUILD_PROPERTY), "data": data_revision(edited), "before": before}),
                         encoding="utf-8")
     return result
