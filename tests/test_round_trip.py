@@ -503,3 +503,23 @@ def test_an_xlwings_conf_sheet_of_ones_own_is_carried(quarter_dir, tmp_path):
     result = replace_workbook(q, book)
     assert result.carried == ["xlwings.conf"]
     assert load_workbook(book)["xlwings.conf"]["B1"].value == r"C:\\Users\\me\\python.exe"
+
+
+REVISION_1 = "e882bbf4a41faace"
+"""What kwai-xl before per-figure dates recorded as tests/fixtures/revision-1/2022Q2.yaml's data revision."""
+
+
+def test_a_workbook_built_before_per_figure_dates_pulls_its_edits_as_it_did(tmp_path):
+    from kwai_xl.workbook.build import DATA_PROPERTY, data_revisions
+
+    folder = tmp_path / "quarters"
+    folder.mkdir()
+    shutil.copy(Path(__file__).parent / "fixtures" / "revision-1" / "2022Q2.yaml", folder / "2022Q2.yaml")
+    q = load_quarter(folder / "2022Q2.yaml")
+    assert REVISION_1 in data_revisions(q)
+    book = build_workbook(q, tmp_path / "k.xlsx").path
+    wb, cell = named_cell(book, "price")
+    next(p for p in wb.custom_doc_props if p.name == DATA_PROPERTY).value = REVISION_1  # as that version wrote it
+    cell.value = 81
+    wb.save(book)
+    assert [c.new for c in pull(book, data_dir=folder).changes] == [81]  # not "built from an older version"

@@ -31,7 +31,15 @@ from ..errors import KwaiError
 from ..quarters.datafile import dated_paths, dump_document, get_path, input_paths, load_document, refreshed, set_path, shown, validate_document
 from ..quarters.schema import load_quarter
 from ..quarters.upgrade import spell_current_form
-from ..workbook.build import BUILD_PROPERTY, DATA_FILE_PROPERTY, DATA_PROPERTY, TOOL_PROPERTY, data_revision, layouts
+from ..workbook.build import (
+    BUILD_PROPERTY,
+    DATA_FILE_PROPERTY,
+    DATA_PROPERTY,
+    TOOL_PROPERTY,
+    data_revision,
+    data_revisions,
+    layouts,
+)
 from ..workbook.fingerprint import same_text, text_of_cell
 from ..workbook.package import open_checked, read_workbook
 from .losses import RowShift, choice_codes, identity, layout_mismatch, properties, row_shift
@@ -211,11 +219,11 @@ def _pull_locked(wb, workbook: Path, data_file: Path, lock: Path, lang: str, xlw
         raise KwaiError(f"{workbook}: {len(result.overrides)} cell(s) hold typed values over formulas: {shown}. "
                         f"Restore the formulas (kwai-xl build) or pass --accept-overrides to pull the inputs anyway")
 
-    props, ledger, now = properties(wb), _ledger(lock), data_revision(q)
-    stale = props.get(DATA_PROPERTY) not in (None, now)
+    props, ledger, now = properties(wb), _ledger(lock), data_revisions(q)
+    stale = props.get(DATA_PROPERTY) not in (None, *now)
     # when the data file is as the last pull from this very build left it, only a change back to a value
     # that pull replaced steps back (a copy of the workbook); any other change is a new edit
-    same_build = ledger.get("build") == props.get(BUILD_PROPERTY) and ledger.get("data") == now
+    same_build = ledger.get("build") == props.get(BUILD_PROPERTY) and ledger.get("data") in now
     replaced = ledger["before"] if same_build else None
     doc = load_document(data_file)
     model = q.model_dump()  # supplies the defaults of keys the file leaves out

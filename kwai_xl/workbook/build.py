@@ -314,8 +314,27 @@ def formula_errors(path: Path, errors: dict, sheets: list[SheetLayout]) -> KwaiE
 
 
 def data_revision(q: Quarter) -> str:
-    """A short hash of the quarter's figures as parsed (comments and spacing of the file do not count)."""
-    return hashlib.sha256(q.model_dump_json().encode("utf-8")).hexdigest()[:16]
+    """A short hash of what the quarter's file gives, as parsed: its comments and spacing do not count, nor the
+    defaults of keys it leaves out (so a key the schema gains later changes no file's revision)."""
+    return _short_hash(q.model_dump_json(exclude_unset=True))
+
+
+COMPANY_KEYS_SINCE_REVISION_1 = frozenset({"market_cap_as_of", "market_cap_source"})
+"""A company row's keys added since revision 1 (kwai-xl 0.1.0 until per-figure dates), which hashed the whole parsed
+model, defaults included."""
+
+
+def data_revisions(q: Quarter) -> set[str]:
+    """Every revision a workbook built from the quarter's file as it is now may record: :func:`data_revision`, and
+    revision 1's (so that a workbook built before per-figure dates pulls as it did)."""
+    added = set(COMPANY_KEYS_SINCE_REVISION_1)
+    revision_1 = q.model_dump_json(exclude={"kuaishou": added, "peers": {"groups": {"__all__": {
+        "companies": {"__all__": added}}}}})
+    return {data_revision(q), _short_hash(revision_1)}
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def generated_workbook(q: Quarter, lang: str = "en", xlwings: bool = False):
