@@ -146,10 +146,13 @@ class SafeYAML(YAML):
     def load(self, stream, events=None):
         """The document ``stream`` (text); ``events``: its parse events, when the caller has them already."""
         if isinstance(stream, str):
-            try:
-                return plain_document(self, list(self.parse(stream)) if events is None else events)
+            events = self.parse(stream) if events is None else events
+            try:  # as the events come: what ruamel's load names first (an undefined alias) is met first
+                return plain_document(self, events)
             except (NotPlain, ValueError):  # ruamel's load reads it, or names what is wrong
                 pass
+            finally:
+                getattr(events, "close", lambda: None)()  # a generator's parser is let go before ruamel's load
         return super().load(stream)
 
 

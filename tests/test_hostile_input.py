@@ -338,3 +338,21 @@ def test_a_zip_bomb_keeping_the_package_digest_property_is_never_unpacked_to_be_
 
     monkeypatch.setattr(package, "_chunks", unpacked)
     assert not package.untouched_since_built(bomb)
+
+
+@pytest.mark.parametrize("tail", ["", " &a x", " !!str x"], ids=["plain", "anchored", "tagged"])
+def test_a_deep_nest_is_refused_in_one_line_before_the_composer_meets_it(tmp_path, tail):
+    """ruamel's composer recurses: some 28,000 nested brackets crashed the process (SIGSEGV) under 1 MiB."""
+    path = tmp_path / "2022Q2.yaml"
+    text = (DATA_DIR / "2022Q2.yaml").read_text(encoding="utf-8")
+    path.write_text(text + "extra: " + "[" * 30_000 + "1" + tail + "]" * 30_000 + "\n", encoding="utf-8")
+    with pytest.raises(KwaiError, match=r"2022Q2.yaml: line \d+: nested more than 64 levels deep"):
+        load_quarter(path)
+
+
+def test_an_alias_to_nothing_is_named_before_a_later_syntax_error(tmp_path):
+    path = tmp_path / "2022Q2.yaml"
+    text = (DATA_DIR / "2022Q2.yaml").read_text(encoding="utf-8").replace("as_of: 2022-06-02", "as_of: *d", 1)
+    path.write_text(text + "zzz: [\n", encoding="utf-8")
+    with pytest.raises(KwaiError, match=r"line \d+: alias \*d refers to a value that is not complete there"):
+        load_quarter(path)

@@ -50,7 +50,11 @@ def rewritten(tmp_path, text: str):
     lambda t: t.replace("market:", "market: &m", 1).rstrip("\n") + "\nmarket_again: *m\n",  # an anchor and alias
     lambda t: "%YAML 1.2\n---\n" + t,                                       # a directive and document marker
     lambda t: t.replace("reported:", "# reported below\nreported:", 1),     # a comment in column 0
-], ids=["quoted-run-on", "crlf", "line-separator", "anchor", "directive", "comment"])
+    lambda t: "%TAG !k! tag:yaml.org,2002:\n---\n" + t.replace("as_of: 2025-12-05", "as_of: !k!timestamp 2025-12-05", 1),
+    lambda t: t.replace("\nmarket:\n", "\n?\n  market\n:\n", 1),              # an explicit key
+    lambda t: t.replace("\nreported:\n", '\n"reported":\n', 1),                # a quoted key
+], ids=["quoted-run-on", "crlf", "line-separator", "anchor", "directive", "comment", "tag-handle", "explicit-key",
+        "quoted-key"])
 def test_any_file_gives_the_outcomes_the_whole_file_gives(tmp_path, change):
     path = rewritten(tmp_path, change(LATER.read_text(encoding="utf-8")))
     whole = Outcomes.model_validate(read_yaml(path))

@@ -54,6 +54,8 @@ CONTEXT_ROWS_USED = {"alibaba_users": 2, "platform_gmv": 8}
 MAX_FILE_BYTES = 2**20
 """A quarter file is about 16 KiB; anything over 1 MiB is refused before it is parsed."""
 MAX_VALUES = 50_000
+MAX_DEPTH = 64
+"""Levels of nested mappings and sequences a data file may hold (the shipped ones: 7)."""
 """Keys and values in a quarter file once its aliases are expanded (about 1,300 in the shipped ones;
 200 peers in every group, the most allowed, under 15,000)."""
 
@@ -660,15 +662,18 @@ def _yaml() -> YAML:
     return yaml
 
 
-def _count_values(path: Path, events) -> None:
-    """Refuse a document holding more than :data:`MAX_VALUES` keys and values once its aliases are expanded.
+def _counted(path: Path, events):
+    """The parser's ``events``, refused as they come once the document holds more than :data:`MAX_VALUES` keys and
+    values (its aliases expanded) or nests deeper than :data:`MAX_DEPTH`.
 
-    Counted on the parser's events, before anything is constructed: an alias adds the count of
-    the value its anchor names, so an alias bomb is refused without being expanded.
+    Counted before anything is constructed: an alias adds the count of the value its anchor names, so an alias
+    bomb is refused without being expanded; a deep nest is refused before ruamel's composer, which recurses,
+    meets it.
     """
     sizes: dict[str, int] = {}  # anchor -> values under it
     open_ = [[None, 0]]  # the collections being read: [anchor, values so far]; the document at the bottom
     for event in events:
+        yield event
         if isinstance(event, AliasEvent):
             if event.anchor not in sizes:
                 raise KwaiError(f"{path}: line {event.start_mark.line + 1}: alias *{event.anchor} refers to a value "
@@ -676,6 +681,9 @@ def _count_values(path: Path, events) -> None:
             size = sizes[event.anchor]
         elif isinstance(event, CollectionStartEvent):
             open_.append([event.anchor, 1])
+            if len(open_) > MAX_DEPTH + 1:
+                raise KwaiError(f"{path}: line {event.start_mark.line + 1}: nested more than {MAX_DEPTH} levels deep; "
+                                f"a quarter file nests 7")
             continue
         elif isinstance(event, CollectionEndEvent):
             anchor, size = open_.pop()
@@ -820,10 +828,14 @@ def parse_yaml(path: Path, text: str, keys=None):
     only its top-level ``keys`` where given and its top level is plain (:func:`top_level_sections`)."""
     yaml = _yaml()
     try:
-        events = list(yaml.parse(text))
-        _count_values(path, events)
+        events = list(_counted(path, yaml.parse(text)))
         sections = top_level_sections(text, events, keys) if keys is not None else None
-        return yaml.load(text, events) if sections is None else yaml.load(sections)
+        if sections is not None:
+            try:
+                return yaml.load(sections)
+            except YAMLError:  # not readable apart: the whole file says what is wrong, and where
+                pass
+        return yaml.load(text, events)
     except YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "somewhere"
@@ -880,9 +892,9 @@ LINE_BREAKS_BUT_LF = "\r\x85\u2028\u2029"
 
 def top_level_sections(text: str, events: list, keys) -> str | None:
     """The lines of ``text`` that hold its top-level ``keys`` (from each such key's line up to the next top-level
-    key's), found on the document's parse ``events``; None unless the document is one block-style mapping without
-    anchors or aliases whose lines end in "\\n" only (YAML counts a lone CR, NEL, LS and PS as line breaks too):
-    then it is read whole."""
+    key's), found on the document's parse ``events``; None unless the document is one block-style mapping, without
+    directives, anchors or aliases, of plain keys in column 0, whose lines end in "\\n" only (YAML counts a lone
+    CR, NEL, LS and PS as line breaks too): then it is read whole."""
     if any(ch in text for ch in LINE_BREAKS_BUT_LF):
         return None
     starts, depth, key_next = [], 0, True
@@ -899,10 +911,12 @@ def top_level_sections(text: str, events: list, keys) -> str | None:
             depth -= 1
         elif isinstance(event, ScalarEvent) and depth == 1:
             if key_next:
+                if event.style or event.start_mark.column != 0:  # a quoted key, or one after "? "
+                    return None
                 starts.append((event.value, event.start_mark.line))
             key_next = not key_next
-        elif isinstance(event, DocumentStartEvent) and starts:  # a second document
-            return None
+        elif isinstance(event, DocumentStartEvent) and (starts or event.version or event.tags):
+            return None  # a second document, or directives the sections would leave behind
     lines = text.split("\n")
     ends = [line for _, line in starts[1:]] + [len(lines)]
     kept = ["\n".join(lines[line:end]) for (key, line), end in zip(starts, ends) if key in keys]

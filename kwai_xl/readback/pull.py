@@ -151,7 +151,8 @@ def _write_dated_apart(doc, model: dict, rows: list, cells_of: dict, changes: li
 
 
 def overrides_in(wb, sheets, shift: RowShift | None = None) -> list[str]:
-    """Cells that the layout writes as formulas but that now hold typed values (rows followed through ``shift``)."""
+    """Cells that the layout writes as formulas but that now hold typed values (rows followed through ``shift``); an
+    empty one holds none (a workbook built before the layout gained the formula, or a formula cleared)."""
     shift = shift or RowShift({})
     found = []
     for sheet in sheets:
@@ -166,7 +167,7 @@ def overrides_in(wb, sheets, shift: RowShift | None = None) -> list[str]:
                     if raw is None:
                         continue
                     cell = ws.cell(shift.row(sheet.title, item.row + i), item.col + j)
-                    if cell.data_type != "f":
+                    if cell.data_type != "f" and cell.value is not None:
                         label = f" ({item.name or item.id})" if (item.name or item.id) else ""
                         found.append(f"{_cell_name(sheet.title, cell.row, cell.column)}{label} = {cell.value!r}")
     return found

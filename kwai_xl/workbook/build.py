@@ -68,9 +68,9 @@ DATA_FILE_PROPERTY = "kwai_xl_data_file"  # that quarter's data file: relative t
 OWN_PROPERTY_PREFIX = "kwai_xl_"
 """Every custom property kwai-xl writes is named so (the ``*_PROPERTY`` names); any other is the analyst's."""
 CORE_FIELDS = ("title", "subject", "creator", "keywords", "description", "category", "contentStatus", "identifier",
-               "language", "version")
-"""The core document properties one sets (File › Properties); the times, revision and last author are the
-saving application's."""
+               "version")
+"""The core document properties one sets (File › Properties); the times, revision, last author and language are
+the saving application's (LibreOffice writes its UI language, en-US, on every save)."""
 EDITED = "edits made since kwai-xl built it"
 FOREIGN = ("the sheet ", "the name ", "the document property ")
 """How :func:`foreign_contents` starts each thing it names: what ``kwai-xl build`` carries and this module's
@@ -326,7 +326,11 @@ model, defaults included."""
 
 def data_revisions(q: Quarter) -> set[str]:
     """Every revision a workbook built from the quarter's file as it is now may record: :func:`data_revision`, and
-    revision 1's (so that a workbook built before per-figure dates pulls as it did)."""
+    revision 1's where the file uses none of the keys added since (so that a workbook built before per-figure dates
+    pulls as it did, and one built from the file before a date was split off it counts as older)."""
+    companies = [q.kuaishou, *(c for group in q.peers.groups for c in group.companies)]
+    if any(getattr(c, key) is not None for c in companies for key in COMPANY_KEYS_SINCE_REVISION_1):
+        return {data_revision(q)}
     added = set(COMPANY_KEYS_SINCE_REVISION_1)
     revision_1 = q.model_dump_json(exclude={"kuaishou": added, "peers": {"groups": {"__all__": {
         "companies": {"__all__": added}}}}})
