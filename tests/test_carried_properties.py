@@ -262,3 +262,15 @@ def test_only_openpyxls_line_for_a_property_of_an_unknown_type_is_silenced(monke
         assert package.read_workbook(tmp_path) == tmp_path
     assert [(w.filename, str(w.message)) for w in shown] == [
         ("other.py", "Unknown type for Big"), ("_reader.py", "Data Validation extension is not supported and will be removed")]
+
+
+def test_the_saving_applications_language_is_not_the_analysts(quarter_dir, tmp_path):
+    """LibreOffice writes its UI language (en-US) on every save: a file merely re-saved loses nothing by a build."""
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    book = build_workbook(q, tmp_path / "k.xlsx").path
+    wb = load_workbook(book)
+    wb.properties.language = "en-US"
+    wb.save(book)
+    build_workbook(q, book)  # not refused
+    replace_workbook(q, book)
+    assert not load_workbook(book).properties.language

@@ -523,3 +523,47 @@ def test_a_workbook_built_before_per_figure_dates_pulls_its_edits_as_it_did(tmp_
     cell.value = 81
     wb.save(book)
     assert [c.new for c in pull(book, data_dir=folder).changes] == [81]  # not "built from an older version"
+
+
+def test_a_workbook_built_before_a_date_was_split_off_counts_as_older(tmp_path):
+    """Revision 1 hashed no market_cap_as_of: once the file dates a market cap apart, a workbook of revision 1
+    (which shows the row's date beside it) would set that date back, and is refused as older."""
+    from kwai_xl.workbook.build import DATA_PROPERTY
+
+    folder = tmp_path / "quarters"
+    folder.mkdir()
+    shutil.copy(Path(__file__).parent / "fixtures" / "revision-1" / "2022Q2.yaml", folder / "2022Q2.yaml")
+    book = build_workbook(load_quarter(folder / "2022Q2.yaml"), tmp_path / "k.xlsx").path
+    wb, cell = named_cell(book, "price")
+    next(p for p in wb.custom_doc_props if p.name == DATA_PROPERTY).value = REVISION_1
+    cell.value = 81
+    wb.save(book)
+    data = folder / "2022Q2.yaml"
+    text = data.read_text(encoding="utf-8")
+    data.write_text(text.replace("          market_cap: 2487\n", "          market_cap: 2487\n          market_cap_as_of: "
+                                 "2022-06-08\n          market_cap_source: a terminal export\n", 1), encoding="utf-8")
+    with pytest.raises(KwaiError, match="built from an older version"):
+        pull(book, data_dir=folder)
+
+
+def test_a_formula_a_workbook_lacks_is_no_typed_value_over_it(quarter_dir, tmp_path):
+    """A workbook built before the layout gained formulas (Peer Comps' dates) holds nothing there: its edits pull."""
+    from kwai_xl.workbook.build import layouts
+
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    book = build_workbook(q, tmp_path / "k.xlsx").path
+    sheet = next(s for s in layouts(q) if s.key == "peer_comps")
+    wb, cell = named_cell(book, "price")
+    ws = wb[sheet.title]
+    cleared = 0
+    for item in sheet.items():
+        if item.kind == "formula" and (item.id or "").endswith("_dates"):
+            for i, row in enumerate(item.cells):
+                for j, raw in enumerate(row):
+                    if raw is not None:
+                        ws.cell(item.row + i, item.col + j).value = None
+                        cleared += 1
+    assert cleared
+    cell.value = 81
+    wb.save(book)
+    assert [c.new for c in pull(book, data_dir=quarter_dir).changes] == [81]
