@@ -27,6 +27,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from .. import paths
+from ..engine.inputs import MULTIPLE_BASIS
 from .schema import Company, Quarter
 
 STALE_AFTER = timedelta(days=92)
@@ -86,11 +87,15 @@ def stale_inputs(q: Quarter) -> list[StaleInput]:
 
 
 def stale_estimates(q: Quarter) -> list[Company]:
-    """The peers the SOTP's multiples rest on whose estimates are dated more than :data:`STALE_AFTER` before
-    ``q.as_of``, whatever the date of their market caps (a fresh market cap over old estimates is an old multiple)."""
+    """The peers the SOTP's multiples rest on (a positive FY1 figure a segment's multiple divides by) whose estimates
+    are dated more than :data:`STALE_AFTER` before ``q.as_of``, whatever the date of their market caps (a fresh market
+    cap over old estimates is an old multiple)."""
     cutoff = q.as_of - STALE_AFTER
-    used = {seg.group for seg in q.sotp.segments}
-    return [peer for group in q.peers.groups if group.key in used for peer in group.companies if peer.as_of < cutoff]
+    bases: dict[str, set[str]] = {}  # group → the FY1 figures its segments' multiples divide by
+    for seg in q.sotp.segments:
+        bases.setdefault(seg.group, set()).add(MULTIPLE_BASIS[seg.multiple])
+    return [peer for group in q.peers.groups for peer in group.companies if peer.as_of < cutoff
+            and any((getattr(peer, basis)[1] or 0) > 0 for basis in bases.get(group.key, ()))]
 
 
 def _section(path: str, words: dict) -> tuple[str, str]:
