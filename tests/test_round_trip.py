@@ -567,3 +567,24 @@ def test_a_formula_a_workbook_lacks_is_no_typed_value_over_it(quarter_dir, tmp_p
     cell.value = 81
     wb.save(book)
     assert [c.new for c in pull(book, data_dir=quarter_dir).changes] == [81]
+
+
+def test_a_rebuild_refused_over_a_workbook_of_other_templates_says_so(quarter_dir, tmp_path):
+    """A workbook built by another kwai-xl version differs from a fresh build where nobody typed: the refusal says
+    its lines may be the new layout's (its own templates' revision is recorded at build time)."""
+    from kwai_xl.readback.losses import OTHER_LAYOUT
+    from kwai_xl.workbook.build import LAYOUT_PROPERTY
+
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    book = build_workbook(q, tmp_path / "k.xlsx").path
+    wb = load_workbook(book)
+    wb.worksheets[0]["A1"] = "My heading"
+    wb.save(book)
+    assert OTHER_LAYOUT not in rebuild_losses(book, q)
+    wb = load_workbook(book)
+    next(p for p in wb.custom_doc_props if p.name == LAYOUT_PROPERTY).value = "0" * 16
+    wb.save(book)
+    lost = rebuild_losses(book, q)
+    assert lost[0] == OTHER_LAYOUT and any("A1" in line for line in lost[1:])
+    with pytest.raises(KwaiError, match="another kwai-xl version"):
+        replace_workbook(q, book)

@@ -23,11 +23,13 @@ from ..workbook.build import (
     EDITED,
     LANG_PROPERTY,
     LANGUAGES,
+    LAYOUT_PROPERTY,
     QUARTER_PROPERTY,
     TOOL_PROPERTY,
     XLWINGS_CONF,
     XLWINGS_PROPERTY,
     generated_workbook,
+    layout_revision,
     layouts,
     unchanged_since_built,
 )
@@ -37,6 +39,10 @@ from ..workbook.package import open_checked, read_workbook, untouched_since_buil
 
 NOT_OURS = "it was not built by kwai-xl (move it away)"
 UNREADABLE = "it is not a workbook kwai-xl can read (move it away)"
+
+
+OTHER_LAYOUT = ("(it was built with the sheet templates of another kwai-xl version: a formula or label named here may "
+                "be the new layout's change, not an edit; `kwai-xl pull` carries its inputs first)")
 
 
 def properties(wb) -> dict:
@@ -215,4 +221,6 @@ def rebuild_losses(path: Path, q: Quarter | None = None, data_dir: Path | None =
             lost += sheet_losses(wb[sheet.title], fresh[sheet.title], _input_cells(sheet))
     if xlwings and XLWINGS_CONF in wb.sheetnames:
         lost += sheet_losses(wb[XLWINGS_CONF], fresh[XLWINGS_CONF], set())
+    if lost and properties(wb).get(LAYOUT_PROPERTY) != layout_revision():
+        lost.insert(0, OTHER_LAYOUT)
     return lost

@@ -4,6 +4,7 @@ The sheets, their order and every label come from ``templates/``; this module
 only assembles the context the templates read and writes the result.
 """
 
+import functools
 import hashlib
 import io
 import os
@@ -65,6 +66,7 @@ XLWINGS_PROPERTY = "kwai_xl_xlwings"
 BUILD_PROPERTY = "kwai_xl_build"   # a fresh id per build
 DATA_PROPERTY = "kwai_xl_data"     # data_revision() of the quarter the workbook was built from
 DATA_FILE_PROPERTY = "kwai_xl_data_file"  # that quarter's data file: relative to the project, else as given
+LAYOUT_PROPERTY = "kwai_xl_layout"  # layout_revision() of the sheet templates and labels the workbook was built with
 OWN_PROPERTY_PREFIX = "kwai_xl_"
 """Every custom property kwai-xl writes is named so (the ``*_PROPERTY`` names); any other is the analyst's."""
 CORE_FIELDS = ("title", "subject", "creator", "keywords", "description", "category", "contentStatus", "identifier",
@@ -349,11 +351,22 @@ def generated_workbook(q: Quarter, lang: str = "en", xlwings: bool = False):
     return wb
 
 
+@functools.cache
+def layout_revision(templates_dir: Path = paths.TEMPLATES_DIR) -> str:
+    """A short hash of the sheet templates and labels (every file under ``templates_dir``, by name and content): a
+    workbook built with others (an earlier kwai-xl) may differ from a fresh build where nobody edited it."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in Path(templates_dir).rglob("*") if p.is_file()):
+        digest.update(f"{path.relative_to(templates_dir).as_posix()}\0".encode("utf-8") + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
 def record_identity(wb, q: Quarter, lang: str = "en", xlwings: bool = False) -> None:
     """Give the workbook ``wb`` (built for ``q``) kwai-xl's custom properties: what it is, whence, its fingerprint."""
     props = {FINGERPRINT_PROPERTY: workbook_fingerprint(wb), TOOL_PROPERTY: f"kwai-xl {__version__}",
              QUARTER_PROPERTY: q.quarter, LANG_PROPERTY: lang, XLWINGS_PROPERTY: "yes" if xlwings else "no",
-             BUILD_PROPERTY: uuid.uuid4().hex, DATA_PROPERTY: data_revision(q), PACKAGE_PROPERTY: UNSTAMPED}
+             BUILD_PROPERTY: uuid.uuid4().hex, DATA_PROPERTY: data_revision(q), PACKAGE_PROPERTY: UNSTAMPED,
+             LAYOUT_PROPERTY: layout_revision()}
     if q.path is not None:
         props[DATA_FILE_PROPERTY] = paths.project_relative(q.path)
     for name, value in props.items():
