@@ -588,3 +588,28 @@ def test_a_rebuild_refused_over_a_workbook_of_other_templates_says_so(quarter_di
     assert lost[0] == OTHER_LAYOUT and any("A1" in line for line in lost[1:])
     with pytest.raises(KwaiError, match="another kwai-xl version"):
         replace_workbook(q, book)
+
+
+@LO
+def test_an_analysts_link_and_literal_escape_text_are_carried_as_they_were(quarter_dir, tmp_path):
+    """A hyperlink on the analyst's own sheet, and text that reads like an escape (_x0041_), saved by LibreOffice,
+    come through a rebuild as they were (the link was dropped; the text was written raw, which Excel reads as "A")."""
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    book = build_workbook(q, tmp_path / "k.xlsx").path
+    wb = load_workbook(book)
+    ws = wb.create_sheet("Links")
+    ws["A1"] = "annual report"
+    ws["A1"].hyperlink = "https://ir.kuaishou.com/"
+    ws["A2"] = "_x0041_ is not A"
+    wb.save(book)
+    resave(book, tmp_path)
+    result = replace_workbook(q, book, force=True)
+    assert "Links" in result.carried
+    carried = load_workbook(book)["Links"]
+    assert carried["A1"].hyperlink is not None and carried["A1"].hyperlink.target == "https://ir.kuaishou.com/"
+    assert carried["A2"].value == "_x0041_ is not A"
+    with zipfile.ZipFile(book) as z:
+        assert b"_x005F_x0041_ is not A" in z.read("xl/sharedStrings.xml")
+    resave(book, tmp_path)
+    assert "Links" in replace_workbook(q, book).carried  # again, as LibreOffice saved it: nothing to lose
+    assert load_workbook(book)["Links"]["A2"].value == "_x0041_ is not A"

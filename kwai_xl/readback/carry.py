@@ -25,7 +25,7 @@ from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.workbook.defined_name import DefinedName
 
 from ..workbook.build import CORE_FIELDS, OWN_PROPERTY_PREFIX, analysts_core
-from ..workbook.fingerprint import normal_reference, workbook_fingerprint
+from ..workbook.fingerprint import cell_text, normal_reference, workbook_fingerprint
 from ..workbook.package import custom_properties, read_workbook
 
 REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -96,9 +96,13 @@ def _copy_sheet(old, new, values: dict) -> None:
         for cell in row:
             if cell.value is None and not cell.has_style and cell.comment is None:
                 continue
-            out = new.cell(cell.row, cell.column, values.get((old.title, cell.coordinate), cell.value))
+            value = values.get((old.title, cell.coordinate), cell.value)
+            out = new.cell(cell.row, cell.column, value)
             if cell.data_type == "s":
+                out.value = cell_text(value) if isinstance(value, str) else value  # a literal _xHHHH_ stays literal
                 out.data_type = "s"  # text that starts with "=" stays text
+            if cell.hyperlink is not None:
+                out.hyperlink = copy(cell.hyperlink)
             if cell.has_style:
                 out.number_format = cell.number_format
                 out.font, out.fill, out.border = copy(cell.font), copy(cell.fill), copy(cell.border)
