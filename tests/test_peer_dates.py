@@ -1,6 +1,7 @@
 """A peer's market cap dated apart from its estimates: in the data file, the market import, the stale guard, the
 workbook and pull."""
 
+import json
 import shutil
 from datetime import date
 
@@ -66,6 +67,9 @@ def test_old_estimates_under_a_fresh_market_cap_are_named_not_hidden(tmp_path):
     zh = build_workbook(q, tmp_path / "k-zh.xlsx", lang="zh").path
     cover = [c.value for c in load_workbook(zh)[load_labels("zh")["sheets"]["cover"]]["A"] if c.value]
     assert any(line.endswith("：YY.O 预测（最早截至 2021-06-02）") for line in cover), cover
+    data = json.loads(CliRunner().invoke(main, ["calc", "--json", "--quarter", str(path)]).output)
+    assert (data["stale"], data["stale_estimates"]) == (False, [{"ticker": "YY.O", "as_of": "2021-06-02",
+                                                                 "age_days": 365}])
 
 
 def _export(path, header: str, rows: list[str]):

@@ -166,11 +166,14 @@ def stale_market(q: Quarter) -> list[MarketDate]:
 
 
 def stale_market_json(q: Quarter, words: dict) -> dict:
-    """The market guard for ``calc --json``: the flag, the threshold and each stale figure with its date."""
+    """The guards for ``calc --json``: the market guard's flag, threshold and each stale figure with its date; and
+    the SOTP's peers whose estimates are old (:func:`stale_estimates`), with their dates."""
     stale = stale_market(q)
     return {"stale": bool(stale), "stale_after_days": q.stale_after_days,
             "stale_market": [{"figure": m.label(words), "as_of": m.as_of.isoformat(), "age_days": m.age_days}
-                             for m in stale]}
+                             for m in stale],
+            "stale_estimates": [{"ticker": peer.ticker, "as_of": peer.as_of.isoformat(),
+                                 "age_days": (q.as_of - peer.as_of).days} for peer in stale_estimates(q)]}
 
 
 def stale_market_summary(q: Quarter, words: dict) -> list[str]:
