@@ -114,27 +114,29 @@ def test_kwai_xls_own_properties_are_never_carried(quarter_dir, tmp_path):
     assert f"{OWN_PROPERTY_PREFIX}retired" not in custom_of(load_workbook(book))
 
 
+def built_with_custom_property(q, tmp_path: Path, name: str, value_xml: bytes) -> Path:
+    """``q``'s workbook with a custom property added by rewriting the custom properties part alone."""
+    book = tmp_path / "k.xlsx"
+    replace_workbook(q, book)
+    added = (b'<property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="99" name="' + name.encode() + b'">'
+             + value_xml + b"</property></Properties>")
+    rewrite_part(book, "docProps/custom.xml", lambda data: data.replace(b"</Properties>", added))
+    return book
+
+
 def test_a_property_added_to_the_custom_part_alone_is_carried(quarter_dir, tmp_path):
     """The package digest leaves out the custom properties part (it holds the digest): a property added there
     by a tool that rewrites only that part must not let the file pass for one exactly as kwai-xl wrote it."""
-    book = tmp_path / "k.xlsx"
     q = load_quarter(quarter_dir / "2022Q2.yaml")
-    replace_workbook(q, book)
-    added = (b'<property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="99" name="Client">'
-             b'<vt:lpwstr>Fund A</vt:lpwstr></property></Properties>')
-    rewrite_part(book, "docProps/custom.xml", lambda data: data.replace(b"</Properties>", added))
+    book = built_with_custom_property(q, tmp_path, "Client", b"<vt:lpwstr>Fund A</vt:lpwstr>")
     assert untouched_since_built(book) and analysts(custom_of(load_workbook(book))) == {"Client": ("StringProperty", "Fund A")}
     replace_workbook(q, book)
     assert analysts(custom_of(load_workbook(book))) == {"Client": ("StringProperty", "Fund A")}
 
 
 def test_a_property_of_a_type_openpyxl_cannot_read_is_named_and_backed_up(quarter_dir, tmp_path):
-    book = tmp_path / "k.xlsx"
     q = load_quarter(quarter_dir / "2022Q2.yaml")
-    replace_workbook(q, book)
-    added = (b'<property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="99" name="Big">'
-             b'<vt:i8>9007199254740993</vt:i8></property></Properties>')
-    rewrite_part(book, "docProps/custom.xml", lambda data: data.replace(b"</Properties>", added))
+    book = built_with_custom_property(q, tmp_path, "Big", b"<vt:i8>9007199254740993</vt:i8>")
     with warnings.catch_warnings(record=True) as shown:
         warnings.simplefilter("always")
         rebuilt = replace_workbook(q, book)

@@ -154,6 +154,7 @@ RELATIONSHIP = re.compile(r'<Relationship\s[^>]*?Id="([^"]*)"[^>]*?Target="([^"]
 
 
 def unescape_xml(text: str) -> str:
+    """XML attribute or character data as text: the five named entities replaced (what the reader meets here)."""
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&apos;", "'").replace("&amp;", "&")
 
 
