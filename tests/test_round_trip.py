@@ -613,3 +613,28 @@ def test_an_analysts_link_and_literal_escape_text_are_carried_as_they_were(quart
     resave(book, tmp_path)
     assert "Links" in replace_workbook(q, book).carried  # again, as LibreOffice saved it: nothing to lose
     assert load_workbook(book)["Links"]["A2"].value == "_x0041_ is not A"
+
+
+def test_a_later_quarter_file_giving_actuals_does_not_block_a_rebuild(quarter_dir, tmp_path, monkeypatch):
+    """Forecast vs Actual is filled from later quarter files: when one starts to give an actual, a rebuild of an
+    edited and pulled workbook takes it (the placeholder was nobody's edit); a value typed there is named."""
+    from datetime import date
+
+    from kwai_xl.quarters.market_import import import_market
+    from kwai_xl.quarters.rollover import new_quarter
+
+    monkeypatch.setattr("kwai_xl.paths.DATA_DIR", quarter_dir)  # the later files are read from the data folder
+    q = load_quarter(quarter_dir / "2025Q4.yaml")
+    book = build_workbook(q, tmp_path / "k.xlsx").path
+    _edited_copy(book, book, "price", 69)
+    pull(book, data_dir=quarter_dir)
+    rolled = new_quarter("2026Q4", "2025Q4", data_dir=quarter_dir, today=date(2026, 12, 5))
+    export = tmp_path / "e.csv"
+    export.write_text("Ticker,Date,Currency,PX_LAST\n1024.HK,2026-12-04,HKD,70.1\n", encoding="utf-8")
+    import_market(export, rolled.path)
+    q = load_quarter(quarter_dir / "2025Q4.yaml")
+    typed = _edited_copy(book, tmp_path / "typed.xlsx", "fva_actual", 99)  # a copy with an actual typed over
+    assert replace_workbook(q, book).backup is None  # replaced, not refused
+    assert 70.1 in [v for row in WorkbookValues(book).block("fva_actual") for v in row]
+    with pytest.raises(KwaiError, match=r"Forecast vs Actual!\w+ holds 99, later quarter files now give"):
+        replace_workbook(q, typed)

@@ -31,6 +31,7 @@ from ..workbook.build import (
     generated_workbook,
     layout_revision,
     layouts,
+    load_labels,
     unchanged_since_built,
 )
 from ..workbook.fingerprint import canonical, normal_reference
@@ -131,10 +132,13 @@ def layout_mismatch(wb, sheets: list[SheetLayout]) -> str | None:
     return None
 
 
-def _input_cells(sheet: SheetLayout) -> set[tuple[int, int]]:
-    """(row, column) of every cell of ``sheet`` that the data file fills: inputs, their dates and sources."""
+def _input_cells(sheet: SheetLayout, from_later_files: bool = False) -> set[tuple[int, int]]:
+    """(row, column) of every cell of ``sheet`` that the data file fills: inputs, their dates and sources (or, with
+    ``from_later_files``, those that later quarter files fill)."""
     cells = set()
     for item in sheet.items():
+        if item.from_later_files != from_later_files:
+            continue
         if item.kind == "input":
             cells |= {(item.row + i, item.col + j) for i in range(item.h) for j in range(item.w)}
         if item.source or item.as_of:
@@ -147,8 +151,10 @@ def _shown(value) -> str:
     return text if len(text) <= 40 else text[:37] + "…'"
 
 
-def sheet_losses(ws, fresh, inputs: set[tuple[int, int]]) -> list[str]:
-    """What replacing sheet ``ws`` by the freshly generated ``fresh`` would lose, one phrase per cell."""
+def sheet_losses(ws, fresh, inputs: set[tuple[int, int]], later=frozenset(), not_reported: str = "") -> list[str]:
+    """What replacing sheet ``ws`` by the freshly generated ``fresh`` would lose, one phrase per cell. In ``later``
+    (cells later quarter files fill) a rebuild takes what those files now give: only a value typed there is lost,
+    not their placeholder ``not_reported``."""
     lost = []
     coords = {(c.row, c.column) for row in ws.iter_rows() for c in row if c.value is not None or c.comment}
     coords |= {(c.row, c.column) for row in fresh.iter_rows() for c in row if c.value is not None}
@@ -158,6 +164,11 @@ def sheet_losses(ws, fresh, inputs: set[tuple[int, int]]) -> list[str]:
         if old.comment is not None and (new.comment is None or canonical(new.comment.text) != canonical(old.comment.text)):
             lost.append(f"the note on {where}")
         if old.value is None or canonical(old.value) == canonical(new.value):
+            continue
+        if (r, c) in later:
+            if canonical(old.value) != canonical(not_reported):
+                lost.append(f"{where} holds {_shown(old.value)}, later quarter files now give {_shown(new.value)} "
+                            f"(an actual belongs in a later file's reported table)")
             continue
         if new.data_type == "f":
             lost.append(f"{where} formula changed" if old.data_type == "f" else
@@ -218,7 +229,8 @@ def rebuild_losses(path: Path, q: Quarter | None = None, data_dir: Path | None =
     lost = []
     for sheet in sheets:
         if sheet.title in wb.sheetnames:
-            lost += sheet_losses(wb[sheet.title], fresh[sheet.title], _input_cells(sheet))
+            lost += sheet_losses(wb[sheet.title], fresh[sheet.title], _input_cells(sheet), _input_cells(sheet, True),
+                                 load_labels(lang)["forecast_actual"]["not_reported"])
     if xlwings and XLWINGS_CONF in wb.sheetnames:
         lost += sheet_losses(wb[XLWINGS_CONF], fresh[XLWINGS_CONF], set())
     if lost and properties(wb).get(LAYOUT_PROPERTY) != layout_revision():

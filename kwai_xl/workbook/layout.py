@@ -63,6 +63,7 @@ class Item:
     base_cell: list | None = None  # (i, j) of the base case in a grid: framed and bold
     link: str | None = None  # the key of a sheet its first cell links to (a hyperlink, not a formula)
     shows: str | None = None  # its text cells are formulas showing one of item <shows>'s texts: sized by the longest
+    from_later_files: bool = False  # an input filled from later quarter files, not from this quarter's own
     row: int = 0
     col: int = FIRST_VALUE_COL
 
@@ -282,7 +283,8 @@ def _item(spec: dict) -> Item:
         kind = spec.pop("kind", "note")
         cells = [[]]
     allowed = {"id", "label", "unit", "source", "as_of", "fmt", "name", "names", "row_labels",
-               "validation", "validation_cols", "style", "comment", "beside", "shift", "base_cell", "link", "shows"}
+               "validation", "validation_cols", "style", "comment", "beside", "shift", "base_cell", "link", "shows",
+               "from_later_files"}
     unknown = set(spec) - allowed - {"kind"}
     if unknown:
         raise TemplateError(f"template item {spec.get('id') or spec.get('label')!r}: unknown keys {sorted(unknown)}")
