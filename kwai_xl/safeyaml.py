@@ -81,6 +81,27 @@ def _tag(resolver, event, kind) -> str:
     return str(resolver.resolve(kind, getattr(event, "value", None), event.implicit))
 
 
+_PLAIN_TAGS: dict[tuple, str] = {}
+"""(YAML version asked for, plain scalar) → its tag: the same words (keys, formats, kinds) recur in every
+document, and a plain document's scalars resolve by the version alone (it declares none of its own)."""
+_PLAIN_TAGS_MAX = 20_000
+_PLAIN_CACHED_LEN = 64  # longer scalars are text that recurs rarely
+
+
+def _scalar_tag(yaml: YAML, event) -> str:
+    """:func:`_tag` of a scalar event, a plain scalar's looked up in :data:`_PLAIN_TAGS` first."""
+    value = event.value
+    if not event.implicit[0] or len(value) > _PLAIN_CACHED_LEN or event.anchor is not None or event.tag is not None:
+        return _tag(yaml.resolver, event, ScalarNode)
+    key = (yaml.version, value)
+    tag = _PLAIN_TAGS.get(key)
+    if tag is None:
+        if len(_PLAIN_TAGS) >= _PLAIN_TAGS_MAX:
+            _PLAIN_TAGS.clear()
+        tag = _PLAIN_TAGS[key] = _tag(yaml.resolver, event, ScalarNode)
+    return tag
+
+
 def plain_document(yaml: YAML, events):
     """The one document of the parse ``events`` as ``yaml.load`` builds it; :class:`NotPlain` where it is not plain
     (see the module's docstring); ValueError where a scalar cannot be built."""
@@ -90,11 +111,11 @@ def plain_document(yaml: YAML, events):
     for event in events:
         kind = event.__class__
         if kind is ScalarEvent:
-            tag = _tag(resolver, event, ScalarNode)
+            tag = _scalar_tag(yaml, event)
             if tag == _STR:
                 value = event.value
             elif tag in _SCALARS:
-                value = _SCALARS[tag](constructor, ScalarNode(tag, event.value))
+                value = _SCALARS[tag](constructor, ScalarNode(tag, event.value, event.start_mark, event.end_mark))
             else:  # a merge key, or another tag
                 raise NotPlain
         elif kind is MappingStartEvent or kind is SequenceStartEvent:

@@ -58,7 +58,7 @@ def test_stats_ignore_text_and_blanks_and_match_numpy(values):
     assert stat.count == len(nums)
     if nums:
         assert stat.mean == pytest.approx(np.mean(nums))
-        assert stat.median == pytest.approx(np.median(nums))
+        assert stat.median == np.median(nums)  # exactly: the engine computes it without np.median
     else:
         assert np.isnan(stat.mean) and np.isnan(stat.median)
 

@@ -104,3 +104,14 @@ def test_any_document_reads_as_ruamels_own(value, flow):
     dumper.dump(value, buf)
     text = buf.getvalue()
     assert _read(safe_yaml(), text) == _read(YAML(typ="safe"), text)
+
+
+@pytest.mark.parametrize("scalar", SCALARS)
+def test_a_scalar_resolves_by_the_version_asked_for_whatever_was_read_before(scalar):
+    """Plain scalars' tags are remembered across documents, by the YAML version the loader reads: a 1.1 loader's
+    ``yes`` (true) is not a 1.2 loader's (text), in either order."""
+    text = f"a: {scalar}\nb: [{scalar}, x]\n"
+    for version in ((1, 2), (1, 1), None, (1, 1)):
+        ours, ruamels = safe_yaml(), YAML(typ="safe")
+        ours.version = ruamels.version = version
+        assert _read(ours, text) == _read(ruamels, text), version

@@ -6,13 +6,19 @@ later collection (about a tenth of a cold build's time). The collector is off wh
 command line's modules import, and what they made is then frozen: never scanned again.
 A long-running process that imports :mod:`kwai_xl.interfaces.cli` (a notebook, the tests)
 keeps Python's defaults.
+
+pydantic looks for plugins of its own (in every installed package's entry points) when it makes
+its first validator; kwai-xl uses none, so the process says so (``PYDANTIC_DISABLE_PLUGINS``,
+unless it is set already) and skips the search.
 """
 
 import gc
+import os
 
 
 def run() -> None:
     """Run ``kwai-xl`` with the command line's arguments (see the module's docstring)."""
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     gc.disable()
     try:
         from .cli import main

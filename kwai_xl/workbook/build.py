@@ -4,6 +4,7 @@ The sheets, their order and every label come from ``templates/``; this module
 only assembles the context the templates read and writes the result.
 """
 
+import copy
 import functools
 import hashlib
 import io
@@ -90,11 +91,19 @@ def load_labels(lang: str, templates_dir: Path = paths.TEMPLATES_DIR) -> dict:
     """The label set of ``lang`` (en or zh); a key missing from a translation falls back to English."""
     if lang not in LANGUAGES:
         raise KwaiError(f"--lang: {lang!r} is not one of {', '.join(LANGUAGES)}")
-    yaml = safe_yaml()
-    english = yaml.load((templates_dir / "labels" / "en.yaml").read_text(encoding="utf-8"))
-    if lang == "en":
-        return english
-    return _merged(english, yaml.load((templates_dir / "labels" / f"{lang}.yaml").read_text(encoding="utf-8")))
+    english = _label_file(templates_dir / "labels" / "en.yaml")
+    return copy.deepcopy(english if lang == "en" else _merged(english, _label_file(templates_dir / "labels" / f"{lang}.yaml")))
+
+
+def _label_file(path: Path) -> dict:
+    """The label file at ``path``, parsed once per version of it (a build reads each a few times); not to be changed."""
+    st = os.stat(path)
+    return _parsed_label_file(path, (st.st_mtime_ns, st.st_size, st.st_ino))
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_label_file(path: Path, stamp: tuple) -> dict:
+    return safe_yaml().load(path.read_text(encoding="utf-8"))
 
 
 def year_labels(years) -> list[str]:

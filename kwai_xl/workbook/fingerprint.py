@@ -26,7 +26,7 @@ _FUNCTION_PREFIX = re.compile(r"_xlfn\.|_xlws\.|_xludf\.", re.IGNORECASE)
 
 def cell_text(text: str) -> str:
     """``text`` as a cell stores it: a literal ``_xHHHH_`` escaped, so applications do not read it as a character."""
-    return _LITERAL.sub(lambda m: "_x005F" + m.group(0), text)
+    return _LITERAL.sub(lambda m: "_x005F" + m.group(0), text) if "_x" in text else text
 
 
 def text_of_cell(text: str) -> str:

@@ -1,5 +1,6 @@
 """Placed sheet layouts → an openpyxl workbook: cells, styles, names, validation, print setup."""
 
+from copy import copy
 from datetime import date
 from itertools import combinations
 
@@ -18,6 +19,52 @@ from .fit import text_need, widen, wrap
 from .layout import FIRST_VALUE_COL, Item, References, SheetLayout, defined_names
 
 
+class _Pending:
+    """One cell of a generated sheet as the writer decides it: value and style, made an openpyxl cell by
+    :meth:`_Grid.write` (fields as openpyxl's cell names them)."""
+
+    __slots__ = ("value", "data_type", "font", "fill", "border", "alignment", "number_format", "hyperlink", "comment")
+
+    def __init__(self):
+        self.value = self.data_type = self.font = self.fill = self.border = self.alignment = None
+        self.number_format = self.hyperlink = self.comment = None
+
+
+class _Grid(dict):
+    """(row, column) → :class:`_Pending`: a sheet's cells, decided in any order and then written at once, each
+    distinct style resolved by openpyxl once and copied to the cells that share it (openpyxl looks up every
+    style field of every assignment in its tables, the largest cost of writing a sheet)."""
+
+    def cell(self, row: int, column: int) -> _Pending:
+        pending = self.get((row, column))
+        if pending is None:
+            pending = self[(row, column)] = _Pending()
+        return pending
+
+    def write(self, ws) -> None:
+        """Make every pending cell a cell of ``ws``, in the order each was first decided."""
+        resolved: dict[tuple, tuple] = {}  # style → (its objects, kept so their ids stay theirs; the cell style)
+        for (row, column), p in self.items():
+            cell = ws.cell(row, column)
+            key = (id(p.font), id(p.fill), id(p.border), id(p.alignment), p.number_format)
+            hit = resolved.get(key)
+            if hit is None:
+                for field in ("font", "fill", "border", "alignment", "number_format"):
+                    if getattr(p, field) is not None:
+                        setattr(cell, field, getattr(p, field))
+                resolved[key] = ((p.font, p.fill, p.border, p.alignment), cell._style)
+            else:
+                cell._style = copy(hit[1])
+            if p.value is not None:
+                cell.value = p.value
+            if p.data_type is not None:
+                cell.data_type = p.data_type
+            if p.hyperlink is not None:
+                cell.hyperlink = p.hyperlink
+            if p.comment is not None:
+                cell.comment = p.comment
+
+
 def _text(cell, value) -> None:
     """Write ``value`` as text, even when it starts with = (never a formula) or holds a literal ``_xHHHH_``."""
     cell.value = cell_text(value) if isinstance(value, str) else value
@@ -34,32 +81,32 @@ def _per_row(value, i: int):
     return value[i] if isinstance(value, list) else (value if i == 0 else None)
 
 
-def _write_item(ws, sheet: SheetLayout, item: Item, refs: References, validations: dict) -> None:
+def _write_item(ws, grid: _Grid, sheet: SheetLayout, item: Item, refs: References, validations: dict) -> None:
     for i in range(max(item.h, 1)):
         r = item.row + i
         label = item.row_labels[i] if i < len(item.row_labels) else (item.label if i == 0 else "")
         if label:
-            _text(ws.cell(r, 1), label)
-            ws.cell(r, 1).font = styles.STALE_FONT if item.style == "stale" else styles.NOTE_FONT if item.kind == "note" else (
+            _text(grid.cell(r, 1), label)
+            grid.cell(r, 1).font = styles.STALE_FONT if item.style == "stale" else styles.NOTE_FONT if item.kind == "note" else (
                 styles.OUTPUT_FONT if item.style == "output" else styles.LABEL_FONT)
         unit = _per_row(item.unit, i) if isinstance(item.unit, list) else (item.unit if i == 0 or item.h > 1 else "")
         if unit:
-            _text(ws.cell(r, 2), unit)
-            ws.cell(r, 2).font = styles.UNIT_FONT
+            _text(grid.cell(r, 2), unit)
+            grid.cell(r, 2).font = styles.UNIT_FONT
         as_of = _per_row(item.as_of, i) if isinstance(item.as_of, list) else (item.as_of if i == 0 else None)
         if as_of:
-            cell = ws.cell(r, sheet.as_of_col)
+            cell = grid.cell(r, sheet.as_of_col)
             cell.value = date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
             _fmt(cell, "date")
             cell.font, cell.alignment = styles.UNIT_FONT, styles.CENTER
         source = _per_row(item.source, i) if isinstance(item.source, list) else (item.source if i == 0 else "")
         if source:
-            _text(ws.cell(r, sheet.source_col), source)
-            ws.cell(r, sheet.source_col).font = styles.UNIT_FONT
+            _text(grid.cell(r, sheet.source_col), source)
+            grid.cell(r, sheet.source_col).font = styles.UNIT_FONT
         for j, raw in enumerate(item.cells[i] if i < len(item.cells) else []):
             if raw is None and item.kind != "input":
                 continue
-            cell = ws.cell(r, item.col + j)
+            cell = grid.cell(r, item.col + j)
             if item.kind == "input":  # a blank input slot is styled too: pull reads what is typed there
                 if raw is None:
                     pass
@@ -88,17 +135,17 @@ def _write_item(ws, sheet: SheetLayout, item: Item, refs: References, validation
             elif item.style == "stale":
                 cell.font = styles.STALE_FONT
         if item.kind == "note" and item.h == 1 and label:
-            ws.cell(r, 1).alignment = styles.aligned(vertical="top")
+            grid.cell(r, 1).alignment = styles.aligned(vertical="top")
     if item.validation:
         for j in item.validation_cols or range(item.w):
             col = get_column_letter(item.col + j)
             validations.setdefault(item.validation, []).append(f"{col}{item.row}:{col}{item.row + item.h - 1}")
     if item.link and item.link in refs.titles:
-        _link(ws.cell(item.row, 1), refs.titles[item.link])
+        _link(grid.cell(item.row, 1), refs.titles[item.link])
     if item.comment:
-        ws.cell(item.row, item.col).comment = Comment(item.comment, "kwai-xl")
+        grid.cell(item.row, item.col).comment = Comment(item.comment, "kwai-xl")
     if item.base_cell:
-        base = ws.cell(item.row + item.base_cell[0], item.col + item.base_cell[1])
+        base = grid.cell(item.row + item.base_cell[0], item.col + item.base_cell[1])
         base.border, base.font = styles.BASE_BORDER, styles.BASE_FONT
     if item.style == "heat":
         rng = f"{get_column_letter(item.col)}{item.row}:{get_column_letter(item.col + item.w - 1)}{item.row + item.h - 1}"
@@ -136,38 +183,40 @@ def _link(cell, title: str) -> None:
 
 def _write_sheet(ws, sheet: SheetLayout, refs: References) -> None:
     ws.sheet_properties.tabColor = sheet.tab_color
-    _text(ws.cell(1, 1), sheet.heading)
-    ws.cell(1, 1).font = styles.HEADING_FONT
-    _text(ws.cell(2, 1), sheet.subtitle)
-    ws.cell(2, 1).font = styles.SUBTITLE_FONT
+    grid = _Grid()
+    _text(grid.cell(1, 1), sheet.heading)
+    grid.cell(1, 1).font = styles.HEADING_FONT
+    _text(grid.cell(2, 1), sheet.subtitle)
+    grid.cell(2, 1).font = styles.SUBTITLE_FONT
     if sheet.key != "contents" and "contents" in refs.titles:
-        _text(ws.cell(3, 1), sheet.labels_contents)
-        _link(ws.cell(3, 1), refs.titles["contents"])
+        _text(grid.cell(3, 1), sheet.labels_contents)
+        _link(grid.cell(3, 1), refs.titles["contents"])
     has_sources = any(it.source for it in sheet.items())
     validations: dict[str, list[str]] = {}
     for block in sheet.blocks:
         for c in range(1, sheet.max_col + 1 if has_sources else sheet.as_of_col):
-            ws.cell(block.row, c).fill = styles.BLOCK_FILL
-        _text(ws.cell(block.row, 1), f"{block.title} · {block.note}" if block.note else block.title)
-        ws.cell(block.row, 1).font = styles.BLOCK_FONT
+            grid.cell(block.row, c).fill = styles.BLOCK_FILL
+        _text(grid.cell(block.row, 1), f"{block.title} · {block.note}" if block.note else block.title)
+        grid.cell(block.row, 1).font = styles.BLOCK_FONT
         for k, header in enumerate(block.header):
             r = block.row + 1 + k
             for c in range(1, sheet.max_col + 1 if has_sources else sheet.as_of_col):
-                ws.cell(r, c).fill = styles.HEADER_FILL
+                grid.cell(r, c).fill = styles.HEADER_FILL
             for j, text in enumerate(header):
                 if text not in (None, ""):
-                    cell = ws.cell(r, FIRST_VALUE_COL + j)
+                    cell = grid.cell(r, FIRST_VALUE_COL + j)
                     _text(cell, str(text))
                     cell.font, cell.alignment = styles.HEADER_FONT, styles.RIGHT
         r = block.row + len(block.header)
         for c, text, field in ((sheet.as_of_col, sheet.labels_as_of, "as_of"),
                                (sheet.source_col, sheet.labels_source, "source")):
             if any(getattr(it, field) for it in block.items):  # a header only over a column the block fills
-                _text(ws.cell(r, c), text)
-                ws.cell(r, c).font = styles.HEADER_FONT if block.header else styles.BLOCK_FONT
-                ws.cell(r, c).alignment = styles.CENTER if c == sheet.as_of_col else styles.aligned()
+                _text(grid.cell(r, c), text)
+                grid.cell(r, c).font = styles.HEADER_FONT if block.header else styles.BLOCK_FONT
+                grid.cell(r, c).alignment = styles.CENTER if c == sheet.as_of_col else styles.aligned()
         for item in block.items:
-            _write_item(ws, sheet, item, refs, validations)
+            _write_item(ws, grid, sheet, item, refs, validations)
+    grid.write(ws)
     for list_id, ranges in validations.items():
         dv = DataValidation(type="list", formula1=list_id, allow_blank=True,
                             error=sheet.labels_invalid_choice, errorTitle="kwai-xl", showErrorMessage=True)
