@@ -32,6 +32,8 @@ from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.tag import Tag
 
+from .diskcache import parse_cache
+
 _TAGS: dict[str, Tag] = {}
 """One Tag per implicit tag (ruamel's own default tags are shared alike): it decodes its name once."""
 
@@ -165,13 +167,24 @@ class SafeYAML(YAML):
     """ruamel's safe loader, building a plain document from its events (see the module's docstring)."""
 
     def load(self, stream, events=None):
-        """The document ``stream`` (text); ``events``: its parse events, when the caller has them already."""
+        """The document ``stream`` (text); ``events``: its parse events, when the caller has them already. A plain
+        document's parse is kept in the parse cache (:mod:`kwai_xl.diskcache`) and read from there next time."""
         if isinstance(stream, str):
+            # kept when parsed here (a caller that parsed the text already keeps what it makes of it)
+            cache = parse_cache() if events is None else None
+            kind = f"plain document, YAML {self.version or 'default'}"
+            kept = cache.get(kind, stream) if cache is not None else None
+            if kept is not None:
+                return kept[0]
             events = self.parse(stream) if events is None else events
             try:  # as the events come: what ruamel's load names first (an undefined alias) is met first
-                return plain_document(self, events)
+                document = plain_document(self, events)
             except (NotPlain, ValueError):  # ruamel's load reads it, or names what is wrong
                 pass
+            else:
+                if cache is not None:
+                    cache.put(kind, stream, document)
+                return document
             finally:
                 getattr(events, "close", lambda: None)()  # a generator's parser is let go before ruamel's load
         return super().load(stream)

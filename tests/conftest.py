@@ -1,7 +1,10 @@
 """Shared fixtures: the shipped quarters and the engine's results for them."""
 
+import atexit
+import os
 import random
 import shutil
+import tempfile
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -17,6 +20,10 @@ from kwai_xl.readback.reader import WorkbookValues
 from kwai_xl.workbook.build import build_workbook
 
 SEED_QUARTER = DATA_DIR / "2022Q2.yaml"
+
+# the tests keep compiled templates and parsed documents apart from the user's (kwai_xl.diskcache), starting with none
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="kwai-xl-test-cache-")
+atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)
 
 
 def seed_round(value: float, places: int = 2) -> float:

@@ -15,13 +15,14 @@ from hostile_files import BOMBS, workbook_xml, yaml_alias_bomb, yaml_huge_file
 from jinja2 import FileSystemBytecodeCache
 from openpyxl import load_workbook
 
+from kwai_xl.diskcache import cache_dir
 from kwai_xl.errors import KwaiError
 from kwai_xl.interfaces.cli import main
 from kwai_xl.paths import DATA_DIR
 from kwai_xl.quarters.schema import load_quarter
 from kwai_xl.readback.pull import pull
 from kwai_xl.workbook.build import build_workbook
-from kwai_xl.workbook.layout import template_cache_dir, template_environment
+from kwai_xl.workbook.layout import template_environment
 
 SEED_TEXT = (DATA_DIR / "2022Q2.yaml").read_text(encoding="utf-8")
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -71,7 +72,7 @@ def test_a_planted_compiled_template_never_runs(tmp_path, monkeypatch, spoiler):
     (templates / "t.j2").write_text("hello {{ who }}")
     marker = tmp_path / "marker"
     env = template_environment(templates)
-    folder = template_cache_dir()
+    folder = cache_dir()
     assert folder == tmp_path / "cache" / "kwai-xl" and stat.S_IMODE(folder.stat().st_mode) == 0o700
     planted = _plant(folder, env, "t.j2", marker)
     if spoiler is None:  # the control: the user's own private cache is trusted, so the plant is real code

@@ -37,6 +37,7 @@ from ruamel.yaml.events import (
     ScalarEvent,
 )
 
+from ..diskcache import parse_cache
 from ..engine.inputs import METRICS, MULTIPLE_BASIS, MULTIPLES, sweep_keys
 from ..engine.inputs import Segment as EngineSegment
 from ..engine.scenarios import BASES, METRIC_SOURCES, SCENARIOS, STATISTICS
@@ -826,16 +827,22 @@ def read_yaml(path: Path):
 def parse_yaml(path: Path, text: str, keys=None):
     """The YAML document ``text`` (read from ``path``, which errors name), bounded as :func:`read_yaml` says;
     only its top-level ``keys`` where given and its top level is plain (:func:`top_level_sections`)."""
+    cache = parse_cache()
+    kind = "quarter file" if keys is None else "quarter file's " + ", ".join(sorted(keys))
+    kept = cache.get(kind, text) if cache is not None else None
+    if kept is not None:  # the same text read before (a file bounded and parsed as here)
+        return kept[0]
     yaml = _yaml()
     try:
         events = list(_counted(path, yaml.parse(text)))
         sections = top_level_sections(text, events, keys) if keys is not None else None
         if sections is not None:
             try:
-                return yaml.load(sections)
+                document = yaml.load(sections)
             except YAMLError:  # not readable apart: the whole file says what is wrong, and where
-                pass
-        return yaml.load(text, events)
+                sections = None
+        if sections is None:
+            document = yaml.load(text, events)
     except YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "somewhere"
@@ -843,6 +850,9 @@ def parse_yaml(path: Path, text: str, keys=None):
         if problem.startswith("found duplicate key"):  # ruamel shows the values unbuilt, as "{}"
             problem = re.sub(r' with value ".*', "", problem) + " (a key may appear once in a mapping)"
         raise KwaiError(f"{path}: not valid YAML at {where}: {problem}") from None
+    if cache is not None:
+        cache.put(kind, text, document)
+    return document
 
 
 _LOADED: dict[tuple, object] = {}

@@ -32,6 +32,7 @@ from jinja2 import FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 from openpyxl.utils import get_column_letter, quote_sheetname
 
+from ..diskcache import cache_dir, enabled, open_private_dir, private
 from ..errors import TemplateError
 from ..safeyaml import safe_yaml
 
@@ -157,26 +158,13 @@ def _isoformat(value):
     raise TypeError(f"{type(value).__name__} cannot go into a template")
 
 
-def _private(st: os.stat_result) -> bool:
-    """Whether a file or folder is this user's and no one else can write it."""
-    return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-
-
 class PrivateBytecodeCache(FileSystemBytecodeCache):
-    """Compiled templates in a folder of this user's; checked on every use, so a compiled template
-    planted there by anyone else (a foreign owner, a group- or world-writable folder or file, a
-    symbolic link) is never loaded, and nothing is written to such a folder."""
+    """Compiled templates in kwai-xl's private cache folder (:mod:`kwai_xl.diskcache`); checked on every use, so
+    a compiled template planted there by anyone else (a foreign owner, a group- or world-writable folder or file,
+    a symbolic link) is never loaded, and nothing is written to such a folder."""
 
     def _open_dir(self) -> int | None:
-        """A descriptor of the cache folder if it is private (no symbolic link followed), else None."""
-        try:
-            fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-        except OSError:
-            return None
-        if not _private(os.fstat(fd)):
-            os.close(fd)
-            return None
-        return fd
+        return open_private_dir(Path(self.directory))
 
     def load_bytecode(self, bucket) -> None:
         dir_fd = self._open_dir()
@@ -190,7 +178,7 @@ class PrivateBytecodeCache(FileSystemBytecodeCache):
             os.close(dir_fd)
         with os.fdopen(fd, "rb") as fh:
             st = os.fstat(fd)
-            if stat.S_ISREG(st.st_mode) and _private(st):
+            if stat.S_ISREG(st.st_mode) and private(st):
                 bucket.load_bytecode(fh)
 
     def dump_bytecode(self, bucket) -> None:
@@ -200,28 +188,18 @@ class PrivateBytecodeCache(FileSystemBytecodeCache):
             super().dump_bytecode(bucket)
 
 
-def template_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/kwai-xl`` (default ``~/.cache/kwai-xl``): where compiled templates are kept."""
-    base = os.environ.get("XDG_CACHE_HOME", "")
-    return (Path(base) if os.path.isabs(base) else Path.home() / ".cache") / "kwai-xl"
-
-
 def _bytecode_cache() -> PrivateBytecodeCache | None:
-    """The on-disk cache of compiled templates, or None (kept in memory only) where it cannot be private."""
-    if not hasattr(os, "getuid"):
-        return None
+    """The on-disk cache of compiled templates, or None (kept in memory only) where it cannot be private or
+    kwai-xl keeps nothing on disk (``KWAI_XL_CACHE=off``)."""
     try:
-        cache_dir = template_cache_dir()
-        cache_dir.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        cache_dir.mkdir(mode=0o700, exist_ok=True)
-    except OSError:
+        folder = cache_dir()
+    except (RuntimeError, KeyError):  # no home folder to keep it in
         return None
-    cache = PrivateBytecodeCache(str(cache_dir))
-    dir_fd = cache._open_dir()
+    dir_fd = open_private_dir(folder, make=True) if enabled() else None
     if dir_fd is None:
         return None
     os.close(dir_fd)
-    return cache
+    return PrivateBytecodeCache(str(folder))
 
 
 @functools.lru_cache(maxsize=4)

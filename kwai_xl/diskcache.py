@@ -1,0 +1,174 @@
+"""kwai-xl's private cache folder, and what is kept there: parsed YAML documents by the SHA-256 of their text.
+
+A build parses some 130 KB of YAML (its data file, later quarters' files, the label files and every
+rendered sheet template) and most of it is the same text as the build before: the same quarter
+rebuilt, or a quarter edited in a few places. A document's parse is kept, keyed by its exact text
+and by the parser's revision, and read back instead of parsing it again, about 0.05 s of a cold
+build. It is only a parse: validation, rendering and everything after run every time, and a text
+changed by one character is a different key.
+
+The folder is ``$XDG_CACHE_HOME/kwai-xl`` (``~/.cache/kwai-xl``), made private (mode 700) and
+checked on every use: a folder or file of anyone else's, writable by others or reached through a
+symbolic link is neither read nor written. What is read back is unpickled with only plain data
+allowed (dicts, lists, text, numbers, dates), never code. ``KWAI_XL_CACHE=off`` keeps nothing on disk
+(compiled templates included).
+"""
+
+import hashlib
+import io
+import os
+import pickle
+import stat
+import sys
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+MAX_ENTRIES = 2000
+"""Parsed documents kept; past this, the older half is removed (a build adds some 20 when all its texts are new)."""
+
+
+def enabled() -> bool:
+    """Whether kwai-xl keeps anything on disk (``KWAI_XL_CACHE=off`` says not)."""
+    return os.environ.get("KWAI_XL_CACHE", "").lower() not in ("off", "0", "no", "false")
+
+
+def cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/kwai-xl`` (default ``~/.cache/kwai-xl``)."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(base) if os.path.isabs(base) else Path.home() / ".cache") / "kwai-xl"
+
+
+def private(st: os.stat_result) -> bool:
+    """Whether a file or folder is this user's and no one else can write it."""
+    return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def open_private_dir(path: Path, make: bool = False) -> int | None:
+    """A descriptor of the folder ``path`` if it is private (no symbolic link followed), else None; ``make``: made
+    (mode 700) where it is missing. None on a system without users' ids."""
+    if not hasattr(os, "getuid"):
+        return None
+    if make:
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            path.mkdir(mode=0o700, exist_ok=True)
+        except OSError:
+            return None
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    if not private(os.fstat(fd)):
+        os.close(fd)
+        return None
+    return fd
+
+
+_PLAIN_DATA = {("datetime", "date"): date, ("datetime", "datetime"): datetime,
+               ("datetime", "timedelta"): timedelta, ("datetime", "timezone"): timezone}
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    """An unpickler of plain data only: builtin containers and scalars, and the dates YAML gives."""
+
+    def find_class(self, module, name):
+        if (module, name) in _PLAIN_DATA:
+            return _PLAIN_DATA[(module, name)]
+        raise pickle.UnpicklingError(f"{module}.{name} is not plain data")
+
+
+class ParseCache:
+    """Parsed documents in the folder ``folder``, keyed by kind (how the text was read) and text."""
+
+    def __init__(self, folder: Path, revision: str):
+        self.folder, self.revision = folder, revision
+
+    def _name(self, kind: str, text: str) -> str:
+        digest = hashlib.sha256(f"{self.revision}\0{kind}\0".encode("utf-8"))
+        digest.update(text.encode("utf-8", "surrogatepass"))
+        return digest.hexdigest() + ".pickle"
+
+    def get(self, kind: str, text: str):
+        """``(document,)`` as kept for ``text`` read as ``kind``, or None."""
+        dir_fd = open_private_dir(self.folder)
+        if dir_fd is None:
+            return None
+        try:
+            fd = os.open(self._name(kind, text), os.O_RDONLY | os.O_NOFOLLOW, dir_fd=dir_fd)
+        except OSError:
+            return None
+        finally:
+            os.close(dir_fd)
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fd)
+            if not (stat.S_ISREG(st.st_mode) and private(st)):
+                return None
+            try:
+                return (_PlainUnpickler(io.BytesIO(fh.read())).load(),)
+            except Exception:  # a file cut short or not ours: parsed again, and kept anew
+                return None
+
+    def put(self, kind: str, text: str, document) -> None:
+        """Keep ``document``, the parse of ``text`` read as ``kind``; nothing where the folder is not private."""
+        try:
+            data = pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception:
+            return
+        dir_fd = open_private_dir(self.folder, make=True)
+        if dir_fd is None:
+            return
+        name = self._name(kind, text)
+        temporary = f".{name}.{os.getpid()}.tmp"
+        try:
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=dir_fd)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(temporary, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+            self._trim(dir_fd)
+        except OSError:
+            try:
+                os.unlink(temporary, dir_fd=dir_fd)
+            except OSError:
+                pass
+        finally:
+            os.close(dir_fd)
+
+    @staticmethod
+    def _trim(dir_fd: int) -> None:
+        """Past :data:`MAX_ENTRIES` documents, remove the older half."""
+        names = [n for n in os.listdir(dir_fd) if n.endswith(".pickle")]
+        if len(names) <= MAX_ENTRIES:
+            return
+        aged = sorted(names, key=lambda n: os.stat(n, dir_fd=dir_fd, follow_symlinks=False).st_mtime_ns)
+        for name in aged[: len(aged) // 2]:
+            try:
+                os.unlink(name, dir_fd=dir_fd)
+            except OSError:
+                pass
+
+
+def _parser_revision() -> str:
+    """What a kept parse depends on besides its text: Python's and ruamel.yaml's versions, and kwai-xl's parsing
+    code (the modules that build documents, by size and modification time)."""
+    import ruamel.yaml
+
+    here = Path(__file__).resolve().parent
+    files = [here / "safeyaml.py", here / "quarters" / "schema.py"]
+    stamps = [f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files if p.exists()]
+    return "|".join([sys.version, ruamel.yaml.__version__, *stamps])
+
+
+_CACHES: dict[Path, ParseCache | None] = {}
+
+
+def parse_cache() -> ParseCache | None:
+    """The parse cache under :func:`cache_dir` (its ``yaml`` folder), or None when caching is off."""
+    if not enabled():
+        return None
+    try:
+        folder = cache_dir() / "yaml"
+    except (RuntimeError, KeyError):  # no home folder to keep it in
+        return None
+    if folder not in _CACHES:
+        _CACHES[folder] = ParseCache(folder, _parser_revision())
+    return _CACHES[folder]
