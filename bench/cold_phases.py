@@ -4,6 +4,8 @@ Prints one line per step as ``step<TAB>seconds``. The steps are those of ``kwai-
 it built before (the benchmark's case): imports, loading the quarter, judging the existing file,
 rendering and placing the sheets (later quarters' reported outcomes read on the way), writing the
 cells, saving, formualizer's recalculation, the shared-strings repack, and the checks read back.
+Run by bench/run.py with the cache folder a build before left (texts parsed before are read from
+the parse cache).
 """
 
 import gc

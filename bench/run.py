@@ -2,22 +2,26 @@
 
     make bench      # or: .venv/bin/python bench/run.py
 
-Cold build (a fresh process: imports + build) and its peak memory, the time Python
-takes just to import what `kwai-xl build` uses, a warm in-process build, builds of
-synthetic quarters with 10× and 50× the peers and twice the years of history (the
-model's FY0–FY2 are fixed by MODEL.md §7, so the years that can grow are the
-supporting tables'), the UDFs' cost per call (scalar, and the grid over 10,000 case
-rows), the full Monte Carlo sweep over 10^6 draws, and LibreOffice's recalculation
-of the same workbook as the yardstick, and `verify` (the workbook and its variants) against it.
+Cold build (a fresh process: imports + build) and its peak memory, with the texts it parses
+kept from the build before and with none kept (the parse cache, kwai_xl/diskcache.py), and the
+time Python takes just to import what `kwai-xl build` uses (the commands run in turn, medians);
+a warm in-process build, builds of synthetic quarters with 10× and 50× the peers and twice the
+years of history (the model's FY0–FY2 are fixed by MODEL.md §7, so the years that can grow are
+the supporting tables'), the UDFs' cost per call (scalar, and the grid over 10,000 case rows),
+the full Monte Carlo sweep over 10^6 draws, and LibreOffice's recalculation of the same workbook
+as the yardstick, and `verify` (the workbook and its variants) against it.
 """
 
+import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import timeit
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -30,23 +34,26 @@ BUILD_IMPORTS = ("import kwai_xl.workbook.build, kwai_xl.quarters.schema, openpy
                  "click, python_calamine, defusedxml")
 
 
-def wall(cmd: list[str], runs: int = 3) -> tuple[float, float]:
-    """Median wall time (s) of a command over ``runs``, and the peak RSS (MiB) of any child so far."""
-    times = []
+def alternating(commands: dict[str, tuple[list[str], Callable[[], None] | None]], env: dict, runs: int = 9) -> dict[str, float]:
+    """Median wall time (s) of each command, the commands run in turn ``runs`` times (a slow spell of the machine
+    falls on all of them alike); each command's ``before()``, when given, runs before it every time, untimed."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
     for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(cmd, check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return statistics.median(times), peak
+        for name, (cmd, before) in commands.items():
+            if before:
+                before()
+            start = time.perf_counter()
+            subprocess.run(cmd, check=True, capture_output=True, env=env)
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
-def cold_phases(out: Path, runs: int = 5) -> dict[str, float]:
+def cold_phases(out: Path, env: dict, runs: int = 5) -> dict[str, float]:
     """Median seconds of each step of a cold build over ``out`` (bench/cold_phases.py in fresh processes)."""
     seen: dict[str, list[float]] = {}
     for _ in range(runs):
         proc = subprocess.run([sys.executable, str(Path(__file__).with_name("cold_phases.py")), str(out)],
-                              check=True, capture_output=True, text=True)
+                              check=True, capture_output=True, text=True, env=env)
         for line in proc.stdout.splitlines():
             step, seconds = line.split("\t")
             seen.setdefault(step, []).append(float(seconds))
@@ -85,16 +92,29 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "bench.xlsx"
-        cold, peak = wall([sys.executable, "-m", "kwai_xl", "build", "-q", "2022Q2", "--force", "--out", str(out)], runs=7)
-        imports, _ = wall([sys.executable, "-c", BUILD_IMPORTS], runs=7)
-        five, _ = wall([sys.executable, "-c", FIVE_LIBRARIES], runs=7)
-        rows.append(("cold `kwai-xl build` (2022Q2), fresh process (median of 7)", f"{cold:.3f} s"))
+        # a cache folder of the bench's own: compiled templates and parsed texts as a build before this one left them
+        env = {**os.environ, "XDG_CACHE_HOME": str(Path(tmp) / "cache")}
+        build = [sys.executable, "-m", "kwai_xl", "build", "-q", "2022Q2", "--force", "--out", str(out)]
+        subprocess.run(build, check=True, capture_output=True, env=env)
+        parsed = Path(tmp) / "cache" / "kwai-xl" / "yaml"
+        medians = alternating({
+            "cold": (build, None),
+            "new texts": (build, lambda: shutil.rmtree(parsed, ignore_errors=True)),
+            "imports": ([sys.executable, "-c", BUILD_IMPORTS], None),
+            "five": ([sys.executable, "-c", FIVE_LIBRARIES], None),
+        }, env)
+        cold, new, imports, five = (medians[k] for k in ("cold", "new texts", "imports", "five"))
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        rows.append(("cold `kwai-xl build` (2022Q2) over the file it built before, fresh process (median of 9)",
+                     f"{cold:.3f} s"))
+        rows.append(("  the same with none of its texts parsed before (parse cache emptied)", f"{new:.3f} s"))
         rows.append(("  peak memory of a build process", f"{peak:.0f} MiB"))
         rows.append(("Python importing the build's libraries only", f"{imports:.3f} s"))
         rows.append(("  cold build / those imports", f"{cold / imports:.2f}×"))
         rows.append(("Python importing openpyxl, jinja2, ruamel.yaml, pydantic, numpy", f"{five:.3f} s"))
         rows.append(("  cold build / those five imports (issue 12's yardstick)", f"{cold / five:.2f}×"))
-        for step, seconds in cold_phases(out).items():
+        rows.append(("  with none of its texts parsed before / those five imports", f"{new / five:.2f}×"))
+        for step, seconds in cold_phases(out, env).items():
             rows.append((f"  cold build step: {step} (median of 5)", f"{seconds:.3f} s"))
         q = load_quarter(DATA_DIR / "2022Q2.yaml")
         warm = min(timeit.repeat(lambda: build_workbook(q, out, force=True), number=1, repeat=5))

@@ -95,7 +95,7 @@ class ParseCache:
             return None
         try:
             fd = os.open(self._name(kind, text), os.O_RDONLY | os.O_NOFOLLOW, dir_fd=dir_fd)
-        except OSError:
+        except (OSError, NotImplementedError):  # not there; or a system without folder descriptors
             return None
         finally:
             os.close(dir_fd)
@@ -125,7 +125,7 @@ class ParseCache:
                 fh.write(data)
             os.replace(temporary, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
             self._trim(dir_fd)
-        except OSError:
+        except (OSError, NotImplementedError):
             try:
                 os.unlink(temporary, dir_fd=dir_fd)
             except OSError:
