@@ -135,6 +135,21 @@ def test_chinese_build_verifies(seed_quarter, tmp_path):
     assert verify_workbook(path).ok
 
 
+def test_the_stale_guard_names_its_sources_in_the_workbooks_language():
+    """Checks' stale guard cites the quarter file for its date and threshold in the workbook's language, the
+    threshold's default as the schema sets it."""
+    from kwai_xl.quarters.schema import Quarter
+    from kwai_xl.workbook.build import layouts
+
+    q = load_quarter(DATA_DIR / "2022Q2.yaml")
+    default = Quarter.model_fields["stale_after_days"].default
+    for lang, words in (("en", "quarter file: "), ("zh", "季度数据文件：")):
+        checks = next(s for s in layouts(q, lang) if s.key == "checks")
+        sources = {it.id: it.source for it in checks.items() if it.id in ("stale_quarter_as_of", "stale_days")}
+        assert sources["stale_quarter_as_of"] == f"{words}as_of", lang
+        assert sources["stale_days"].startswith(f"{words}stale_after_days") and f" {default}" in sources["stale_days"]
+
+
 def test_a_blank_fy1_gmv_no_segment_values_builds(quarter_dir, tmp_path):
     """2025Q4 values every segment on revenue: a blank FY1 GMV leaves its reconciliation n.a., no #DIV/0!."""
     path = quarter_dir / "2025Q4.yaml"

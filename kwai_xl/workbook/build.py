@@ -221,6 +221,7 @@ def template_context(q: Quarter, labels: dict, data_dir: Path | None = None) -> 
         "actuals": actuals_for(q, data_dir),
         "market_dates": [(m, m.label(labels["stale_words"])) for m in market_dates(q)],
         "market_stale": stale_market_summary(q, labels["stale_words"]),
+        "stale_days_default": Quarter.model_fields["stale_after_days"].default,
     }
 
 
