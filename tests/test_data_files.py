@@ -146,3 +146,17 @@ def test_build_flags_a_statistic_on_too_few_peers(tmp_path):
     from kwai_xl.readback.reader import WorkbookValues
     values = WorkbookValues(tmp_path / "k.xlsx")
     assert values.value("check_master") == 1 or "stale" in result.output.lower()  # the flag is not in the master check
+
+
+def test_an_edited_text_keeps_its_quotes_and_a_new_one_takes_its_neighbours():
+    from kwai_xl.quarters.datafile import dump_document, round_trip_yaml, set_path
+
+    doc = round_trip_yaml().load("a: {source: 'single', n: 1}\nb: {source: \"double\"}\nc: {source: plain}\nd: ['x', y]\n")
+    set_path(doc, ("a", "source"), "it's new")
+    set_path(doc, ("b", "market_cap_source"), "new key: beside a double-quoted source")
+    set_path(doc, ("c", "source"), "still plain")
+    set_path(doc, ("a", "note"), "tab\there")  # single quotes cannot show a tab: double
+    set_path(doc, ("d", 0), "x2")
+    assert dump_document(doc) == ("a: {source: 'it''s new', n: 1, note: \"tab\\there\"}\n"
+                                  "b: {source: \"double\", market_cap_source: \"new key: beside a double-quoted source\"}\n"
+                                  "c: {source: still plain}\nd: ['x2', y]\n")

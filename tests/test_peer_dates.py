@@ -190,6 +190,9 @@ def test_dates_edited_in_the_workbook_round_trip_through_pull(quarter_dir, tmp_p
         "peers.groups.1.companies.1.market_cap_source": q.peers.groups[1].companies[1].source,
     }
     assert pull(book, data_dir=quarter_dir).changes == []  # nothing new: the other copies of a date are not edits
+    text = (quarter_dir / "2022Q2.yaml").read_text(encoding="utf-8")  # new keys quoted like the row's source
+    assert f'          market_cap_source: "{q.peers.groups[0].companies[0].source}"\n' in text
+    assert '          source: "analyst: consensus of 2022-06-01"\n' in text
     wb = load_workbook(book)
     _cell(wb, "ads_rev", 1, "as_of").value = date(2022, 5, 30)  # edited again in the same workbook
     wb.save(book)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import CommentMark
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString, ScalarString, SingleQuotedScalarString
 from ruamel.yaml.tokens import CommentToken
 
 from ..errors import KwaiError
@@ -60,7 +61,30 @@ def get_path(doc, path: Path_, default=MISSING):
 
 
 def set_path(doc, path: Path_, value) -> None:
-    get_path(doc, path[:-1])[path[-1]] = value
+    """Write ``value`` at ``path``; a text quoted as the text it replaces is (see :func:`_quoted_like`)."""
+    parent = get_path(doc, path[:-1])
+    parent[path[-1]] = _quoted_like(parent, path[-1], value)
+
+
+_QUOTES = (DoubleQuotedScalarString, SingleQuotedScalarString)
+
+
+def _quoted_like(parent, key, value):
+    """``value`` quoted as the text it replaces at ``parent[key]`` is, or, for a key new to a mapping, as the
+    mapping's other quoted texts are (a new ``market_cap_source`` reads like its row's ``source``); other values,
+    and a text replacing an unquoted one, as they are. Single quotes only for text they show as it is."""
+    if not isinstance(value, str) or isinstance(value, ScalarString):
+        return value
+    if isinstance(parent, dict) and key not in parent:
+        models = list(parent.values())
+    elif isinstance(parent, dict) or (isinstance(key, int) and 0 <= key < len(parent)):
+        models = [parent[key]]
+    else:
+        models = []
+    style = next((type(v) for v in models if isinstance(v, _QUOTES)), None)
+    if style is SingleQuotedScalarString and not value.isprintable():
+        style = DoubleQuotedScalarString
+    return style(value) if style else value
 
 
 ROLLED = re.compile(r"rolled from (?P<quarter>\d{4}Q[1-4]): refresh(?: (?P<years>\d{4}(?:, \d{4})*))?(?: — (?P<rest>.*))?$")
