@@ -20,6 +20,7 @@ import os
 import pickle
 import stat
 import sys
+import time
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -58,10 +59,49 @@ def open_private_dir(path: Path, make: bool = False) -> int | None:
         fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     except OSError:
         return None
-    if not private(os.fstat(fd)):
+    return _if_private(fd)
+
+
+def open_private_subdir(parent: Path, name: str, make: bool = False) -> int | None:
+    """A descriptor of the folder ``name`` in the folder ``parent``, both private (:func:`open_private_dir`; ``name``
+    opened through ``parent``'s descriptor, so neither is reached through a link or a folder of anyone else's)."""
+    parent_fd = open_private_dir(parent, make)
+    if parent_fd is None:
+        return None
+    try:
+        if make:
+            try:
+                os.mkdir(name, 0o700, dir_fd=parent_fd)
+            except FileExistsError:
+                pass
+        fd = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=parent_fd)
+    except (OSError, NotImplementedError):
+        return None
+    finally:
+        os.close(parent_fd)
+    return _if_private(fd)
+
+
+def _if_private(fd: int) -> int | None:
+    """``fd`` when what it opens is private (:func:`private`), else None (and closed)."""
+    if private(os.fstat(fd)):
+        return fd
+    os.close(fd)
+    return None
+
+
+def open_private_file(name: str, dir_fd: int):
+    """The regular, private file ``name`` in the folder ``dir_fd``, opened for reading, or None (no link followed,
+    and no wait on a pipe or device planted there)."""
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
+    except (OSError, NotImplementedError):
+        return None
+    st = os.fstat(fd)
+    if not (stat.S_ISREG(st.st_mode) and private(st)):
         os.close(fd)
         return None
-    return fd
+    return os.fdopen(fd, "rb")
 
 
 _PLAIN_DATA = {("datetime", "date"): date, ("datetime", "datetime"): datetime,
@@ -78,10 +118,15 @@ class _PlainUnpickler(pickle.Unpickler):
 
 
 class ParseCache:
-    """Parsed documents in the folder ``folder``, keyed by kind (how the text was read) and text."""
+    """Parsed documents in the folder ``name`` of the private folder ``parent``, keyed by kind (how the text was
+    read) and text."""
 
-    def __init__(self, folder: Path, revision: str):
-        self.folder, self.revision = folder, revision
+    def __init__(self, parent: Path, name: str, revision: str):
+        self.parent, self.name, self.revision = parent, name, revision
+
+    @property
+    def folder(self) -> Path:
+        return self.parent / self.name
 
     def _name(self, kind: str, text: str) -> str:
         digest = hashlib.sha256(f"{self.revision}\0{kind}\0".encode("utf-8"))
@@ -89,24 +134,28 @@ class ParseCache:
         return digest.hexdigest() + ".pickle"
 
     def get(self, kind: str, text: str):
-        """``(document,)`` as kept for ``text`` read as ``kind``, or None."""
-        dir_fd = open_private_dir(self.folder)
+        """``(document,)`` as kept for ``text`` read as ``kind``, or None. A document read is marked as used, so the
+        trimming keeps what is read often."""
+        dir_fd = open_private_subdir(self.parent, self.name)
         if dir_fd is None:
             return None
+        name = self._name(kind, text)
         try:
-            fd = os.open(self._name(kind, text), os.O_RDONLY | os.O_NOFOLLOW, dir_fd=dir_fd)
-        except (OSError, NotImplementedError):  # not there; or a system without folder descriptors
-            return None
+            fh = open_private_file(name, dir_fd)
+            if fh is None:
+                return None
+            with fh:
+                try:
+                    document = _PlainUnpickler(io.BytesIO(fh.read())).load()
+                except Exception:  # a file cut short or not ours: parsed again, and kept anew
+                    return None
+            try:
+                os.utime(name, dir_fd=dir_fd, follow_symlinks=False)
+            except (OSError, NotImplementedError):
+                pass
+            return (document,)
         finally:
             os.close(dir_fd)
-        with os.fdopen(fd, "rb") as fh:
-            st = os.fstat(fd)
-            if not (stat.S_ISREG(st.st_mode) and private(st)):
-                return None
-            try:
-                return (_PlainUnpickler(io.BytesIO(fh.read())).load(),)
-            except Exception:  # a file cut short or not ours: parsed again, and kept anew
-                return None
 
     def put(self, kind: str, text: str, document) -> None:
         """Keep ``document``, the parse of ``text`` read as ``kind``; nothing where the folder is not private."""
@@ -114,7 +163,7 @@ class ParseCache:
             data = pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception:
             return
-        dir_fd = open_private_dir(self.folder, make=True)
+        dir_fd = open_private_subdir(self.parent, self.name, make=True)
         if dir_fd is None:
             return
         name = self._name(kind, text)
@@ -135,12 +184,16 @@ class ParseCache:
 
     @staticmethod
     def _trim(dir_fd: int) -> None:
-        """Past :data:`MAX_ENTRIES` documents, remove the older half."""
-        names = [n for n in os.listdir(dir_fd) if n.endswith(".pickle")]
-        if len(names) <= MAX_ENTRIES:
-            return
-        aged = sorted(names, key=lambda n: os.stat(n, dir_fd=dir_fd, follow_symlinks=False).st_mtime_ns)
-        for name in aged[: len(aged) // 2]:
+        """Past :data:`MAX_ENTRIES` documents, remove the half least recently used; and what a process killed while
+        writing left behind (a temporary file over an hour old)."""
+        names = os.listdir(dir_fd)
+        used = {n: os.stat(n, dir_fd=dir_fd, follow_symlinks=False).st_mtime_ns for n in names}
+        hour_ago = time.time_ns() - 3600 * 10**9
+        kept = [n for n in names if n.endswith(".pickle")]
+        gone = [n for n in names if n.endswith(".tmp") and used[n] < hour_ago]
+        if len(kept) > MAX_ENTRIES:
+            gone += sorted(kept, key=used.get)[: len(kept) // 2]
+        for name in gone:
             try:
                 os.unlink(name, dir_fd=dir_fd)
             except OSError:
@@ -148,14 +201,28 @@ class ParseCache:
 
 
 def _parser_revision() -> str:
-    """What a kept parse depends on besides its text: Python's and ruamel.yaml's versions, and kwai-xl's parsing
-    code (the modules that build documents, by size and modification time)."""
+    """What a kept parse depends on besides its text: Python's, ruamel.yaml's and its C parser's versions, and
+    kwai-xl's parsing code (the text of the modules that build and bound documents)."""
     import ruamel.yaml
 
+    try:  # ruamel.yaml.clib's parser (its build, by the size of the module, and the libyaml it holds)
+        import _ruamel_yaml
+
+        clib = f"{_ruamel_yaml.get_version_string()}:{os.stat(_ruamel_yaml.__file__).st_size}"
+    except (ImportError, OSError, AttributeError):
+        clib = "none"
     here = Path(__file__).resolve().parent
-    files = [here / "safeyaml.py", here / "quarters" / "schema.py"]
-    stamps = [f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files if p.exists()]
-    return "|".join([sys.version, ruamel.yaml.__version__, *stamps])
+    return "|".join([sys.version, ruamel.yaml.__version__, clib,
+                     code_digest([here / "safeyaml.py", here / "quarters" / "schema.py"])])
+
+
+def code_digest(paths: list[Path]) -> str:
+    """SHA-256 of the files at ``paths``, by content (a copy that keeps a file's size and time is still told apart)."""
+    code = hashlib.sha256()
+    for path in paths:
+        code.update(path.read_bytes() if path.exists() else b"")
+        code.update(b"\0")
+    return code.hexdigest()
 
 
 _CACHES: dict[Path, ParseCache | None] = {}
@@ -170,5 +237,5 @@ def parse_cache() -> ParseCache | None:
     except (RuntimeError, KeyError):  # no home folder to keep it in
         return None
     if folder not in _CACHES:
-        _CACHES[folder] = ParseCache(folder, _parser_revision())
+        _CACHES[folder] = ParseCache(folder.parent, folder.name, _parser_revision())
     return _CACHES[folder]

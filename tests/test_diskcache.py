@@ -3,6 +3,7 @@ nothing in the folder runs or is trusted unless it is the user's own and private
 
 import os
 import pickle
+import signal
 import stat
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from kwai_xl import diskcache, safeyaml
-from kwai_xl.diskcache import ParseCache, cache_dir, parse_cache
+from kwai_xl.diskcache import ParseCache, cache_dir, code_digest, parse_cache
 from kwai_xl.paths import DATA_DIR
 from kwai_xl.quarters import schema
 from kwai_xl.safeyaml import safe_yaml
@@ -110,6 +111,21 @@ def test_a_damaged_entry_is_parsed_again_and_kept_anew(cache_home):
     assert pickle.loads(kept.read_bytes()) == PARSED
 
 
+PARENT_SPOILERS = {
+    "kwai-xl's folder writable by others": lambda parent: parent.chmod(0o777),
+    "kwai-xl's folder a symbolic link": lambda parent: (parent.rename(parent.with_name("elsewhere")),
+                                                       parent.symlink_to(parent.with_name("elsewhere"))),
+}
+
+
+@pytest.mark.parametrize("spoiler", sorted(PARENT_SPOILERS))
+def test_a_parse_cache_in_a_folder_anyone_else_could_have_written_is_not_used(cache_home, spoiler):
+    (cache_home.parent).mkdir(parents=True, mode=0o700)
+    PARENT_SPOILERS[spoiler](cache_home.parent)
+    assert safe_yaml().load(TEXT) == PARSED
+    assert not (cache_home.parent / "yaml").exists() and not (cache_home.parent.with_name("elsewhere") / "yaml").exists()
+
+
 SPOILERS = {
     "a folder others can write": lambda folder, kept: folder.chmod(0o777),
     "a file others can write": lambda folder, kept: kept.chmod(0o666),
@@ -145,20 +161,47 @@ def test_kwai_xl_cache_off_keeps_nothing_on_disk(cache_home, monkeypatch):
     assert not cache_dir().exists()
 
 
-def test_the_cache_keeps_at_most_its_size(tmp_path, monkeypatch):
+def test_the_cache_keeps_at_most_its_size_and_what_is_read_stays(tmp_path, monkeypatch):
     monkeypatch.setattr(diskcache, "MAX_ENTRIES", 4)
-    cache = ParseCache(tmp_path / "yaml", "revision")
-    for k in range(6):
+    cache = ParseCache(tmp_path, "yaml", "revision")
+    for k in range(4):
         cache.put("kind", f"text {k}", k)
         os.utime(cache.folder / cache._name("kind", f"text {k}"), ns=(k * 10**9, k * 10**9))
-    kept = [k for k in range(6) if cache.get("kind", f"text {k}") is not None]
-    assert len(kept) <= 4 and 5 in kept and 0 not in kept
+    assert cache.get("kind", "text 0") == (0,)  # the oldest written, read now: used last
+    (cache.folder / ".left.by.a.killed.process.tmp").write_bytes(b"")
+    os.utime(cache.folder / ".left.by.a.killed.process.tmp", ns=(0, 0))
+    cache.put("kind", "text 4", 4)  # five: the two least recently used go
+    assert [k for k in range(5) if cache.get("kind", f"text {k}") is not None] == [0, 3, 4]
+    assert not list(cache.folder.glob("*.tmp"))
 
 
 def test_another_parser_revision_is_another_key(tmp_path):
-    ParseCache(tmp_path, "ruamel 0.18").put("kind", "a: 1\n", {"a": 1})
-    assert ParseCache(tmp_path, "ruamel 0.19").get("kind", "a: 1\n") is None
-    assert ParseCache(tmp_path, "ruamel 0.18").get("kind", "a: 1\n") == ({"a": 1},)
+    ParseCache(tmp_path, "yaml", "ruamel 0.18").put("kind", "a: 1\n", {"a": 1})
+    assert ParseCache(tmp_path, "yaml", "ruamel 0.19").get("kind", "a: 1\n") is None
+    assert ParseCache(tmp_path, "yaml", "ruamel 0.18").get("kind", "a: 1\n") == ({"a": 1},)
+
+
+def test_parsing_code_changed_in_place_is_another_revision(tmp_path):
+    """A module copied over with its size and time kept (cp -p, rsync, an unpacked archive) is still new code."""
+    code = tmp_path / "schema.py"
+    code.write_text("MAX_DEPTH = 64\n")
+    before = code_digest([code])
+    stamp = code.stat()
+    code.write_text("MAX_DEPTH = 16\n")
+    os.utime(code, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert code.stat().st_size == stamp.st_size and code_digest([code]) != before
+
+
+def test_a_pipe_planted_at_an_entry_is_not_waited_on(cache_home):
+    safe_yaml().load(TEXT)
+    (kept,) = _kept(cache_home)
+    kept.unlink()
+    os.mkfifo(kept, 0o600)
+    signal.alarm(10)  # a wait on the pipe fails the test instead of hanging it
+    try:
+        assert safe_yaml().load(TEXT) == PARSED
+    finally:
+        signal.alarm(0)
 
 
 def test_a_fresh_process_reads_a_quarter_from_the_cache(cache_home, tmp_path):

@@ -87,6 +87,19 @@ def test_a_planted_compiled_template_never_runs(tmp_path, monkeypatch, spoiler):
     assert not marker.exists()
 
 
+def test_a_cache_folder_that_cannot_take_a_compiled_template_fails_no_build(tmp_path, monkeypatch):
+    """A full disk or a read-only cache folder: the template is compiled and used, and compiled again next time."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+    def full(self, bucket):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(FileSystemBytecodeCache, "dump_bytecode", full)
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "t.j2").write_text("hello {{ who }}")
+    assert template_environment(templates).get_template("t.j2").render(who="analyst") == "hello analyst"
+
+
 def test_the_cache_folder_is_made_private_and_used(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     templates = tmp_path / "templates"

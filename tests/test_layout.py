@@ -43,3 +43,23 @@ def test_slices_and_running_ranges(refs):
 def test_misaligned_or_unknown_references_raise(refs, formula, problem):
     with pytest.raises(TemplateError, match=problem):
         refs.resolve(formula.replace("[j]", "") if problem == "cannot align" else formula, "Inputs", 0, 0, 2, 2)
+
+
+def test_labels_edited_during_a_session_are_read_as_edited(tmp_path):
+    """A label file is parsed once per text, not once per file: an edit that keeps its size and time still shows."""
+    import os
+    import shutil
+
+    from kwai_xl.paths import TEMPLATES_DIR
+    from kwai_xl.workbook.build import load_labels
+
+    shutil.copytree(TEMPLATES_DIR / "labels", tmp_path / "labels")
+    path = tmp_path / "labels" / "en.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert "  stale_age: Age\n" in text
+    before = load_labels("en", tmp_path)
+    stamp = path.stat()
+    path.write_text(text.replace("  stale_age: Age\n", "  stale_age: Eld\n"), encoding="utf-8")
+    os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert (before["checks"]["stale_age"], load_labels("en", tmp_path)["checks"]["stale_age"]) == ("Age", "Eld")
+    assert load_labels("zh", tmp_path)["checks"]["stale_age"] == "天数"

@@ -115,3 +115,22 @@ def test_text_is_escaped_as_saxutils_escapes_it(text):
     from xml.sax.saxutils import escape
 
     assert xml_text(text) == escape(text)
+
+
+def test_a_cell_decided_again_is_typed_again():
+    """The writer's grid types a cell as openpyxl's cell does: text written as text stays text (even "=…"), and a
+    value written over it later is typed afresh (a formula, a number)."""
+    from openpyxl import Workbook
+
+    from kwai_xl.workbook.writer import _Grid, _text
+
+    ws = Workbook().active
+    grid = _Grid()
+    _text(grid.cell(1, 1), "label")
+    grid.cell(1, 1).value = "=1+1"
+    _text(grid.cell(1, 2), "=not a formula")
+    _text(grid.cell(1, 3), "x")
+    grid.cell(1, 3).value = 5
+    grid.write(ws)
+    assert [(ws.cell(1, k).value, ws.cell(1, k).data_type) for k in (1, 2, 3)] == [
+        ("=1+1", "f"), ("=not a formula", "s"), (5, "n")]

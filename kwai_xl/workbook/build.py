@@ -96,14 +96,14 @@ def load_labels(lang: str, templates_dir: Path = paths.TEMPLATES_DIR) -> dict:
 
 
 def _label_file(path: Path) -> dict:
-    """The label file at ``path``, parsed once per version of it (a build reads each a few times); not to be changed."""
-    st = os.stat(path)
-    return _parsed_label_file(path, (st.st_mtime_ns, st.st_size, st.st_ino))
+    """The label file at ``path``, read every time and parsed once per text (a build reads each a few times); the
+    parse is shared: not to be changed."""
+    return _parsed_labels(path.read_text(encoding="utf-8"))
 
 
 @functools.lru_cache(maxsize=8)
-def _parsed_label_file(path: Path, stamp: tuple) -> dict:
-    return safe_yaml().load(path.read_text(encoding="utf-8"))
+def _parsed_labels(text: str) -> dict:
+    return safe_yaml().load(text)
 
 
 def year_labels(years) -> list[str]:

@@ -23,7 +23,6 @@ import functools
 import json
 import os
 import re
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ from jinja2 import FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 from openpyxl.utils import get_column_letter, quote_sheetname
 
-from ..diskcache import cache_dir, enabled, open_private_dir, private
+from ..diskcache import cache_dir, enabled, open_private_dir, open_private_file
 from ..errors import TemplateError
 from ..safeyaml import safe_yaml
 
@@ -171,21 +170,22 @@ class PrivateBytecodeCache(FileSystemBytecodeCache):
         if dir_fd is None:
             return
         try:
-            fd = os.open(self.pattern % (bucket.key,), os.O_RDONLY | os.O_NOFOLLOW, dir_fd=dir_fd)
-        except OSError:
-            return
+            fh = open_private_file(self.pattern % (bucket.key,), dir_fd)
         finally:
             os.close(dir_fd)
-        with os.fdopen(fd, "rb") as fh:
-            st = os.fstat(fd)
-            if stat.S_ISREG(st.st_mode) and private(st):
+        if fh is not None:
+            with fh:
                 bucket.load_bytecode(fh)
 
     def dump_bytecode(self, bucket) -> None:
         dir_fd = self._open_dir()
-        if dir_fd is not None:
-            os.close(dir_fd)
+        if dir_fd is None:
+            return
+        os.close(dir_fd)
+        try:
             super().dump_bytecode(bucket)
+        except OSError:  # a full disk or a read-only folder: compiled again next time
+            pass
 
 
 def _bytecode_cache() -> PrivateBytecodeCache | None:

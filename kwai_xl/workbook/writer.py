@@ -23,11 +23,20 @@ class _Pending:
     """One cell of a generated sheet as the writer decides it: value and style, made an openpyxl cell by
     :meth:`_Grid.write` (fields as openpyxl's cell names them)."""
 
-    __slots__ = ("value", "data_type", "font", "fill", "border", "alignment", "number_format", "hyperlink", "comment")
+    __slots__ = ("_value", "data_type", "font", "fill", "border", "alignment", "number_format", "hyperlink", "comment")
 
     def __init__(self):
-        self.value = self.data_type = self.font = self.fill = self.border = self.alignment = None
+        self._value = self.data_type = self.font = self.fill = self.border = self.alignment = None
         self.number_format = self.hyperlink = self.comment = None
+
+    @property
+    def value(self):
+        return self._value
+
+    @value.setter
+    def value(self, value) -> None:
+        """A value written again is typed again (as openpyxl's cell does): text set as text no longer holds."""
+        self._value, self.data_type = value, None
 
 
 class _Grid(dict):
