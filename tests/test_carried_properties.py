@@ -1,18 +1,22 @@
 """What of the analyst's a rebuild carries besides sheets: document properties and names scoped to one sheet.
 
-The title, subject, author and the rest of File › Properties, custom properties of every type, and names
-defined on one sheet come into the rebuilt workbook; kwai-xl's own ``kwai_xl_*`` properties are written
-fresh. What cannot be carried (a name on a sheet the rebuild does not write, a custom property of a type
-openpyxl cannot read) is named and backed up.
+The title, subject, author and the rest of File › Properties (Company, Manager and Hyperlink base too, which
+live in docProps/app.xml), custom properties of every type, and names defined on one sheet come into the
+rebuilt workbook; kwai-xl's own ``kwai_xl_*``
+properties are written fresh. What cannot be carried (a name on a sheet the rebuild does not write, a custom
+property of a type openpyxl cannot read, an extended properties part too large to read) is named and backed up.
 """
 
 import os
+import re
 import warnings
 import zipfile
 from datetime import datetime
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
+from defusedxml.ElementTree import fromstring
 from openpyxl import load_workbook
 from openpyxl.packaging.custom import BoolProperty, DateTimeProperty, FloatProperty, IntProperty, StringProperty
 from openpyxl.workbook.defined_name import DefinedName
@@ -276,3 +280,122 @@ def test_the_saving_applications_language_is_not_the_analysts(quarter_dir, tmp_p
     build_workbook(q, book)  # not refused
     replace_workbook(q, book)
     assert not load_workbook(book).properties.language
+
+
+APP_PART = "docProps/app.xml"
+EXTENDED = {"Company": "Fund A & Co", "Manager": "Mia Boss", "HyperlinkBase": "https://example.com/research/"}
+
+
+def app_properties(book: Path) -> dict:
+    """Every element of the file's extended properties part (docProps/app.xml): local name → text."""
+    return {el.tag.rpartition("}")[2]: el.text or "" for el in fromstring(zipfile.ZipFile(book).read(APP_PART))}
+
+
+def as_excel_saves(book: Path, values: dict) -> Path:
+    """``book`` with ``values`` set in its extended properties part, where Excel's File › Properties writes Company,
+    Manager and Hyperlink base; every other part byte for byte as it was."""
+    added = "".join(f"<{key}>{escape(value)}</{key}>" for key, value in values.items()).encode()
+    rewrite_part(book, APP_PART, lambda data: re.sub(rb"<(Company|Manager|HyperlinkBase)>[^<]*</\1>", b"", data)
+                 .replace(b"</Properties>", added + b"</Properties>"))
+    return book
+
+
+def test_company_manager_and_hyperlink_base_are_carried(quarter_dir, tmp_path):
+    """openpyxl neither reads docProps/app.xml nor keeps it (it writes a fresh one): the three extended properties
+    one sets in File › Properties come through two rebuilds all the same, beside openpyxl's own content of that
+    part. The file is as Excel saves them (app.xml edited at zip level, everything else as built); LibreOffice
+    keeps them too, and test_round_trip sets them through its UNO bridge."""
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    book = tmp_path / "k.xlsx"
+    replace_workbook(q, book)
+    as_excel_saves(book, EXTENDED)
+    for _ in range(2):  # the second rebuild starts from a file exactly as kwai-xl wrote it
+        rebuilt = replace_workbook(q, book)
+        assert rebuilt.not_carried == [] and rebuilt.backup is None
+        app = app_properties(book)
+        assert {key: app.get(key) for key in EXTENDED} == EXTENDED
+        assert app["Application"].startswith("Microsoft Excel Compatible / Openpyxl")
+    assert untouched_since_built(book)
+
+
+def test_an_extended_property_saved_during_a_build_is_never_overwritten(quarter_dir, tmp_path, monkeypatch):
+    from kwai_xl.readback import replace
+
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    book = tmp_path / "k.xlsx"
+    replace_workbook(q, book)
+    as_excel_saves(book, {"Company": "Fund A"})
+    build_bytes = replace.workbook_bytes
+
+    def build_while_the_analyst_saves(*args, **kwargs):
+        os.utime(as_excel_saves(book, {"Company": "Fund B"}), ns=(1, 1))  # a new stamp whatever the clock's grain
+        return build_bytes(*args, **kwargs)
+
+    monkeypatch.setattr(replace, "workbook_bytes", build_while_the_analyst_saves)
+    with pytest.raises(KwaiError, match=r"the document property Company as saved while kwai-xl was building"):
+        replace_workbook(q, book)
+    assert app_properties(book)["Company"] == "Fund B"
+    monkeypatch.setattr(replace, "workbook_bytes", build_bytes)
+    replace_workbook(q, book)  # the next build carries it
+    assert app_properties(book)["Company"] == "Fund B"
+
+
+def test_an_extended_properties_part_too_large_to_read_is_named_and_backed_up(quarter_dir, tmp_path):
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    book = tmp_path / "k.xlsx"
+    replace_workbook(q, book)
+    template = os.urandom(800_000).hex()  # over the 1 MiB kwai-xl reads of a properties part, and no zip bomb
+    as_excel_saves(book, {"Company": "Fund A", "Template": template})
+    rebuilt = replace_workbook(q, book)
+    assert rebuilt.not_carried == ["the document properties Company, Manager and HyperlinkBase (docProps/app.xml is "
+                                   "larger than kwai-xl reads)"]
+    assert app_properties(rebuilt.backup)["Company"] == "Fund A"
+
+
+def test_an_extended_properties_part_that_is_not_xml_is_a_one_line_error(quarter_dir, tmp_path):
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    book = tmp_path / "k.xlsx"
+    replace_workbook(q, book)
+    rewrite_part(book, APP_PART, lambda data: data.replace(b"</Properties>", b"<Company>Fund A</Properties>"))
+    before = book.read_bytes()
+    with pytest.raises(KwaiError, match=r"part docProps/app\.xml is not well-formed XML$") as err:
+        replace_workbook(q, book)
+    assert "\n" not in str(err.value) and book.read_bytes() == before
+
+
+def test_a_custom_property_named_like_an_extended_one_masks_no_change(quarter_dir, tmp_path, monkeypatch):
+    """A custom property may be called Company (LibreOffice keeps the extended one as such a property): a change to
+    the extended Company saved during a build is caught beside it."""
+    from kwai_xl.readback import replace
+
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    book = built_with_custom_property(q, tmp_path, "Company", b"<vt:lpwstr>Custom Co</vt:lpwstr>")
+    as_excel_saves(book, {"Company": "Fund A"})
+    build_bytes = replace.workbook_bytes
+
+    def build_while_the_analyst_saves(*args, **kwargs):
+        os.utime(as_excel_saves(book, {"Company": "Fund B"}), ns=(1, 1))
+        return build_bytes(*args, **kwargs)
+
+    monkeypatch.setattr(replace, "workbook_bytes", build_while_the_analyst_saves)
+    with pytest.raises(KwaiError, match=r"the document property Company as saved while kwai-xl was building"):
+        replace_workbook(q, book)
+    monkeypatch.setattr(replace, "workbook_bytes", build_bytes)
+    replace_workbook(q, book)
+    assert app_properties(book)["Company"] == "Fund B"
+    assert analysts(custom_of(load_workbook(book))) == {"Company": ("StringProperty", "Custom Co")}
+
+
+def test_build_workbook_refuses_a_file_holding_a_company(quarter_dir, tmp_path):
+    """``build_workbook`` writes no extended property: it names them and refuses, over a file saved so and over
+    one ``kwai-xl build`` carried them into (exactly as kwai-xl wrote it)."""
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    company = tmp_path / "c.xlsx"
+    build_workbook(q, company)
+    as_excel_saves(company, {"Company": "Fund A", "HyperlinkBase": "https://example.com/"})
+    for _ in range(2):
+        with pytest.raises(KwaiError, match=r"would lose: the document property Company; the document property "
+                                            r"HyperlinkBase\. To keep it, build it with `kwai-xl build`"):
+            build_workbook(q, company)
+        replace_workbook(q, company)
+        assert untouched_since_built(company)

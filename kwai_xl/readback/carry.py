@@ -3,14 +3,16 @@
 A sheet kwai-xl did not generate is copied cell by cell into the new workbook:
 values, formulas, notes, number formats and cell styles, column widths, row
 heights, merged cells, frozen panes; the analyst's own defined names come along
-(the workbook's and those of one sheet, generated or not), and so do the document
-properties they set (title, author … and custom ones; kwai-xl's own ``kwai_xl_*``
-properties are written afresh). Formulas that use public names keep working. A
-formula that points into a generated sheet by address is listed as a warning
-(addresses move between builds). Charts, images and pivot tables cannot be copied
-faithfully, nor a formula the build's calculator cannot parse (carried as its last
-value), a name whose sheet the rebuild does not have, or a custom property of a type
-openpyxl cannot read: they are named, and ``replace`` keeps a backup of the old workbook.
+(the workbook's and those of one sheet, generated or not), and so
+do the document properties they set (title, author …, Company, Manager, Hyperlink
+base, and custom ones; kwai-xl's own ``kwai_xl_*`` properties are written afresh).
+Formulas that use public names keep working. A formula that points into a generated
+sheet by address is listed as a warning (addresses move between builds). Charts,
+images and pivot tables cannot be copied faithfully, nor a formula the build's
+calculator cannot parse (carried as its last value), a name whose sheet the rebuild
+does not have, a custom property of a type openpyxl cannot read, or an extended
+properties part too large to read: they are named, and ``replace`` keeps a backup of
+the old workbook.
 """
 
 import re
@@ -26,7 +28,7 @@ from openpyxl.workbook.defined_name import DefinedName
 
 from ..workbook.build import CORE_FIELDS, OWN_PROPERTY_PREFIX, analysts_core
 from ..workbook.fingerprint import cell_text, normal_reference, workbook_fingerprint
-from ..workbook.package import custom_properties, read_workbook
+from ..workbook.package import APP_PROPERTIES, EXTENDED_FIELDS, custom_properties, extended_properties, read_workbook
 
 REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -47,16 +49,18 @@ class Carry:
     names: dict[str, str] = field(default_factory=dict)
     local_names: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet of the rebuild → its own names
     core: dict[str, str] = field(default_factory=dict)
+    extended: dict[str, str] = field(default_factory=dict)  # Company, Manager, HyperlinkBase → text
     custom: dict[str, object] = field(default_factory=dict)  # name → openpyxl's typed custom property
     warnings: list[str] = field(default_factory=list)
     not_carried: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         """Whether there is anything to carry."""
-        return bool(self.sheets or self.names or self.local_names or self.core or self.custom)
+        return bool(self.sheets or self.names or self.local_names or self.core or self.extended or self.custom)
 
     def __call__(self, wb) -> None:
-        """Add the carried sheets, names and document properties to the generated workbook ``wb``."""
+        """Add the carried sheets, names and document properties to the generated workbook ``wb`` (the extended
+        properties, which openpyxl does not write, go to the finished package: ``workbook_bytes``)."""
         for title in self.sheets:
             _copy_sheet(self.source[title], wb.create_sheet(title), self.values)
         for name, ref in self.names.items():
@@ -76,8 +80,10 @@ class Carry:
                              for name, ref in names.items()}
 
     def properties(self) -> dict:
-        """Every document property carried → its value (a custom one's with its type)."""
-        return self.core | {name: (type(prop).__name__, prop.value) for name, prop in self.custom.items()}
+        """Every document property carried → its value; a custom one's quoted (it may share a field's name), with
+        its type."""
+        custom = {repr(name): (type(prop).__name__, prop.value) for name, prop in self.custom.items()}
+        return self.core | self.extended | custom
 
     def changed_from(self, before: "Carry") -> list[str]:
         """What this reading of a workbook holds otherwise than ``before``, an earlier reading of it, as phrases."""
@@ -229,10 +235,17 @@ def _carry_name(carry: Carry, rebuilt: dict[str, str], name: str, ref: str, shee
         carry.names[name] = ref
 
 
-def _unreadable_properties(path: Path, read: set[str]) -> list[str]:
-    """Custom properties of the file at ``path`` that openpyxl did not read (``read``): of a type it does not know."""
+def _carry_package_properties(carry: Carry, path: Path, read: set[str]) -> None:
+    """Carry the extended properties of the file at ``path``, which openpyxl does not read; name them when the part
+    is too large to read, and the custom properties openpyxl did not read (``read``: of a type it does not know)."""
     with zipfile.ZipFile(path) as z:
-        return [name for name in custom_properties(path, z) if name not in read and not name.startswith(OWN_PROPERTY_PREFIX)]
+        custom, extended = custom_properties(path, z), extended_properties(path, z)
+    carry.not_carried += [f"the document property {name!r} (of a type kwai-xl cannot copy)" for name in custom
+                          if name not in read and not name.startswith(OWN_PROPERTY_PREFIX)]
+    if extended is None:
+        fields = ", ".join(EXTENDED_FIELDS[:-1]) + f" and {EXTENDED_FIELDS[-1]}"
+        carry.not_carried.append(f"the document properties {fields} ({APP_PROPERTIES} is larger than kwai-xl reads)")
+    carry.extended = extended or {}
 
 
 def carry_from(path: Path, wb, generated: list[str], names: dict[str, str], written: list[str]) -> Carry:
@@ -255,8 +268,7 @@ def carry_from(path: Path, wb, generated: list[str], names: dict[str, str], writ
                 _carry_name(carry, rebuilt, name, dn.attr_text, ws.title)
     carry.core = analysts_core({key: getattr(wb.properties, key) for key in CORE_FIELDS})
     carry.custom = {p.name: p for p in wb.custom_doc_props if not p.name.startswith(OWN_PROPERTY_PREFIX)}
-    carry.not_carried += [f"the document property {name!r} (of a type kwai-xl cannot copy)"
-                          for name in _unreadable_properties(path, {p.name for p in wb.custom_doc_props})]
+    _carry_package_properties(carry, path, {p.name for p in wb.custom_doc_props})
     cached = None
     for title in titles:
         carry.warnings += address_warnings(wb[title], generated, names)
