@@ -1,8 +1,8 @@
 """What of the analyst's a rebuild carries besides sheets: document properties and names scoped to one sheet.
 
 The title, subject, author and the rest of File › Properties (Company, Manager and Hyperlink base too, which
-live in docProps/app.xml), custom properties of every type, and names defined on one sheet come into the
-rebuilt workbook; kwai-xl's own ``kwai_xl_*``
+live in docProps/app.xml), custom properties of every type, and names defined on one sheet, each with its
+comment, hidden flag and other attributes, come into the rebuilt workbook; kwai-xl's own ``kwai_xl_*``
 properties are written fresh. What cannot be carried (a name on a sheet the rebuild does not write, a custom
 property of a type openpyxl cannot read, an extended properties part too large to read) is named and backed up.
 """
@@ -363,6 +363,90 @@ def test_an_extended_properties_part_that_is_not_xml_is_a_one_line_error(quarter
     assert "\n" not in str(err.value) and book.read_bytes() == before
 
 
+NAME_ATTRIBUTES = {"comment": "bull case, from the Q3 call", "hidden": True, "description": "what it is",
+                   "customMenu": "Menu", "help": "Help text", "statusBar": "Status", "shortcutKey": "k"}
+FUNCTION_ATTRIBUTES = {"function": True, "vbProcedure": True, "xlm": True, "functionGroupId": 14,
+                       "publishToServer": True, "workbookParameter": True}
+
+
+def attributes_of(dn) -> dict:
+    return {key: getattr(dn, key) for key in (*NAME_ATTRIBUTES, *FUNCTION_ATTRIBUTES)
+            if getattr(dn, key) is not None}
+
+
+def test_a_names_comment_hidden_flag_and_other_attributes_survive_every_rebuild(quarter_dir, tmp_path):
+    """Every attribute openpyxl holds of a defined name comes through, of the workbook's names and of one sheet's;
+    a comment or hidden flag the analyst gave a public name stays on it, its reference the build's.
+    (LibreOffice cannot set a name's comment or hidden flag, and drops both when it saves: openpyxl sets them.)"""
+    def named(wb):
+        wb.defined_names["my_target"] = DefinedName("my_target", attr_text="Assumptions!$C$10*1.2", **NAME_ATTRIBUTES)
+        wb.defined_names["my_macro"] = DefinedName("my_macro", attr_text="SOTP!$C$27", **FUNCTION_ATTRIBUTES)
+        wb["Checks"].defined_names["my_price"] = DefinedName("my_price", attr_text="Assumptions!$C$11",
+                                                             comment="mine", hidden=True)
+        wb.defined_names["price"].comment = "from the Q2 call"
+
+    for wb in rebuilt_twice(quarter_dir, tmp_path, named):
+        assert attributes_of(wb.defined_names["my_target"]) == NAME_ATTRIBUTES
+        assert attributes_of(wb.defined_names["my_macro"]) == FUNCTION_ATTRIBUTES
+        assert wb.defined_names["my_target"].attr_text == "Assumptions!$C$10*1.2"
+        local = wb["Checks"].defined_names["my_price"]
+        assert (local.attr_text, attributes_of(local)) == ("Assumptions!$C$11", {"comment": "mine", "hidden": True})
+        price = wb.defined_names["price"]
+        assert (price.attr_text, attributes_of(price)) == ("'Assumptions'!$C$10", {"comment": "from the Q2 call"})
+
+
+def test_a_names_comment_changed_during_a_build_is_never_overwritten(quarter_dir, tmp_path, monkeypatch):
+    from kwai_xl.readback import replace
+
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    book = tmp_path / "k.xlsx"
+    replace_workbook(q, book)
+    wb = load_workbook(book)
+    wb.defined_names["my_target"] = DefinedName("my_target", attr_text="SOTP!$C$27", comment="base")
+    wb["Checks"].defined_names["my_price"] = DefinedName("my_price", attr_text="Assumptions!$C$11")
+    wb.save(book)
+    build_bytes = replace.workbook_bytes
+
+    def build_while_the_analyst_saves(*args, **kwargs):
+        wb = load_workbook(book)
+        wb.defined_names["my_target"].comment = "bull"
+        wb["Checks"].defined_names["my_price"].hidden = True
+        wb.save(tmp_path / "saving.xlsx")
+        os.replace(tmp_path / "saving.xlsx", book)
+        return build_bytes(*args, **kwargs)
+
+    monkeypatch.setattr(replace, "workbook_bytes", build_while_the_analyst_saves)
+    with pytest.raises(KwaiError, match=r"the name Checks!my_price as saved.*the name my_target as saved"):
+        replace_workbook(q, book)
+    monkeypatch.setattr(replace, "workbook_bytes", build_bytes)
+    replace_workbook(q, book)
+    wb = load_workbook(book)
+    assert wb.defined_names["my_target"].comment == "bull" and wb["Checks"].defined_names["my_price"].hidden
+
+
+def test_build_workbook_refuses_a_file_holding_a_company_or_a_public_names_comment(quarter_dir, tmp_path):
+    """``build_workbook`` writes neither an extended property nor a name's comment: it names them and refuses,
+    over a file saved so and over one ``kwai-xl build`` carried them into (exactly as kwai-xl wrote it)."""
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    company, commented = tmp_path / "c.xlsx", tmp_path / "n.xlsx"
+    build_workbook(q, company)
+    as_excel_saves(company, {"Company": "Fund A", "HyperlinkBase": "https://example.com/"})
+    build_workbook(q, commented)
+    wb = load_workbook(commented)
+    wb.defined_names["price"].comment = "from the Q2 call"
+    wb.defined_names["sotp_per_share"].hidden = True
+    wb.save(commented)
+    for _ in range(2):
+        with pytest.raises(KwaiError, match=r"would lose: the document property Company; the document property "
+                                            r"HyperlinkBase\. To keep it, build it with `kwai-xl build`"):
+            build_workbook(q, company)
+        with pytest.raises(KwaiError, match=r"would lose: the name price's comment; the name sotp_per_share's "
+                                            r"hidden flag\. To keep it"):
+            build_workbook(q, commented)
+        replace_workbook(q, company), replace_workbook(q, commented)
+        assert untouched_since_built(company) and untouched_since_built(commented)
+
+
 def test_a_custom_property_named_like_an_extended_one_masks_no_change(quarter_dir, tmp_path, monkeypatch):
     """A custom property may be called Company (LibreOffice keeps the extended one as such a property): a change to
     the extended Company saved during a build is caught beside it."""
@@ -384,18 +468,3 @@ def test_a_custom_property_named_like_an_extended_one_masks_no_change(quarter_di
     replace_workbook(q, book)
     assert app_properties(book)["Company"] == "Fund B"
     assert analysts(custom_of(load_workbook(book))) == {"Company": ("StringProperty", "Custom Co")}
-
-
-def test_build_workbook_refuses_a_file_holding_a_company(quarter_dir, tmp_path):
-    """``build_workbook`` writes no extended property: it names them and refuses, over a file saved so and over
-    one ``kwai-xl build`` carried them into (exactly as kwai-xl wrote it)."""
-    q = load_quarter(quarter_dir / "2022Q2.yaml")
-    company = tmp_path / "c.xlsx"
-    build_workbook(q, company)
-    as_excel_saves(company, {"Company": "Fund A", "HyperlinkBase": "https://example.com/"})
-    for _ in range(2):
-        with pytest.raises(KwaiError, match=r"would lose: the document property Company; the document property "
-                                            r"HyperlinkBase\. To keep it, build it with `kwai-xl build`"):
-            build_workbook(q, company)
-        replace_workbook(q, company)
-        assert untouched_since_built(company)

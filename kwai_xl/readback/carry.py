@@ -3,7 +3,8 @@
 A sheet kwai-xl did not generate is copied cell by cell into the new workbook:
 values, formulas, notes, number formats and cell styles, column widths, row
 heights, merged cells, frozen panes; the analyst's own defined names come along
-(the workbook's and those of one sheet, generated or not), and so
+(the workbook's and those of one sheet, generated or not, each with its comment,
+hidden flag and other attributes; those set on a public name stay on it), and so
 do the document properties they set (title, author …, Company, Manager, Hyperlink
 base, and custom ones; kwai-xl's own ``kwai_xl_*`` properties are written afresh).
 Formulas that use public names keep working. A formula that points into a generated
@@ -26,7 +27,7 @@ from defusedxml.ElementTree import fromstring
 from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.workbook.defined_name import DefinedName
 
-from ..workbook.build import CORE_FIELDS, OWN_PROPERTY_PREFIX, analysts_core
+from ..workbook.build import CORE_FIELDS, OWN_PROPERTY_PREFIX, analysts_core, name_attributes
 from ..workbook.fingerprint import cell_text, normal_reference, workbook_fingerprint
 from ..workbook.package import APP_PROPERTIES, EXTENDED_FIELDS, custom_properties, extended_properties, read_workbook
 
@@ -46,8 +47,8 @@ class Carry:
     values: dict = field(default_factory=dict)  # (sheet, coordinate) → last value, for formulas carried as values
     sheets: list[str] = field(default_factory=list)
     sheets_print: str = ""  # the carried sheets' fingerprint
-    names: dict[str, str] = field(default_factory=dict)
-    local_names: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet of the rebuild → its own names
+    names: dict[str, DefinedName] = field(default_factory=dict)  # the analyst's, and public ones they gave attributes
+    local_names: dict[str, dict[str, DefinedName]] = field(default_factory=dict)  # sheet of the rebuild → its names
     core: dict[str, str] = field(default_factory=dict)
     extended: dict[str, str] = field(default_factory=dict)  # Company, Manager, HyperlinkBase → text
     custom: dict[str, object] = field(default_factory=dict)  # name → openpyxl's typed custom property
@@ -63,21 +64,24 @@ class Carry:
         properties, which openpyxl does not write, go to the finished package: ``workbook_bytes``)."""
         for title in self.sheets:
             _copy_sheet(self.source[title], wb.create_sheet(title), self.values)
-        for name, ref in self.names.items():
-            if name not in wb.defined_names:
-                wb.defined_names[name] = DefinedName(name, attr_text=ref)
+        for name, dn in self.names.items():
+            if name in wb.defined_names:  # a public name: the build's reference, the analyst's comment …
+                for key, value in name_attributes(dn).items():
+                    setattr(wb.defined_names[name], key, value)
+            else:
+                wb.defined_names[name] = _copied(dn)
         for title, names in self.local_names.items():
-            for name, ref in names.items():
-                wb[title].defined_names[name] = DefinedName(name, attr_text=ref)
+            for name, dn in names.items():
+                wb[title].defined_names[name] = _copied(dn)
         for key, value in self.core.items():
             setattr(wb.properties, key, value)
         for prop in self.custom.values():
             wb.custom_doc_props.append(copy(prop))
 
-    def named(self) -> dict[str, str]:
-        """Every name carried (one of a sheet as ``Sheet!name``) → its reference."""
-        return self.names | {f"{title}!{name}": ref for title, names in self.local_names.items()
-                             for name, ref in names.items()}
+    def named(self) -> dict[str, tuple]:
+        """Every name carried (one of a sheet as ``Sheet!name``) → its reference and the attributes set on it."""
+        named = {f"{title}!{name}": dn for title, names in self.local_names.items() for name, dn in names.items()}
+        return {name: (dn.attr_text, name_attributes(dn)) for name, dn in (self.names | named).items()}
 
     def properties(self) -> dict:
         """Every document property carried → its value; a custom one's quoted (it may share a field's name), with
@@ -91,6 +95,14 @@ class Carry:
         out += [f"the name {name}" for name in _differing(self.named(), before.named())]
         out += [f"the document property {key}" for key in _differing(self.properties(), before.properties())]
         return [f"{what} as saved while kwai-xl was building" for what in out]
+
+
+def _copied(dn: DefinedName) -> DefinedName:
+    """A copy of the name ``dn`` with every attribute, for a workbook of its own (openpyxl sets the sheet index of a
+    sheet's name when it writes)."""
+    out = copy(dn)
+    out.localSheetId = None
+    return out
 
 
 def _differing(a: dict, b: dict) -> list[str]:
@@ -221,18 +233,18 @@ def referred_sheets(ref: str) -> set[str]:
     return out
 
 
-def _carry_name(carry: Carry, rebuilt: dict[str, str], name: str, ref: str, sheet: str | None = None) -> None:
-    """Carry the name ``name`` (of ``sheet``, else of the workbook) when the rebuild has its sheet and every sheet it
+def _carry_name(carry: Carry, rebuilt: dict[str, str], dn: DefinedName, sheet: str | None = None) -> None:
+    """Carry the name ``dn`` (of ``sheet``, else of the workbook) when the rebuild has its sheet and every sheet it
     refers to (``rebuilt``: those sheets by folded title); name it as not carried otherwise."""
-    needed = ([sheet] if sheet else []) + sorted(referred_sheets(ref))
+    needed = ([sheet] if sheet else []) + sorted(referred_sheets(dn.attr_text))
     missing = [s for s in needed if s.casefold() not in rebuilt]
     if missing:
-        carry.not_carried.append(f"the name {sheet + '!' if sheet else ''}{name} ({ref}): the rebuilt workbook has "
-                                 f"no sheet {missing[0]!r}")
+        carry.not_carried.append(f"the name {sheet + '!' if sheet else ''}{dn.name} ({dn.attr_text}): the rebuilt "
+                                 f"workbook has no sheet {missing[0]!r}")
     elif sheet:
-        carry.local_names.setdefault(rebuilt[sheet.casefold()], {})[name] = ref
+        carry.local_names.setdefault(rebuilt[sheet.casefold()], {})[dn.name] = dn
     else:
-        carry.names[name] = ref
+        carry.names[dn.name] = dn
 
 
 def _carry_package_properties(carry: Carry, path: Path, read: set[str]) -> None:
@@ -260,12 +272,16 @@ def carry_from(path: Path, wb, generated: list[str], names: dict[str, str], writ
     carry = Carry(source=wb, sheets=titles, sheets_print=workbook_fingerprint(wb, titles) if titles else "")
     rebuilt = {t.casefold(): t for t in written + titles}
     for name, dn in wb.defined_names.items():
-        if name not in names and not name.startswith("_xlnm") and dn.attr_text:
-            _carry_name(carry, rebuilt, name, dn.attr_text)
+        if name.startswith("_xlnm") or not dn.attr_text:
+            continue
+        if name not in names:
+            _carry_name(carry, rebuilt, dn)
+        elif name_attributes(dn):  # a public name the analyst gave a comment, a hidden flag …
+            carry.names[name] = dn
     for ws in wb.worksheets:
         for name, dn in ws.defined_names.items():
             if not name.startswith("_xlnm") and dn.attr_text:
-                _carry_name(carry, rebuilt, name, dn.attr_text, ws.title)
+                _carry_name(carry, rebuilt, dn, ws.title)
     carry.core = analysts_core({key: getattr(wb.properties, key) for key in CORE_FIELDS})
     carry.custom = {p.name: p for p in wb.custom_doc_props if not p.name.startswith(OWN_PROPERTY_PREFIX)}
     _carry_package_properties(carry, path, {p.name for p in wb.custom_doc_props})

@@ -20,6 +20,7 @@ from pathlib import Path
 import formualizer
 from openpyxl.packaging.core import DocumentProperties
 from openpyxl.packaging.custom import StringProperty
+from openpyxl.workbook.defined_name import DefinedName
 
 from .. import __version__, paths
 from ..atomic import locked, write_atomically
@@ -77,6 +78,13 @@ CORE_FIELDS = ("title", "subject", "creator", "keywords", "description", "catego
                "version")
 """The core document properties one sets (File › Properties); the times, revision, last author and language are
 the saving application's (LibreOffice writes its UI language, en-US, on every save)."""
+NAME_ATTRIBUTES = {"comment": "comment", "hidden": "hidden flag", "description": "description",
+                   "customMenu": "custom menu text", "help": "help text", "statusBar": "status bar text",
+                   "shortcutKey": "shortcut key", "function": "function flag", "vbProcedure": "VB procedure flag",
+                   "xlm": "XLM macro flag", "functionGroupId": "function group", "publishToServer": "publish flag",
+                   "workbookParameter": "workbook parameter flag"}
+"""A defined name's attributes besides its reference (all openpyxl's DefinedName holds), as a refusal names them; a
+build sets none."""
 EDITED = "edits made since kwai-xl built it"
 FOREIGN = ("the sheet ", "the name ", "the document property ")
 """How :func:`foreign_contents` starts each thing it names: what ``kwai-xl build`` carries and this module's
@@ -446,6 +454,12 @@ def analysts_core(values: dict) -> dict:
     return {key: values[key] for key in CORE_FIELDS if values.get(key) not in (None, "", getattr(written, key))}
 
 
+def name_attributes(dn: DefinedName) -> dict:
+    """Of the defined name ``dn``'s :data:`NAME_ATTRIBUTES`, those set: not absent, blank or false (LibreOffice
+    writes ``hidden="false"`` and kin on every name it saves)."""
+    return {key: value for key in NAME_ATTRIBUTES if (value := getattr(dn, key)) not in (None, "", False)}
+
+
 def written_titles(q: Quarter, lang: str, xlwings: bool) -> list[str]:
     """The titles of the sheets a build of ``q`` writes."""
     return [s.title for s in layouts(q, lang, xlwings)] + ([XLWINGS_CONF] if xlwings else [])
@@ -459,8 +473,9 @@ def generated_titles(q: Quarter, lang: str, xlwings: bool, old_lang: str, old_xl
 
 def foreign_contents(path: Path, q: Quarter, lang: str = "en", xlwings: bool = False) -> list[str]:
     """What the workbook file at ``path`` holds that a build of ``q`` does not write, each named: sheets but the
-    generated ones, defined names but the build's own (of the workbook) and print settings, document properties
-    but kwai-xl's and a build's defaults. Read from the zip alone: its sheet list, names and properties."""
+    generated ones, defined names but the build's own (of the workbook) and print settings, attributes set on
+    the build's own names (a comment …), document properties but kwai-xl's and a build's defaults. Read from
+    the zip alone: its sheet list, names and properties."""
     with zipfile.ZipFile(path) as z:
         props, core, extended = custom_properties(path, z), core_properties(path, z), extended_properties(path, z)
         titles = list(sheet_parts(z))
@@ -475,7 +490,7 @@ def foreign_contents(path: Path, q: Quarter, lang: str = "en", xlwings: bool = F
 
 
 def _foreign_names(elements: list, titles: list[str], generated: dict) -> list[str]:
-    """The ``definedName`` elements a build does not write, each named."""
+    """The ``definedName`` elements a build does not write, each named, and the attributes set on those it does."""
     out = []
     for el in elements:
         name, sheet = el.get("name") or "", el.get("localSheetId")
@@ -484,7 +499,19 @@ def _foreign_names(elements: list, titles: list[str], generated: dict) -> list[s
         if name not in generated or sheet is not None:
             scope = titles[int(sheet)] + "!" if sheet is not None and sheet.isdigit() and int(sheet) < len(titles) else ""
             out.append(f"the name {scope}{name}")
+        elif attributes := _element_attributes(el):
+            words = [NAME_ATTRIBUTES[key] for key in attributes]
+            out.append(f"the name {name}'s " + " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words))
     return out
+
+
+def _element_attributes(el) -> list[str]:
+    """The :data:`NAME_ATTRIBUTES` set on the ``definedName`` element ``el``, as openpyxl reads them (each it
+    has when openpyxl cannot read them)."""
+    try:
+        return list(name_attributes(DefinedName.from_tree(el)))
+    except (TypeError, ValueError):
+        return [key for key in NAME_ATTRIBUTES if el.get(key) is not None]
 
 
 def build_losses(path: Path, q: Quarter, lang: str = "en", xlwings: bool = False) -> list[str]:
