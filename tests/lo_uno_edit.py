@@ -12,7 +12,8 @@ cell note; ``{"sheet": "My work", "cells": {"A1": "=sotp_per_share*2"}, "formats
 ``{"insert_rows_above": "price", "count": 1}`` inserts rows above a named cell's row, as Calc's Insert Rows does;
 ``{"properties": {"Title": "…"}, "custom": {"Client": "Fund A", "Reviewed": {"datetime": "2026-03-04T10:30:00"}}}``
 sets document properties as File › Properties does (core ones by their UNO name; custom ones text, number, yes/no
-or date and time); ``{"local_name": "my_price", "scope": "Assumptions", "refers_to": "$Assumptions.$C$10"}``
+or date and time; LibreOffice saves custom ones named Company, Manager and HyperlinkBase as the extended properties
+of those names, in docProps/app.xml); ``{"local_name": "my_price", "scope": "Assumptions", "refers_to": "$Assumptions.$C$10"}``
 defines a name of one sheet, as Sheet › Named Ranges › Define does with that sheet as its scope.
 """
 

@@ -1,18 +1,22 @@
 """What of the analyst's a rebuild carries besides sheets: document properties and names scoped to one sheet.
 
-The title, subject, author and the rest of File › Properties, custom properties of every type, and names
-defined on one sheet come into the rebuilt workbook; kwai-xl's own ``kwai_xl_*`` properties are written
-fresh. What cannot be carried (a name on a sheet the rebuild does not write, a custom property of a type
-openpyxl cannot read) is named and backed up.
+The title, subject, author and the rest of File › Properties (Company, Manager and Hyperlink base too, which
+live in docProps/app.xml), custom properties of every type, and names defined on one sheet, each with its
+comment, hidden flag and other attributes, come into the rebuilt workbook; kwai-xl's own ``kwai_xl_*``
+properties are written fresh. What cannot be carried (a name on a sheet the rebuild does not write, a custom
+property of a type openpyxl cannot read, an extended properties part too large to read) is named and backed up.
 """
 
 import os
+import re
 import warnings
 import zipfile
 from datetime import datetime
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import pytest
+from defusedxml.ElementTree import fromstring
 from openpyxl import load_workbook
 from openpyxl.packaging.custom import BoolProperty, DateTimeProperty, FloatProperty, IntProperty, StringProperty
 from openpyxl.workbook.defined_name import DefinedName
@@ -276,3 +280,191 @@ def test_the_saving_applications_language_is_not_the_analysts(quarter_dir, tmp_p
     build_workbook(q, book)  # not refused
     replace_workbook(q, book)
     assert not load_workbook(book).properties.language
+
+
+APP_PART = "docProps/app.xml"
+EXTENDED = {"Company": "Fund A & Co", "Manager": "Mia Boss", "HyperlinkBase": "https://example.com/research/"}
+
+
+def app_properties(book: Path) -> dict:
+    """Every element of the file's extended properties part (docProps/app.xml): local name → text."""
+    return {el.tag.rpartition("}")[2]: el.text or "" for el in fromstring(zipfile.ZipFile(book).read(APP_PART))}
+
+
+def as_excel_saves(book: Path, values: dict) -> Path:
+    """``book`` with ``values`` set in its extended properties part, where Excel's File › Properties writes Company,
+    Manager and Hyperlink base; every other part byte for byte as it was."""
+    added = "".join(f"<{key}>{escape(value)}</{key}>" for key, value in values.items()).encode()
+    rewrite_part(book, APP_PART, lambda data: re.sub(rb"<(Company|Manager|HyperlinkBase)>[^<]*</\1>", b"", data)
+                 .replace(b"</Properties>", added + b"</Properties>"))
+    return book
+
+
+def test_company_manager_and_hyperlink_base_are_carried(quarter_dir, tmp_path):
+    """openpyxl neither reads docProps/app.xml nor keeps it (it writes a fresh one): the three extended properties
+    one sets in File › Properties come through two rebuilds all the same, beside openpyxl's own content of that
+    part. The file is as Excel saves them (app.xml edited at zip level, everything else as built); LibreOffice
+    keeps them too, and test_round_trip sets them through its UNO bridge."""
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    book = tmp_path / "k.xlsx"
+    replace_workbook(q, book)
+    as_excel_saves(book, EXTENDED)
+    for _ in range(2):  # the second rebuild starts from a file exactly as kwai-xl wrote it
+        rebuilt = replace_workbook(q, book)
+        assert rebuilt.not_carried == [] and rebuilt.backup is None
+        app = app_properties(book)
+        assert {key: app.get(key) for key in EXTENDED} == EXTENDED
+        assert app["Application"].startswith("Microsoft Excel Compatible / Openpyxl")
+    assert untouched_since_built(book)
+
+
+def test_an_extended_property_saved_during_a_build_is_never_overwritten(quarter_dir, tmp_path, monkeypatch):
+    from kwai_xl.readback import replace
+
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    book = tmp_path / "k.xlsx"
+    replace_workbook(q, book)
+    as_excel_saves(book, {"Company": "Fund A"})
+    build_bytes = replace.workbook_bytes
+
+    def build_while_the_analyst_saves(*args, **kwargs):
+        os.utime(as_excel_saves(book, {"Company": "Fund B"}), ns=(1, 1))  # a new stamp whatever the clock's grain
+        return build_bytes(*args, **kwargs)
+
+    monkeypatch.setattr(replace, "workbook_bytes", build_while_the_analyst_saves)
+    with pytest.raises(KwaiError, match=r"the document property Company as saved while kwai-xl was building"):
+        replace_workbook(q, book)
+    assert app_properties(book)["Company"] == "Fund B"
+    monkeypatch.setattr(replace, "workbook_bytes", build_bytes)
+    replace_workbook(q, book)  # the next build carries it
+    assert app_properties(book)["Company"] == "Fund B"
+
+
+def test_an_extended_properties_part_too_large_to_read_is_named_and_backed_up(quarter_dir, tmp_path):
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    book = tmp_path / "k.xlsx"
+    replace_workbook(q, book)
+    template = os.urandom(800_000).hex()  # over the 1 MiB kwai-xl reads of a properties part, and no zip bomb
+    as_excel_saves(book, {"Company": "Fund A", "Template": template})
+    rebuilt = replace_workbook(q, book)
+    assert rebuilt.not_carried == ["the document properties Company, Manager and HyperlinkBase (docProps/app.xml is "
+                                   "larger than kwai-xl reads)"]
+    assert app_properties(rebuilt.backup)["Company"] == "Fund A"
+
+
+def test_an_extended_properties_part_that_is_not_xml_is_a_one_line_error(quarter_dir, tmp_path):
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    book = tmp_path / "k.xlsx"
+    replace_workbook(q, book)
+    rewrite_part(book, APP_PART, lambda data: data.replace(b"</Properties>", b"<Company>Fund A</Properties>"))
+    before = book.read_bytes()
+    with pytest.raises(KwaiError, match=r"part docProps/app\.xml is not well-formed XML$") as err:
+        replace_workbook(q, book)
+    assert "\n" not in str(err.value) and book.read_bytes() == before
+
+
+NAME_ATTRIBUTES = {"comment": "bull case, from the Q3 call", "hidden": True, "description": "what it is",
+                   "customMenu": "Menu", "help": "Help text", "statusBar": "Status", "shortcutKey": "k"}
+FUNCTION_ATTRIBUTES = {"function": True, "vbProcedure": True, "xlm": True, "functionGroupId": 14,
+                       "publishToServer": True, "workbookParameter": True}
+
+
+def attributes_of(dn) -> dict:
+    return {key: getattr(dn, key) for key in (*NAME_ATTRIBUTES, *FUNCTION_ATTRIBUTES)
+            if getattr(dn, key) is not None}
+
+
+def test_a_names_comment_hidden_flag_and_other_attributes_survive_every_rebuild(quarter_dir, tmp_path):
+    """Every attribute openpyxl holds of a defined name comes through, of the workbook's names and of one sheet's;
+    a comment or hidden flag the analyst gave a public name stays on it, its reference the build's.
+    (LibreOffice cannot set a name's comment or hidden flag, and drops both when it saves: openpyxl sets them.)"""
+    def named(wb):
+        wb.defined_names["my_target"] = DefinedName("my_target", attr_text="Assumptions!$C$10*1.2", **NAME_ATTRIBUTES)
+        wb.defined_names["my_macro"] = DefinedName("my_macro", attr_text="SOTP!$C$27", **FUNCTION_ATTRIBUTES)
+        wb["Checks"].defined_names["my_price"] = DefinedName("my_price", attr_text="Assumptions!$C$11",
+                                                             comment="mine", hidden=True)
+        wb.defined_names["price"].comment = "from the Q2 call"
+
+    for wb in rebuilt_twice(quarter_dir, tmp_path, named):
+        assert attributes_of(wb.defined_names["my_target"]) == NAME_ATTRIBUTES
+        assert attributes_of(wb.defined_names["my_macro"]) == FUNCTION_ATTRIBUTES
+        assert wb.defined_names["my_target"].attr_text == "Assumptions!$C$10*1.2"
+        local = wb["Checks"].defined_names["my_price"]
+        assert (local.attr_text, attributes_of(local)) == ("Assumptions!$C$11", {"comment": "mine", "hidden": True})
+        price = wb.defined_names["price"]
+        assert (price.attr_text, attributes_of(price)) == ("'Assumptions'!$C$10", {"comment": "from the Q2 call"})
+
+
+def test_a_names_comment_changed_during_a_build_is_never_overwritten(quarter_dir, tmp_path, monkeypatch):
+    from kwai_xl.readback import replace
+
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    book = tmp_path / "k.xlsx"
+    replace_workbook(q, book)
+    wb = load_workbook(book)
+    wb.defined_names["my_target"] = DefinedName("my_target", attr_text="SOTP!$C$27", comment="base")
+    wb["Checks"].defined_names["my_price"] = DefinedName("my_price", attr_text="Assumptions!$C$11")
+    wb.save(book)
+    build_bytes = replace.workbook_bytes
+
+    def build_while_the_analyst_saves(*args, **kwargs):
+        wb = load_workbook(book)
+        wb.defined_names["my_target"].comment = "bull"
+        wb["Checks"].defined_names["my_price"].hidden = True
+        wb.save(tmp_path / "saving.xlsx")
+        os.replace(tmp_path / "saving.xlsx", book)
+        return build_bytes(*args, **kwargs)
+
+    monkeypatch.setattr(replace, "workbook_bytes", build_while_the_analyst_saves)
+    with pytest.raises(KwaiError, match=r"the name Checks!my_price as saved.*the name my_target as saved"):
+        replace_workbook(q, book)
+    monkeypatch.setattr(replace, "workbook_bytes", build_bytes)
+    replace_workbook(q, book)
+    wb = load_workbook(book)
+    assert wb.defined_names["my_target"].comment == "bull" and wb["Checks"].defined_names["my_price"].hidden
+
+
+def test_build_workbook_refuses_a_file_holding_a_company_or_a_public_names_comment(quarter_dir, tmp_path):
+    """``build_workbook`` writes neither an extended property nor a name's comment: it names them and refuses,
+    over a file saved so and over one ``kwai-xl build`` carried them into (exactly as kwai-xl wrote it)."""
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    company, commented = tmp_path / "c.xlsx", tmp_path / "n.xlsx"
+    build_workbook(q, company)
+    as_excel_saves(company, {"Company": "Fund A", "HyperlinkBase": "https://example.com/"})
+    build_workbook(q, commented)
+    wb = load_workbook(commented)
+    wb.defined_names["price"].comment = "from the Q2 call"
+    wb.defined_names["sotp_per_share"].hidden = True
+    wb.save(commented)
+    for _ in range(2):
+        with pytest.raises(KwaiError, match=r"would lose: the document property Company; the document property "
+                                            r"HyperlinkBase\. To keep it, build it with `kwai-xl build`"):
+            build_workbook(q, company)
+        with pytest.raises(KwaiError, match=r"would lose: the name price's comment; the name sotp_per_share's "
+                                            r"hidden flag\. To keep it"):
+            build_workbook(q, commented)
+        replace_workbook(q, company), replace_workbook(q, commented)
+        assert untouched_since_built(company) and untouched_since_built(commented)
+
+
+def test_a_custom_property_named_like_an_extended_one_masks_no_change(quarter_dir, tmp_path, monkeypatch):
+    """A custom property may be called Company (LibreOffice keeps the extended one as such a property): a change to
+    the extended Company saved during a build is caught beside it."""
+    from kwai_xl.readback import replace
+
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    book = built_with_custom_property(q, tmp_path, "Company", b"<vt:lpwstr>Custom Co</vt:lpwstr>")
+    as_excel_saves(book, {"Company": "Fund A"})
+    build_bytes = replace.workbook_bytes
+
+    def build_while_the_analyst_saves(*args, **kwargs):
+        os.utime(as_excel_saves(book, {"Company": "Fund B"}), ns=(1, 1))
+        return build_bytes(*args, **kwargs)
+
+    monkeypatch.setattr(replace, "workbook_bytes", build_while_the_analyst_saves)
+    with pytest.raises(KwaiError, match=r"the document property Company as saved while kwai-xl was building"):
+        replace_workbook(q, book)
+    monkeypatch.setattr(replace, "workbook_bytes", build_bytes)
+    replace_workbook(q, book)
+    assert app_properties(book)["Company"] == "Fund B"
+    assert analysts(custom_of(load_workbook(book))) == {"Company": ("StringProperty", "Custom Co")}

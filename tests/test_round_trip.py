@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from defusedxml.ElementTree import fromstring
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from ruamel.yaml import YAML
@@ -34,7 +35,14 @@ from kwai_xl.readback.pull import pull
 from kwai_xl.readback.reader import WorkbookValues, defined_names, sheet_parts
 from kwai_xl.readback.replace import replace_workbook
 from kwai_xl.readback.verify import verify_workbooks
-from kwai_xl.workbook.build import BUILD_PROPERTY, OWN_PROPERTY_PREFIX, QUARTER_PROPERTY, build_workbook, write_workbook
+from kwai_xl.workbook.build import (
+    BUILD_PROPERTY,
+    OWN_PROPERTY_PREFIX,
+    QUARTER_PROPERTY,
+    build_losses,
+    build_workbook,
+    write_workbook,
+)
 from kwai_xl.workbook.package import untouched_since_built
 
 LO = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is installed by `make test`")
@@ -87,6 +95,8 @@ def test_a_libreoffice_resave_is_not_an_edit(quarter_dir, tmp_path):
     build_workbook(load_quarter(quarter_dir / "2022Q2.yaml"), book)
     resave(book, tmp_path)
     assert rebuild_losses(book, load_quarter(quarter_dir / "2022Q2.yaml")) == []
+    # nor is what LibreOffice writes of its own: an empty Template, every name's hidden="false" and kin
+    assert build_losses(book, load_quarter(quarter_dir / "2022Q2.yaml")) == []
     before = (quarter_dir / "2022Q2.yaml").read_text(encoding="utf-8")
     result = run("pull", book, data_dir=quarter_dir)
     assert result.returncode == 0 and "no input changed" in result.stdout, result.stderr
@@ -164,6 +174,15 @@ def test_edits_made_in_libreoffice_pull_then_rebuild_without_force(quarter_dir, 
     assert recalculated.cell("My work", 1, 2) == pytest.approx(2 * recalculated.value("sotp_per_share"), rel=1e-9)
 
 
+EXTENDED = {"Company": "Fund A & Co", "Manager": "Mia Boss", "HyperlinkBase": "https://example.com/research/"}
+
+
+def extended_of(book: Path) -> dict:
+    """Company, Manager and HyperlinkBase as the file's docProps/app.xml holds them."""
+    root = fromstring(zipfile.ZipFile(book).read("docProps/app.xml"))
+    return {el.tag.rpartition("}")[2]: el.text for el in root if el.tag.rpartition("}")[2] in EXTENDED}
+
+
 def custom_properties_of(book: Path) -> dict:
     """Custom document property name → (type, value), as openpyxl reads the file."""
     return {p.name: (type(p).__name__, p.value) for p in load_workbook(book).custom_doc_props}
@@ -172,16 +191,17 @@ def custom_properties_of(book: Path) -> dict:
 @LO
 @UNO
 def test_document_properties_and_a_sheets_own_name_set_in_libreoffice_survive_rebuilds(quarter_dir, tmp_path):
-    """File › Properties typed in Calc (title, subject, keywords, custom properties of each type) and a name defined
-    on a generated sheet, saved by LibreOffice, come through `build` and the build after it; kwai-xl's own
-    properties are written afresh."""
+    """File › Properties typed in Calc (title, subject, keywords, custom properties of each type, and Company, Manager
+    and HyperlinkBase, which LibreOffice keeps as custom properties of those names and saves where Excel keeps
+    them, in docProps/app.xml) and a name defined on a generated sheet, saved by LibreOffice, come through `build`
+    and the build after it; kwai-xl's own properties are written afresh."""
     book = tmp_path / "k.xlsx"
     build_workbook(load_quarter(quarter_dir / "2022Q2.yaml"), book)
     ids = {custom_properties_of(book)[BUILD_PROPERTY][1]}
     uno_edit(book, [
         {"properties": {"Title": "Kuaishou: my SOTP view", "Subject": "01024.HK valuation", "Keywords": ["kuaishou", "sotp"]},
          "custom": {"Client": "Fund A", "Target price": 120.5, "Approved": True,
-                    "Reviewed": {"datetime": "2026-03-04T10:30:00"}}},
+                    "Reviewed": {"datetime": "2026-03-04T10:30:00"}, **EXTENDED}},
         {"local_name": "my_price", "scope": "Assumptions", "refers_to": "$Assumptions.$C$10"},
     ], tmp_path)
     saved = load_workbook(book).properties  # as LibreOffice wrote them
@@ -190,6 +210,7 @@ def test_document_properties_and_a_sheets_own_name_set_in_libreoffice_survive_re
     mine = {"Client": ("StringProperty", "Fund A"), "Target price": ("FloatProperty", 120.5),
             "Approved": ("BoolProperty", True), "Reviewed": ("DateTimeProperty", datetime(2026, 3, 4, 10, 30))}
     assert {n: v for n, v in custom_properties_of(book).items() if not n.startswith(OWN_PROPERTY_PREFIX)} == mine
+    assert extended_of(book) == EXTENDED
     for _ in range(2):  # the second starts from the file exactly as kwai-xl wrote it
         rebuilt = run("build", "-q", "2022Q2", "--out", book, data_dir=quarter_dir)
         assert rebuilt.returncode == 0 and "not carried" not in rebuilt.stderr, rebuilt.stderr
@@ -197,6 +218,7 @@ def test_document_properties_and_a_sheets_own_name_set_in_libreoffice_survive_re
         assert (wb.properties.title, wb.properties.subject, wb.properties.keywords) == core
         props = custom_properties_of(book)
         assert {n: v for n, v in props.items() if not n.startswith(OWN_PROPERTY_PREFIX)} == mine
+        assert extended_of(book) == EXTENDED
         assert props[BUILD_PROPERTY][1] not in ids and props[QUARTER_PROPERTY][1] == "2022Q2"
         ids.add(props[BUILD_PROPERTY][1])
         assert wb["Assumptions"].defined_names["my_price"].attr_text == "Assumptions!$C$10"

@@ -3,14 +3,17 @@
 A sheet kwai-xl did not generate is copied cell by cell into the new workbook:
 values, formulas, notes, number formats and cell styles, column widths, row
 heights, merged cells, frozen panes; the analyst's own defined names come along
-(the workbook's and those of one sheet, generated or not), and so do the document
-properties they set (title, author … and custom ones; kwai-xl's own ``kwai_xl_*``
-properties are written afresh). Formulas that use public names keep working. A
-formula that points into a generated sheet by address is listed as a warning
-(addresses move between builds). Charts, images and pivot tables cannot be copied
-faithfully, nor a formula the build's calculator cannot parse (carried as its last
-value), a name whose sheet the rebuild does not have, or a custom property of a type
-openpyxl cannot read: they are named, and ``replace`` keeps a backup of the old workbook.
+(the workbook's and those of one sheet, generated or not, each with its comment,
+hidden flag and other attributes; those set on a public name stay on it), and so
+do the document properties they set (title, author …, Company, Manager, Hyperlink
+base, and custom ones; kwai-xl's own ``kwai_xl_*`` properties are written afresh).
+Formulas that use public names keep working. A formula that points into a generated
+sheet by address is listed as a warning (addresses move between builds). Charts,
+images and pivot tables cannot be copied faithfully, nor a formula the build's
+calculator cannot parse (carried as its last value), a name whose sheet the rebuild
+does not have, a custom property of a type openpyxl cannot read, or an extended
+properties part too large to read: they are named, and ``replace`` keeps a backup of
+the old workbook.
 """
 
 import re
@@ -24,9 +27,9 @@ from defusedxml.ElementTree import fromstring
 from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.workbook.defined_name import DefinedName
 
-from ..workbook.build import CORE_FIELDS, OWN_PROPERTY_PREFIX, analysts_core
+from ..workbook.build import CORE_FIELDS, OWN_PROPERTY_PREFIX, analysts_core, name_attributes
 from ..workbook.fingerprint import cell_text, normal_reference, workbook_fingerprint
-from ..workbook.package import custom_properties, read_workbook
+from ..workbook.package import APP_PROPERTIES, EXTENDED_FIELDS, custom_properties, extended_properties, read_workbook
 
 REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 SHEET_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -44,40 +47,47 @@ class Carry:
     values: dict = field(default_factory=dict)  # (sheet, coordinate) → last value, for formulas carried as values
     sheets: list[str] = field(default_factory=list)
     sheets_print: str = ""  # the carried sheets' fingerprint
-    names: dict[str, str] = field(default_factory=dict)
-    local_names: dict[str, dict[str, str]] = field(default_factory=dict)  # sheet of the rebuild → its own names
+    names: dict[str, DefinedName] = field(default_factory=dict)  # the analyst's, and public ones they gave attributes
+    local_names: dict[str, dict[str, DefinedName]] = field(default_factory=dict)  # sheet of the rebuild → its names
     core: dict[str, str] = field(default_factory=dict)
+    extended: dict[str, str] = field(default_factory=dict)  # Company, Manager, HyperlinkBase → text
     custom: dict[str, object] = field(default_factory=dict)  # name → openpyxl's typed custom property
     warnings: list[str] = field(default_factory=list)
     not_carried: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         """Whether there is anything to carry."""
-        return bool(self.sheets or self.names or self.local_names or self.core or self.custom)
+        return bool(self.sheets or self.names or self.local_names or self.core or self.extended or self.custom)
 
     def __call__(self, wb) -> None:
-        """Add the carried sheets, names and document properties to the generated workbook ``wb``."""
+        """Add the carried sheets, names and document properties to the generated workbook ``wb`` (the extended
+        properties, which openpyxl does not write, go to the finished package: ``workbook_bytes``)."""
         for title in self.sheets:
             _copy_sheet(self.source[title], wb.create_sheet(title), self.values)
-        for name, ref in self.names.items():
-            if name not in wb.defined_names:
-                wb.defined_names[name] = DefinedName(name, attr_text=ref)
+        for name, dn in self.names.items():
+            if name in wb.defined_names:  # a public name: the build's reference, the analyst's comment …
+                for key, value in name_attributes(dn).items():
+                    setattr(wb.defined_names[name], key, value)
+            else:
+                wb.defined_names[name] = _copied(dn)
         for title, names in self.local_names.items():
-            for name, ref in names.items():
-                wb[title].defined_names[name] = DefinedName(name, attr_text=ref)
+            for name, dn in names.items():
+                wb[title].defined_names[name] = _copied(dn)
         for key, value in self.core.items():
             setattr(wb.properties, key, value)
         for prop in self.custom.values():
             wb.custom_doc_props.append(copy(prop))
 
-    def named(self) -> dict[str, str]:
-        """Every name carried (one of a sheet as ``Sheet!name``) → its reference."""
-        return self.names | {f"{title}!{name}": ref for title, names in self.local_names.items()
-                             for name, ref in names.items()}
+    def named(self) -> dict[str, tuple]:
+        """Every name carried (one of a sheet as ``Sheet!name``) → its reference and the attributes set on it."""
+        named = {f"{title}!{name}": dn for title, names in self.local_names.items() for name, dn in names.items()}
+        return {name: (dn.attr_text, name_attributes(dn)) for name, dn in (self.names | named).items()}
 
     def properties(self) -> dict:
-        """Every document property carried → its value (a custom one's with its type)."""
-        return self.core | {name: (type(prop).__name__, prop.value) for name, prop in self.custom.items()}
+        """Every document property carried → its value; a custom one's quoted (it may share a field's name), with
+        its type."""
+        custom = {repr(name): (type(prop).__name__, prop.value) for name, prop in self.custom.items()}
+        return self.core | self.extended | custom
 
     def changed_from(self, before: "Carry") -> list[str]:
         """What this reading of a workbook holds otherwise than ``before``, an earlier reading of it, as phrases."""
@@ -85,6 +95,14 @@ class Carry:
         out += [f"the name {name}" for name in _differing(self.named(), before.named())]
         out += [f"the document property {key}" for key in _differing(self.properties(), before.properties())]
         return [f"{what} as saved while kwai-xl was building" for what in out]
+
+
+def _copied(dn: DefinedName) -> DefinedName:
+    """A copy of the name ``dn`` with every attribute, for a workbook of its own (openpyxl sets the sheet index of a
+    sheet's name when it writes)."""
+    out = copy(dn)
+    out.localSheetId = None
+    return out
 
 
 def _differing(a: dict, b: dict) -> list[str]:
@@ -215,24 +233,31 @@ def referred_sheets(ref: str) -> set[str]:
     return out
 
 
-def _carry_name(carry: Carry, rebuilt: dict[str, str], name: str, ref: str, sheet: str | None = None) -> None:
-    """Carry the name ``name`` (of ``sheet``, else of the workbook) when the rebuild has its sheet and every sheet it
+def _carry_name(carry: Carry, rebuilt: dict[str, str], dn: DefinedName, sheet: str | None = None) -> None:
+    """Carry the name ``dn`` (of ``sheet``, else of the workbook) when the rebuild has its sheet and every sheet it
     refers to (``rebuilt``: those sheets by folded title); name it as not carried otherwise."""
-    needed = ([sheet] if sheet else []) + sorted(referred_sheets(ref))
+    needed = ([sheet] if sheet else []) + sorted(referred_sheets(dn.attr_text))
     missing = [s for s in needed if s.casefold() not in rebuilt]
     if missing:
-        carry.not_carried.append(f"the name {sheet + '!' if sheet else ''}{name} ({ref}): the rebuilt workbook has "
-                                 f"no sheet {missing[0]!r}")
+        carry.not_carried.append(f"the name {sheet + '!' if sheet else ''}{dn.name} ({dn.attr_text}): the rebuilt "
+                                 f"workbook has no sheet {missing[0]!r}")
     elif sheet:
-        carry.local_names.setdefault(rebuilt[sheet.casefold()], {})[name] = ref
+        carry.local_names.setdefault(rebuilt[sheet.casefold()], {})[dn.name] = dn
     else:
-        carry.names[name] = ref
+        carry.names[dn.name] = dn
 
 
-def _unreadable_properties(path: Path, read: set[str]) -> list[str]:
-    """Custom properties of the file at ``path`` that openpyxl did not read (``read``): of a type it does not know."""
+def _carry_package_properties(carry: Carry, path: Path, read: set[str]) -> None:
+    """Carry the extended properties of the file at ``path``, which openpyxl does not read; name them when the part
+    is too large to read, and the custom properties openpyxl did not read (``read``: of a type it does not know)."""
     with zipfile.ZipFile(path) as z:
-        return [name for name in custom_properties(path, z) if name not in read and not name.startswith(OWN_PROPERTY_PREFIX)]
+        custom, extended = custom_properties(path, z), extended_properties(path, z)
+    carry.not_carried += [f"the document property {name!r} (of a type kwai-xl cannot copy)" for name in custom
+                          if name not in read and not name.startswith(OWN_PROPERTY_PREFIX)]
+    if extended is None:
+        fields = ", ".join(EXTENDED_FIELDS[:-1]) + f" and {EXTENDED_FIELDS[-1]}"
+        carry.not_carried.append(f"the document properties {fields} ({APP_PROPERTIES} is larger than kwai-xl reads)")
+    carry.extended = extended or {}
 
 
 def carry_from(path: Path, wb, generated: list[str], names: dict[str, str], written: list[str]) -> Carry:
@@ -247,16 +272,19 @@ def carry_from(path: Path, wb, generated: list[str], names: dict[str, str], writ
     carry = Carry(source=wb, sheets=titles, sheets_print=workbook_fingerprint(wb, titles) if titles else "")
     rebuilt = {t.casefold(): t for t in written + titles}
     for name, dn in wb.defined_names.items():
-        if name not in names and not name.startswith("_xlnm") and dn.attr_text:
-            _carry_name(carry, rebuilt, name, dn.attr_text)
+        if name.startswith("_xlnm") or not dn.attr_text:
+            continue
+        if name not in names:
+            _carry_name(carry, rebuilt, dn)
+        elif name_attributes(dn):  # a public name the analyst gave a comment, a hidden flag …
+            carry.names[name] = dn
     for ws in wb.worksheets:
         for name, dn in ws.defined_names.items():
             if not name.startswith("_xlnm") and dn.attr_text:
-                _carry_name(carry, rebuilt, name, dn.attr_text, ws.title)
+                _carry_name(carry, rebuilt, dn, ws.title)
     carry.core = analysts_core({key: getattr(wb.properties, key) for key in CORE_FIELDS})
     carry.custom = {p.name: p for p in wb.custom_doc_props if not p.name.startswith(OWN_PROPERTY_PREFIX)}
-    carry.not_carried += [f"the document property {name!r} (of a type kwai-xl cannot copy)"
-                          for name in _unreadable_properties(path, {p.name for p in wb.custom_doc_props})]
+    _carry_package_properties(carry, path, {p.name for p in wb.custom_doc_props})
     cached = None
     for title in titles:
         carry.warnings += address_warnings(wb[title], generated, names)

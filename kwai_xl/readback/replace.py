@@ -97,7 +97,7 @@ def replace_workbook(q: Quarter, out: Path | None = None, lang: str = "en", xlwi
     made = {}
 
     def build() -> bytes:
-        data, made["summary"] = workbook_bytes(q, lang, xlwings, carry or None)
+        data, made["summary"] = workbook_bytes(q, lang, xlwings, carry or None, carry.extended)
         errors = unexpected_errors(made["summary"], lang, tuple(carry.sheets))
         if errors:
             raise formula_errors(path, errors, layouts(q, lang, xlwings))

@@ -20,6 +20,7 @@ from pathlib import Path
 import formualizer
 from openpyxl.packaging.core import DocumentProperties
 from openpyxl.packaging.custom import StringProperty
+from openpyxl.workbook.defined_name import DefinedName
 
 from .. import __version__, paths
 from ..atomic import locked, write_atomically
@@ -34,16 +35,19 @@ from ..safeyaml import safe_yaml
 from .fingerprint import FINGERPRINT_PROPERTY, workbook_fingerprint
 from .layout import SheetLayout, defined_names, place, render_sheet, template_environment
 from .package import (
+    APP_PROPERTIES,
     PACKAGE_PROPERTY,
     UNSTAMPED,
     core_properties,
     custom_properties,
+    extended_properties,
     name_elements,
     open_checked,
     read_workbook,
     repacked,
     sheet_parts,
     untouched_since_built,
+    with_extended,
 )
 from .sharedstrings import shared_strings_parts
 from .sheetdata import package_bytes
@@ -74,6 +78,13 @@ CORE_FIELDS = ("title", "subject", "creator", "keywords", "description", "catego
                "version")
 """The core document properties one sets (File › Properties); the times, revision, last author and language are
 the saving application's (LibreOffice writes its UI language, en-US, on every save)."""
+NAME_ATTRIBUTES = {"comment": "comment", "hidden": "hidden flag", "description": "description",
+                   "customMenu": "custom menu text", "help": "help text", "statusBar": "status bar text",
+                   "shortcutKey": "shortcut key", "function": "function flag", "vbProcedure": "VB procedure flag",
+                   "xlm": "XLM macro flag", "functionGroupId": "function group", "publishToServer": "publish flag",
+                   "workbookParameter": "workbook parameter flag"}
+"""A defined name's attributes besides its reference (all openpyxl's DefinedName holds), as a refusal names them; a
+build sets none."""
 EDITED = "edits made since kwai-xl built it"
 FOREIGN = ("the sheet ", "the name ", "the document property ")
 """How :func:`foreign_contents` starts each thing it names: what ``kwai-xl build`` carries and this module's
@@ -383,16 +394,22 @@ def record_identity(wb, q: Quarter, lang: str = "en", xlwings: bool = False) -> 
         wb.custom_doc_props.append(StringProperty(name=name, value=value))
 
 
-def finished_bytes(filled: bytes) -> bytes:
-    """The package formualizer filled, its strings shared and its digest recorded (:func:`package.repacked`)."""
-    return repacked(filled, shared_strings_parts(zipfile.ZipFile(io.BytesIO(filled))))
+def finished_bytes(filled: bytes, extended: dict[str, str] | None = None) -> bytes:
+    """The package formualizer filled, its strings shared, ``extended`` (Company, Manager, HyperlinkBase → text)
+    added to its extended properties, and its digest recorded (:func:`package.repacked`)."""
+    src = zipfile.ZipFile(io.BytesIO(filled))
+    parts = shared_strings_parts(src)
+    if extended:
+        parts[APP_PROPERTIES] = with_extended(src.read(APP_PROPERTIES), extended)
+    return repacked(filled, parts)
 
 
-def workbook_bytes(q: Quarter, lang: str = "en", xlwings: bool = False,
-                   carry: Callable | None = None) -> tuple[bytes, dict]:
+def workbook_bytes(q: Quarter, lang: str = "en", xlwings: bool = False, carry: Callable | None = None,
+                   extended: dict[str, str] | None = None) -> tuple[bytes, dict]:
     """The finished .xlsx file as bytes, with every formula's cached value filled, and the fill summary.
 
-    ``carry(wb)``, when given, adds the analyst's own sheets to the generated workbook first.
+    ``carry(wb)``, when given, adds the analyst's own sheets to the generated workbook first; ``extended``
+    holds the analyst's extended document properties, which openpyxl does not write (:func:`finished_bytes`).
     """
     wb = generated_workbook(q, lang, xlwings)
     if carry:
@@ -402,7 +419,7 @@ def workbook_bytes(q: Quarter, lang: str = "en", xlwings: bool = False,
         filled = formualizer.recalculate_xlsx_bytes(package_bytes(wb, zipfile.ZIP_STORED))  # compressed once, at the end
     except OSError as err:
         raise KwaiError(f"{q.quarter}: the workbook's formulas cannot be computed ({err})") from None
-    return finished_bytes(filled["bytes"]), filled["summary"]
+    return finished_bytes(filled["bytes"], extended), filled["summary"]
 
 
 def default_workbook_path(quarter: str, lang: str = "en") -> Path:
@@ -437,6 +454,12 @@ def analysts_core(values: dict) -> dict:
     return {key: values[key] for key in CORE_FIELDS if values.get(key) not in (None, "", getattr(written, key))}
 
 
+def name_attributes(dn: DefinedName) -> dict:
+    """Of the defined name ``dn``'s :data:`NAME_ATTRIBUTES`, those set: not absent, blank or false (LibreOffice
+    writes ``hidden="false"`` and kin on every name it saves)."""
+    return {key: value for key in NAME_ATTRIBUTES if (value := getattr(dn, key)) not in (None, "", False)}
+
+
 def written_titles(q: Quarter, lang: str, xlwings: bool) -> list[str]:
     """The titles of the sheets a build of ``q`` writes."""
     return [s.title for s in layouts(q, lang, xlwings)] + ([XLWINGS_CONF] if xlwings else [])
@@ -450,24 +473,45 @@ def generated_titles(q: Quarter, lang: str, xlwings: bool, old_lang: str, old_xl
 
 def foreign_contents(path: Path, q: Quarter, lang: str = "en", xlwings: bool = False) -> list[str]:
     """What the workbook file at ``path`` holds that a build of ``q`` does not write, each named: sheets but the
-    generated ones, defined names but the build's own (of the workbook) and print settings, document properties
-    but kwai-xl's and a build's defaults. Read from the zip alone: its sheet list, names and properties."""
+    generated ones, defined names but the build's own (of the workbook) and print settings, attributes set on
+    the build's own names (a comment …), document properties but kwai-xl's and a build's defaults. Read from
+    the zip alone: its sheet list, names and properties."""
     with zipfile.ZipFile(path) as z:
-        props, core = custom_properties(path, z), core_properties(path, z)
+        props, core, extended = custom_properties(path, z), core_properties(path, z), extended_properties(path, z)
         titles = list(sheet_parts(z))
-        names = [(el.get("name") or "", el.get("localSheetId")) for el in name_elements(path, z)]
+        elements = name_elements(path, z)
     own = {t.casefold() for t in generated_titles(q, lang, xlwings, props.get(LANG_PROPERTY, lang),
                                                     props.get(XLWINGS_PROPERTY) == "yes")}
-    generated = defined_names(layouts(q, lang, xlwings))
     out = [f"the sheet {t!r}" for t in titles if t.casefold() not in own]
-    for name, sheet in names:
-        if not (name.startswith("_xlnm.") or (name in generated and sheet is None)):
+    out += _foreign_names(elements, titles, defined_names(layouts(q, lang, xlwings)))
+    out += [f"the document property {n!r}" for n in props if not n.startswith(OWN_PROPERTY_PREFIX)]
+    out += [f"the document property {key}" for key in {**analysts_core(core or {}), **(extended or {})}]
+    return out + (["the document properties (unreadable here)"] if core is None or extended is None else [])
+
+
+def _foreign_names(elements: list, titles: list[str], generated: dict) -> list[str]:
+    """The ``definedName`` elements a build does not write, each named, and the attributes set on those it does."""
+    out = []
+    for el in elements:
+        name, sheet = el.get("name") or "", el.get("localSheetId")
+        if name.startswith("_xlnm."):
+            continue
+        if name not in generated or sheet is not None:
             scope = titles[int(sheet)] + "!" if sheet is not None and sheet.isdigit() and int(sheet) < len(titles) else ""
             out.append(f"the name {scope}{name}")
-    out += [f"the document property {n!r}" for n in props if not n.startswith(OWN_PROPERTY_PREFIX)]
-    if core is None:
-        return out + ["the document properties (unreadable here)"]
-    return out + [f"the document property {key}" for key in analysts_core(core)]
+        elif attributes := _element_attributes(el):
+            words = [NAME_ATTRIBUTES[key] for key in attributes]
+            out.append(f"the name {name}'s " + " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words))
+    return out
+
+
+def _element_attributes(el) -> list[str]:
+    """The :data:`NAME_ATTRIBUTES` set on the ``definedName`` element ``el``, as openpyxl reads them (each it
+    has when openpyxl cannot read them)."""
+    try:
+        return list(name_attributes(DefinedName.from_tree(el)))
+    except (TypeError, ValueError):
+        return [key for key in NAME_ATTRIBUTES if el.get(key) is not None]
 
 
 def build_losses(path: Path, q: Quarter, lang: str = "en", xlwings: bool = False) -> list[str]:

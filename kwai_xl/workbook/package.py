@@ -33,6 +33,10 @@ CHUNK = 2**20
 DECLARATIONS = (b"<!DOCTYPE", b"<!ENTITY")
 CUSTOM_PROPERTIES = "docProps/custom.xml"
 CORE_PROPERTIES = "docProps/core.xml"
+APP_PROPERTIES = "docProps/app.xml"
+EXTENDED_FIELDS = ("Company", "Manager", "HyperlinkBase")
+"""The extended document properties one sets (Excel's File › Properties; LibreOffice's custom properties of these
+names); the rest of the extended properties part is the saving application's: its name, version, statistics."""
 PACKAGE_PROPERTY = "kwai_xl_package"
 """Custom property: the digest of every part as built (:func:`package_digest`); a file no application has
 saved since still matches it."""
@@ -188,6 +192,29 @@ def core_properties(path: Path, z: zipfile.ZipFile) -> dict[str, str] | None:
     read without parsing anything else; None when the part is absent or too large to read here."""
     root = _properties_part(path, z, CORE_PROPERTIES)
     return None if root is None else {el.tag.rpartition("}")[2]: "".join(el.itertext()).strip() for el in root}
+
+
+def extended_properties(path: Path, z: zipfile.ZipFile) -> dict[str, str] | None:
+    """The package's :data:`EXTENDED_FIELDS` that are set (not blank), each as its text; empty when the part is
+    absent, None when it is too large to read here."""
+    if APP_PROPERTIES not in z.NameToInfo:
+        return {}
+    root = _properties_part(path, z, APP_PROPERTIES)
+    if root is None:
+        return None
+    values = {el.tag.rpartition("}")[2]: "".join(el.itertext()) for el in root}
+    return {key: values[key] for key in EXTENDED_FIELDS if values.get(key, "").strip()}
+
+
+def with_extended(app: bytes, values: dict[str, str]) -> bytes:
+    """The extended properties part ``app``, as openpyxl writes it (without any of :data:`EXTENDED_FIELDS`), with
+    ``values`` of those fields added."""
+    def text(value: str) -> str:
+        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+
+    end = app.rindex(b"</Properties>")
+    added = "".join(f"<{key}>{text(values[key])}</{key}>" for key in EXTENDED_FIELDS if key in values)
+    return app[:end] + added.encode("utf-8") + app[end:]
 
 
 def _check_identity(path: Path, z: zipfile.ZipFile, identity: str) -> None:
