@@ -123,3 +123,21 @@ def recalculated(seed_book, tmp_path_factory):
         variants[f"perturbed{seed}"] = perturbed_copy(seed_book, work / f"perturbed{seed}.xlsx", seed)
     outs = libreoffice.recalculate([Path(p) for p in variants.values()], work / "out")
     return {key: WorkbookValues(out) for key, out in zip(variants, outs)}
+
+
+@pytest.fixture
+def saved_during_build(monkeypatch):
+    """``arrange(save)``: from now on a build of ``replace_workbook`` calls ``save()`` first (the analyst saving the
+    workbook while kwai-xl builds); ``arrange(None)`` ends that."""
+    from kwai_xl.readback import replace
+
+    build_bytes = replace.workbook_bytes
+
+    def arrange(save) -> None:
+        def build_while_the_analyst_saves(*args, **kwargs):
+            save()
+            return build_bytes(*args, **kwargs)
+
+        monkeypatch.setattr(replace, "workbook_bytes", build_while_the_analyst_saves if save else build_bytes)
+
+    return arrange

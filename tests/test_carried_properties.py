@@ -186,28 +186,23 @@ def test_names_on_a_sheet_the_rebuild_does_not_write_are_named_and_backed_up(qua
     assert "my_check" in backup[udf_sheet].defined_names and "my_udf_cell" in backup.defined_names
 
 
-def test_a_property_saved_during_a_build_is_never_overwritten(quarter_dir, tmp_path, monkeypatch):
-    from kwai_xl.readback import replace
-
+def test_a_property_saved_during_a_build_is_never_overwritten(quarter_dir, tmp_path, saved_during_build):
     q = load_quarter(quarter_dir / "2022Q2.yaml")
     book = tmp_path / "k.xlsx"
     replace_workbook(q, book)
-    build_bytes = replace.workbook_bytes
-
-    def build_while_the_analyst_saves(*args, **kwargs):
+    def save():
         wb = load_workbook(book)
         wb.properties.title = "Renamed meanwhile"
         wb["Assumptions"].defined_names["my_price"] = DefinedName("my_price", attr_text="Assumptions!$C$10")
         wb.save(tmp_path / "saving.xlsx")
         os.replace(tmp_path / "saving.xlsx", book)
-        return build_bytes(*args, **kwargs)
 
-    monkeypatch.setattr(replace, "workbook_bytes", build_while_the_analyst_saves)
+    saved_during_build(save)
     with pytest.raises(KwaiError, match=r"saved while kwai-xl was building.*the name Assumptions!my_price as saved"
                                         r".*the document property title as saved"):
         replace_workbook(q, book)
     assert load_workbook(book).properties.title == "Renamed meanwhile"
-    monkeypatch.setattr(replace, "workbook_bytes", build_bytes)
+    saved_during_build(None)
     replace_workbook(q, book)  # the next build carries them
     wb = load_workbook(book)
     assert wb.properties.title == "Renamed meanwhile" and "my_price" in wb["Assumptions"].defined_names
@@ -318,24 +313,19 @@ def test_company_manager_and_hyperlink_base_are_carried(quarter_dir, tmp_path):
     assert untouched_since_built(book)
 
 
-def test_an_extended_property_saved_during_a_build_is_never_overwritten(quarter_dir, tmp_path, monkeypatch):
-    from kwai_xl.readback import replace
-
+def test_an_extended_property_saved_during_a_build_is_never_overwritten(quarter_dir, tmp_path, saved_during_build):
     q = load_quarter(quarter_dir / "2022Q2.yaml")
     book = tmp_path / "k.xlsx"
     replace_workbook(q, book)
     as_excel_saves(book, {"Company": "Fund A"})
-    build_bytes = replace.workbook_bytes
-
-    def build_while_the_analyst_saves(*args, **kwargs):
+    def save():
         os.utime(as_excel_saves(book, {"Company": "Fund B"}), ns=(1, 1))  # a new stamp whatever the clock's grain
-        return build_bytes(*args, **kwargs)
 
-    monkeypatch.setattr(replace, "workbook_bytes", build_while_the_analyst_saves)
+    saved_during_build(save)
     with pytest.raises(KwaiError, match=r"the document property Company as saved while kwai-xl was building"):
         replace_workbook(q, book)
     assert app_properties(book)["Company"] == "Fund B"
-    monkeypatch.setattr(replace, "workbook_bytes", build_bytes)
+    saved_during_build(None)
     replace_workbook(q, book)  # the next build carries it
     assert app_properties(book)["Company"] == "Fund B"
 
@@ -395,9 +385,7 @@ def test_a_names_comment_hidden_flag_and_other_attributes_survive_every_rebuild(
         assert (price.attr_text, attributes_of(price)) == ("'Assumptions'!$C$10", {"comment": "from the Q2 call"})
 
 
-def test_a_names_comment_changed_during_a_build_is_never_overwritten(quarter_dir, tmp_path, monkeypatch):
-    from kwai_xl.readback import replace
-
+def test_a_names_comment_changed_during_a_build_is_never_overwritten(quarter_dir, tmp_path, saved_during_build):
     q = load_quarter(quarter_dir / "2022Q2.yaml")
     book = tmp_path / "k.xlsx"
     replace_workbook(q, book)
@@ -405,20 +393,17 @@ def test_a_names_comment_changed_during_a_build_is_never_overwritten(quarter_dir
     wb.defined_names["my_target"] = DefinedName("my_target", attr_text="SOTP!$C$27", comment="base")
     wb["Checks"].defined_names["my_price"] = DefinedName("my_price", attr_text="Assumptions!$C$11")
     wb.save(book)
-    build_bytes = replace.workbook_bytes
-
-    def build_while_the_analyst_saves(*args, **kwargs):
+    def save():
         wb = load_workbook(book)
         wb.defined_names["my_target"].comment = "bull"
         wb["Checks"].defined_names["my_price"].hidden = True
         wb.save(tmp_path / "saving.xlsx")
         os.replace(tmp_path / "saving.xlsx", book)
-        return build_bytes(*args, **kwargs)
 
-    monkeypatch.setattr(replace, "workbook_bytes", build_while_the_analyst_saves)
+    saved_during_build(save)
     with pytest.raises(KwaiError, match=r"the name Checks!my_price as saved.*the name my_target as saved"):
         replace_workbook(q, book)
-    monkeypatch.setattr(replace, "workbook_bytes", build_bytes)
+    saved_during_build(None)
     replace_workbook(q, book)
     wb = load_workbook(book)
     assert wb.defined_names["my_target"].comment == "bull" and wb["Checks"].defined_names["my_price"].hidden
@@ -447,24 +432,19 @@ def test_build_workbook_refuses_a_file_holding_a_company_or_a_public_names_comme
         assert untouched_since_built(company) and untouched_since_built(commented)
 
 
-def test_a_custom_property_named_like_an_extended_one_masks_no_change(quarter_dir, tmp_path, monkeypatch):
+def test_a_custom_property_named_like_an_extended_one_masks_no_change(quarter_dir, tmp_path, saved_during_build):
     """A custom property may be called Company (LibreOffice keeps the extended one as such a property): a change to
     the extended Company saved during a build is caught beside it."""
-    from kwai_xl.readback import replace
-
     q = load_quarter(quarter_dir / "2022Q2.yaml")
     book = built_with_custom_property(q, tmp_path, "Company", b"<vt:lpwstr>Custom Co</vt:lpwstr>")
     as_excel_saves(book, {"Company": "Fund A"})
-    build_bytes = replace.workbook_bytes
-
-    def build_while_the_analyst_saves(*args, **kwargs):
+    def save():
         os.utime(as_excel_saves(book, {"Company": "Fund B"}), ns=(1, 1))
-        return build_bytes(*args, **kwargs)
 
-    monkeypatch.setattr(replace, "workbook_bytes", build_while_the_analyst_saves)
+    saved_during_build(save)
     with pytest.raises(KwaiError, match=r"the document property Company as saved while kwai-xl was building"):
         replace_workbook(q, book)
-    monkeypatch.setattr(replace, "workbook_bytes", build_bytes)
+    saved_during_build(None)
     replace_workbook(q, book)
     assert app_properties(book)["Company"] == "Fund B"
     assert analysts(custom_of(load_workbook(book))) == {"Company": ("StringProperty", "Custom Co")}

@@ -407,25 +407,20 @@ def test_a_save_during_a_build_is_never_overwritten(quarter_dir, tmp_path):
     assert result.exit_code == 2 and "input Assumptions!C10 is 91" in result.stderr
 
 
-def test_a_sheet_saved_during_a_build_is_never_overwritten(quarter_dir, tmp_path, monkeypatch):
-    from kwai_xl.readback import replace
-
+def test_a_sheet_saved_during_a_build_is_never_overwritten(quarter_dir, tmp_path, saved_during_build):
     q = load_quarter(quarter_dir / "2022Q2.yaml")
     book = build_workbook(q, tmp_path / "k.xlsx").path
-    build_bytes = replace.workbook_bytes
-
-    def build_while_the_analyst_saves(*args, **kwargs):
+    def save():
         wb = load_workbook(book)
         wb.create_sheet("Late idea")["A1"] = "=price*2"
         wb.save(tmp_path / "saving.xlsx")
         os.replace(tmp_path / "saving.xlsx", book)
-        return build_bytes(*args, **kwargs)
 
-    monkeypatch.setattr(replace, "workbook_bytes", build_while_the_analyst_saves)
+    saved_during_build(save)
     with pytest.raises(KwaiError, match=r"saved while kwai-xl was building.*the sheets Late idea"):
         replace_workbook(q, book, data_dir=quarter_dir)
     assert "Late idea" in load_workbook(book).sheetnames
-    monkeypatch.setattr(replace, "workbook_bytes", build_bytes)
+    saved_during_build(None)
     assert replace_workbook(q, book, data_dir=quarter_dir).carried == ["Late idea"]  # the next build carries it
 
 

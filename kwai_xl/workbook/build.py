@@ -508,6 +508,8 @@ def _foreign_names(elements: list, titles: list[str], generated: dict) -> list[s
 def _element_attributes(el) -> list[str]:
     """The :data:`NAME_ATTRIBUTES` set on the ``definedName`` element ``el``, as openpyxl reads them (each it
     has when openpyxl cannot read them)."""
+    if not set(el.keys()) - {"name", "localSheetId"}:  # as a build writes it: nothing to read
+        return []
     try:
         return list(name_attributes(DefinedName.from_tree(el)))
     except (TypeError, ValueError):
