@@ -7,7 +7,8 @@ Run with the system Python (UNO lives there, from the Debian package python3-uno
 EDITS is a list of edits, each by public name as an analyst would find the cell:
 ``{"name": "price", "value": 85.5}`` types a number (or text) into the named range's first cell
 (``"offset": [row, col]`` moves within the range); ``{"name": "price", "note": "text"}`` adds a
-cell note; ``{"sheet": "My work", "cells": {"A1": "=sotp_per_share*2"}, "formats": {"A1": "0.00%"},
+cell note; ``{"at": ["Assumptions", "F13"], "value": 46000}`` types into a cell by its address (a date as its
+serial number: the cell keeps its date format); ``{"sheet": "My work", "cells": {"A1": "=sotp_per_share*2"}, "formats": {"A1": "0.00%"},
 "widths": {"A": 6000}}`` adds a sheet (number formats by cell, column widths in 1/100 mm);
 ``{"insert_rows_above": "price", "count": 1}`` inserts rows above a named cell's row, as Calc's Insert Rows does;
 ``{"properties": {"Title": "…"}, "custom": {"Client": "Fund A", "Reviewed": {"datetime": "2026-03-04T10:30:00"}}}``
@@ -114,7 +115,11 @@ def apply(doc, edit) -> None:
         for column, width in edit.get("widths", {}).items():
             ws.getColumns().getByName(column).Width = width
         return
-    cell = cell_of(doc, edit["name"], edit.get("offset", (0, 0)))
+    if "at" in edit:  # a cell by sheet and address
+        sheet, address = edit["at"]
+        cell = doc.Sheets.getByName(sheet).getCellRangeByName(address)
+    else:
+        cell = cell_of(doc, edit["name"], edit.get("offset", (0, 0)))
     if "note" in edit:
         sheet = doc.Sheets.getByIndex(cell.getCellAddress().Sheet)
         sheet.getAnnotations().insertNew(cell.getCellAddress(), edit["note"])

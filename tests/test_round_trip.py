@@ -13,7 +13,7 @@ import stat
 import subprocess
 import sys
 import zipfile
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -41,6 +41,7 @@ from kwai_xl.workbook.build import (
     QUARTER_PROPERTY,
     build_losses,
     build_workbook,
+    layouts,
     write_workbook,
 )
 from kwai_xl.workbook.package import untouched_since_built
@@ -565,8 +566,6 @@ def test_a_workbook_built_before_a_date_was_split_off_counts_as_older(tmp_path):
 
 def test_a_formula_a_workbook_lacks_is_no_typed_value_over_it(quarter_dir, tmp_path):
     """A workbook built before the layout gained formulas (Peer Comps' dates) holds nothing there: its edits pull."""
-    from kwai_xl.workbook.build import layouts
-
     q = load_quarter(quarter_dir / "2022Q2.yaml")
     book = build_workbook(q, tmp_path / "k.xlsx").path
     sheet = next(s for s in layouts(q) if s.key == "peer_comps")
@@ -655,3 +654,56 @@ def test_a_later_quarter_file_giving_actuals_does_not_block_a_rebuild(quarter_di
     assert 70.1 in [v for row in WorkbookValues(book).block("fva_actual") for v in row]
     with pytest.raises(KwaiError, match=r"Forecast vs Actual!\w+ holds 99, later quarter files now give"):
         replace_workbook(q, typed)
+
+
+def _serial(day: date) -> int:
+    """A date as a spreadsheet's serial number (1900 system)."""
+    return (day - date(1899, 12, 30)).days
+
+
+@LO
+@UNO
+def test_stale_dates_refreshed_in_the_workbook_pull_and_rebuild_without_force(quarter_dir, tmp_path):
+    """Refreshing the dates of stale inputs in the workbook (as a rolled quarter asks) and pulling them shortens the
+    Cover's list of stale inputs, moving every row below it: nobody edited the Cover, so the rebuild goes through."""
+    q = load_quarter(quarter_dir / "2025Q4.yaml")
+    book = tmp_path / "k.xlsx"
+    assert run("build", "-q", "2025Q4", "--out", book, data_dir=quarter_dir).returncode == 0
+    assumptions = next(s for s in layouts(q) if s.key == "assumptions")
+    refreshed = [it for it in assumptions.items() if it.name and it.name.startswith("um_") and it.as_of]
+    assert len(refreshed) >= 3 and all(i.as_of == "2022-06-08" for i in refreshed)  # stale: listed on the Cover
+    cover_before = [c.value for c in load_workbook(book)[layouts(q)[0].title]["A"]]
+    column = get_column_letter(assumptions.as_of_col)
+    uno_edit(book, [{"at": [assumptions.title, f"{column}{it.row}"], "value": _serial(date(2025, 11, 20))}
+                    for it in refreshed], tmp_path)
+    pulled = run("pull", book, data_dir=quarter_dir)
+    assert pulled.returncode == 0 and pulled.stdout.count(": 2022-06-08 → 2025-11-20") >= len(refreshed), pulled.stdout
+    rebuilt = run("build", "-q", "2025Q4", "--out", book, data_dir=quarter_dir)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    cover_after = [c.value for c in load_workbook(book)[layouts(q)[0].title]["A"]]
+    assert len(cover_after) < len(cover_before)  # the list is shorter: the rows below it moved up
+    assert not list(tmp_path.glob("k.*.bak.xlsx"))
+
+
+@LO
+@UNO
+def test_a_shared_source_edited_beside_one_row_pulls_and_rebuilds_without_force(quarter_dir, tmp_path):
+    """Kuaishou's source shows beside each of its rows; edited beside one and pulled, the rebuild writes it beside
+    all of them (the other copies were left as built: nothing of the analyst's is there to lose)."""
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    book = tmp_path / "k.xlsx"
+    build_workbook(q, book)
+    assumptions = next(s for s in layouts(q) if s.key == "assumptions")
+    ws = load_workbook(book)[assumptions.title]
+    rows = [r for r in range(1, ws.max_row + 1) if ws.cell(r, assumptions.source_col).value == q.kuaishou.source]
+    assert len(rows) >= 2
+    column = get_column_letter(assumptions.source_col)
+    uno_edit(book, [{"at": [assumptions.title, f"{column}{rows[0]}"], "value": "analyst: own estimates, 2022-06-03"}],
+             tmp_path)
+    pulled = run("pull", book, data_dir=quarter_dir)
+    assert pulled.returncode == 0 and "kuaishou.source" in pulled.stdout, pulled.stdout
+    assert "no input changed" in run("pull", book, data_dir=quarter_dir).stdout
+    rebuilt = run("build", "-q", "2022Q2", "--out", book, data_dir=quarter_dir)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    ws = load_workbook(book)[assumptions.title]
+    assert {ws.cell(r, assumptions.source_col).value for r in rows} == {"analyst: own estimates, 2022-06-03"}

@@ -9,7 +9,9 @@ merely opened and saved by Excel or LibreOffice loses nothing. Sheets the analys
 added are not counted here: ``replace`` carries them into the rebuilt workbook.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from openpyxl.utils import get_column_letter, range_boundaries
@@ -17,6 +19,7 @@ from openpyxl.utils import get_column_letter, range_boundaries
 from .. import paths
 from ..engine.scenarios import CHOICE_LISTS
 from ..errors import KwaiError
+from ..quarters.datafile import shown
 from ..quarters.schema import Quarter, load_quarter
 from ..workbook.build import (
     DATA_FILE_PROPERTY,
@@ -32,10 +35,11 @@ from ..workbook.build import (
     layout_revision,
     layouts,
     load_labels,
+    recorded_sheet_prints,
     unchanged_since_built,
 )
-from ..workbook.fingerprint import canonical, normal_reference
-from ..workbook.layout import SheetLayout, defined_names
+from ..workbook.fingerprint import canonical, normal_reference, sheet_print
+from ..workbook.layout import SheetLayout, data_cells, defined_names
 from ..workbook.package import open_checked, read_workbook, untouched_since_built
 
 NOT_OURS = "it was not built by kwai-xl (move it away)"
@@ -132,38 +136,30 @@ def layout_mismatch(wb, sheets: list[SheetLayout]) -> str | None:
     return None
 
 
-def _input_cells(sheet: SheetLayout, from_later_files: bool = False) -> set[tuple[int, int]]:
-    """(row, column) of every cell of ``sheet`` that the data file fills: inputs, their dates and sources (or, with
-    ``from_later_files``, those that later quarter files fill)."""
-    cells = set()
-    for item in sheet.items():
-        if item.from_later_files != from_later_files:
-            continue
-        if item.kind == "input":
-            cells |= {(item.row + i, item.col + j) for i in range(item.h) for j in range(item.w)}
-        if item.source or item.as_of:
-            cells |= {(item.row + i, c) for i in range(max(item.h, 1)) for c in (sheet.as_of_col, sheet.source_col)}
-    return cells
-
-
 def _shown(value) -> str:
-    text = repr(value)
+    """A cell's value as the analyst reads it: a date ISO, text quoted, cut at 40 characters."""
+    text = repr(value) if isinstance(value, str) else shown(value.date() if isinstance(value, datetime) else value)
     return text if len(text) <= 40 else text[:37] + "…'"
 
 
-def sheet_losses(ws, fresh, inputs: set[tuple[int, int]], later=frozenset(), not_reported: str = "") -> list[str]:
+def sheet_losses(ws, fresh, inputs: set[tuple[int, int]], later=frozenset(), not_reported: str = "",
+                 as_built: bool = False, inputs_pulled: bool = False) -> list[str]:
     """What replacing sheet ``ws`` by the freshly generated ``fresh`` would lose, one phrase per cell. In ``later``
     (cells later quarter files fill) a rebuild takes what those files now give: only a value typed there is lost,
-    not their placeholder ``not_reported``."""
+    not their placeholder ``not_reported``. ``as_built``: the sheet's cells but those are as the build wrote them
+    (its print says so), so only those are judged; ``inputs_pulled``: the data file holds every input typed in the
+    workbook (pull has nothing to carry), so the ``inputs`` lose nothing either."""
     lost = []
     coords = {(c.row, c.column) for row in ws.iter_rows() for c in row if c.value is not None or c.comment}
     coords |= {(c.row, c.column) for row in fresh.iter_rows() for c in row if c.value is not None}
+    if as_built:
+        coords &= inputs | later
     for r, c in sorted(coords):
         old, new = ws.cell(r, c), fresh.cell(r, c)
         where = f"{ws.title}!{get_column_letter(c)}{r}"
         if old.comment is not None and (new.comment is None or canonical(new.comment.text) != canonical(old.comment.text)):
             lost.append(f"the note on {where}")
-        if old.value is None or canonical(old.value) == canonical(new.value):
+        if old.value is None or canonical(old.value) == canonical(new.value) or (inputs_pulled and (r, c) in inputs):
             continue
         if (r, c) in later:
             if canonical(old.value) != canonical(not_reported):
@@ -199,12 +195,19 @@ def _quarter_data(wb, quarter: str, q: Quarter | None, data_dir: Path | None) ->
         return None
 
 
-def rebuild_losses(path: Path, q: Quarter | None = None, data_dir: Path | None = None, wb=None) -> list[str]:
+def rebuild_losses(path: Path, q: Quarter | None = None, data_dir: Path | None = None, wb=None,
+                   unpulled: Callable[[], list[str] | None] | None = None) -> list[str]:
     """What replacing the workbook at ``path`` by a fresh build would lose; empty when nothing.
 
     The workbook is compared with its quarter's data as it stands now: ``q`` when it is that
     quarter, else the file in ``data_dir``. Without one, only the fingerprint recorded at build
     time can tell whether it was edited. ``wb``: the file as openpyxl read it already, if it was.
+
+    A generated sheet whose cells, its inputs aside, still read as the build recorded them (its print) loses
+    nothing there, whatever a fresh build now shows (a list that pulled dates made shorter, rows below it
+    moved up). ``unpulled()``, when given, names the inputs ``pull`` would still carry (None where it cannot
+    tell): where it names none, the inputs lose nothing either (a date or source shown beside several rows
+    and pulled from one of them is written to all by the rebuild).
     """
     if untouched_since_built(path):  # the very bytes kwai-xl wrote: nothing typed, nothing to lose
         return []
@@ -226,11 +229,15 @@ def rebuild_losses(path: Path, q: Quarter | None = None, data_dir: Path | None =
                     f"(pull carries inputs changed there first: it reads them where their names now point)"]
         return [f"{EDITED}, which pull cannot carry: its layout does not match the data file of {quarter}"]
     fresh = generated_workbook(q, lang, xlwings)
-    lost = []
+    pending = unpulled() if unpulled is not None else None
+    lost = list(pending or [])
+    prints = recorded_sheet_prints(properties(wb))
     for sheet in sheets:
         if sheet.title in wb.sheetnames:
-            lost += sheet_losses(wb[sheet.title], fresh[sheet.title], _input_cells(sheet), _input_cells(sheet, True),
-                                 load_labels(lang)["forecast_actual"]["not_reported"])
+            inputs, later = data_cells(sheet), data_cells(sheet, True)
+            as_built = sheet.key in prints and prints[sheet.key] == sheet_print(wb[sheet.title], inputs | later)
+            lost += sheet_losses(wb[sheet.title], fresh[sheet.title], inputs, later,
+                                 load_labels(lang)["forecast_actual"]["not_reported"], as_built, pending is not None)
     if xlwings and XLWINGS_CONF in wb.sheetnames:
         lost += sheet_losses(wb[XLWINGS_CONF], fresh[XLWINGS_CONF], set())
     if lost and properties(wb).get(LAYOUT_PROPERTY) != layout_revision():

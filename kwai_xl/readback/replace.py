@@ -8,11 +8,13 @@ when something cannot be carried (charts, images, pivot tables) a backup of the 
 file is kept.
 """
 
+import functools
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import KwaiError
+from ..quarters.datafile import shown
 from ..quarters.schema import Quarter
 from ..workbook.build import (
     LANG_PROPERTY,
@@ -33,6 +35,7 @@ from ..workbook.layout import defined_names
 from ..workbook.package import custom_properties, untouched_since_built
 from .carry import Carry, carry_from
 from .losses import identity, open_workbook, rebuild_losses
+from .pull import pull
 
 
 @dataclass
@@ -72,6 +75,18 @@ def _analysts_own(path: Path, wb, q: Quarter, lang: str, xlwings: bool) -> Carry
     return carry_from(path, wb, generated, defined_names(layouts(q, lang, xlwings)), written_titles(q, lang, xlwings))
 
 
+def unpulled_inputs(path: Path, q: Quarter, data_dir: Path | None = None) -> list[str] | None:
+    """The inputs typed in the workbook at ``path`` that ``pull`` would still carry into ``q``'s data file, as
+    phrases; None where pull cannot tell (it refuses the workbook, or would write another file than ``q``'s)."""
+    try:
+        result = pull(path, data_dir=data_dir, dry_run=True, accept_overrides=True)
+    except KwaiError:
+        return None
+    if q.path is None or Path(result.data_file).resolve() != Path(q.path).resolve():
+        return None
+    return [f"input {c.cell} is {shown(c.new)}, the data file has {shown(c.old)} ({c.path})" for c in result.changes]
+
+
 def replace_workbook(q: Quarter, out: Path | None = None, lang: str = "en", xlwings: bool = False,
                      force: bool = False, data_dir: Path | None = None) -> Rebuilt:
     """Build ``q``'s workbook at ``out`` over whatever is there, losing nothing without ``force``.
@@ -87,10 +102,12 @@ def replace_workbook(q: Quarter, out: Path | None = None, lang: str = "en", xlwi
     judged = []
 
     def judge(p: Path) -> list[str]:
+        pending = functools.partial(unpulled_inputs, p, q, data_dir)
         if not judged and file_stamp(p) == read_at:  # the file as read above
-            lost = rebuild_losses(p, q, data_dir, old)
+            lost = rebuild_losses(p, q, data_dir, old, pending)
         else:  # saved since it was read: read again, and what is the analyst's must still be what was carried
-            lost = rebuild_losses(p, q, data_dir) + _analysts_own(p, open_workbook(p), q, lang, xlwings).changed_from(carry)
+            lost = (rebuild_losses(p, q, data_dir, unpulled=pending)
+                    + _analysts_own(p, open_workbook(p), q, lang, xlwings).changed_from(carry))
         judged.append(p)
         return lost
 

@@ -32,8 +32,8 @@ from ..quarters.schema import Company, Quarter, engine_segments
 from ..quarters.staleness import market_dates, stale_inputs, stale_market_summary, stale_summary
 from ..registry import assumption_rows, structure_of
 from ..safeyaml import safe_yaml
-from .fingerprint import FINGERPRINT_PROPERTY, workbook_fingerprint
-from .layout import SheetLayout, defined_names, place, render_sheet, template_environment
+from .fingerprint import FINGERPRINT_PROPERTY, fingerprints, workbook_fingerprint
+from .layout import SheetLayout, data_cells, defined_names, place, render_sheet, template_environment
 from .package import (
     APP_PROPERTIES,
     PACKAGE_PROPERTY,
@@ -72,6 +72,7 @@ BUILD_PROPERTY = "kwai_xl_build"   # a fresh id per build
 DATA_PROPERTY = "kwai_xl_data"     # data_revision() of the quarter the workbook was built from
 DATA_FILE_PROPERTY = "kwai_xl_data_file"  # that quarter's data file: relative to the project, else as given
 LAYOUT_PROPERTY = "kwai_xl_layout"  # layout_revision() of the sheet templates and labels the workbook was built with
+SHEET_PRINTS_PROPERTY = "kwai_xl_sheet_prints"  # each generated sheet's print, its data cells aside (sheet_prints)
 OWN_PROPERTY_PREFIX = "kwai_xl_"
 """Every custom property kwai-xl writes is named so (the ``*_PROPERTY`` names); any other is the analyst's."""
 CORE_FIELDS = ("title", "subject", "creator", "keywords", "description", "category", "contentStatus", "identifier",
@@ -384,14 +385,27 @@ def layout_revision(templates_dir: Path = paths.TEMPLATES_DIR) -> str:
 
 def record_identity(wb, q: Quarter, lang: str = "en", xlwings: bool = False) -> None:
     """Give the workbook ``wb`` (built for ``q``) kwai-xl's custom properties: what it is, whence, its fingerprint."""
-    props = {FINGERPRINT_PROPERTY: workbook_fingerprint(wb), TOOL_PROPERTY: f"kwai-xl {__version__}",
+    sheets = layouts(q, lang, xlwings)
+    whole, prints = fingerprints(wb, {s.title: data_cells(s) | data_cells(s, True) for s in sheets})
+    keyed = {s.key: prints[s.title] for s in sheets}
+    props = {FINGERPRINT_PROPERTY: whole, TOOL_PROPERTY: f"kwai-xl {__version__}",
              QUARTER_PROPERTY: q.quarter, LANG_PROPERTY: lang, XLWINGS_PROPERTY: "yes" if xlwings else "no",
              BUILD_PROPERTY: uuid.uuid4().hex, DATA_PROPERTY: data_revision(q), PACKAGE_PROPERTY: UNSTAMPED,
-             LAYOUT_PROPERTY: layout_revision()}
+             LAYOUT_PROPERTY: layout_revision(),
+             SHEET_PRINTS_PROPERTY: ",".join(keyed.get(key, "") for key in SHEETS + XLWINGS_SHEETS)}
     if q.path is not None:
         props[DATA_FILE_PROPERTY] = paths.project_relative(q.path)
     for name, value in props.items():
         wb.custom_doc_props.append(StringProperty(name=name, value=value))
+
+
+def recorded_sheet_prints(props: dict) -> dict[str, str]:
+    """Sheet key → the print :func:`record_identity` recorded of it (custom properties ``props``), where the workbook
+    was built with today's templates (else its sheets differ from a fresh build's anyway: none)."""
+    if props.get(LAYOUT_PROPERTY) != layout_revision():
+        return {}
+    recorded = str(props.get(SHEET_PRINTS_PROPERTY, "")).split(",")
+    return {key: value for key, value in zip(SHEETS + XLWINGS_SHEETS, recorded) if value}
 
 
 def finished_bytes(filled: bytes, extended: dict[str, str] | None = None) -> bytes:

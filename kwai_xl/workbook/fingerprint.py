@@ -73,14 +73,46 @@ def canonical(value) -> str:
     return repr(value)
 
 
+def _cell_lines(ws):
+    """(row, column, what the cell means as bytes, its note alone as bytes) of every non-empty cell of ``ws``, row
+    by row."""
+    for (row, column), cell in sorted(ws._cells.items()):  # as iter_rows, without making the empty cells
+        if cell.value is None and cell.comment is None:
+            continue
+        note = canonical(cell.comment.text) if cell.comment is not None else ""
+        line = f"{ws.title}\x1f{cell.coordinate}\x1f{canonical(cell.value)}\x1f{note}\x1e".encode("utf-8")
+        yield row, column, line, f"{cell.coordinate}\x1f{note}\x1e".encode("utf-8") if note else b""
+
+
 def workbook_fingerprint(wb, titles: list[str] | None = None) -> str:
     """SHA-256 over the sheets (or those of ``titles``), and (sheet, cell, meaning, note) of every non-empty cell."""
-    digest = hashlib.sha256()
+    return fingerprints(wb, titles=titles)[0]
+
+
+def fingerprints(wb, skips: dict[str, set] | None = None, titles: list[str] | None = None) -> tuple[str, dict[str, str]]:
+    """:func:`workbook_fingerprint` of ``wb``, and for each sheet title in ``skips`` its :func:`sheet_print`, the
+    values of the (row, column) cells skipped there left out (their notes kept); one reading of the cells."""
+    digest, prints = hashlib.sha256(), {}
     for ws in wb.worksheets if titles is None else [wb[t] for t in titles if t in wb.sheetnames]:
         digest.update(f"{ws.title}\x1d".encode("utf-8"))
-        for _, cell in sorted(ws._cells.items()):  # row by row, as iter_rows, without making the empty cells
-            if cell.value is None and cell.comment is None:
-                continue
-            note = canonical(cell.comment.text) if cell.comment is not None else ""
-            digest.update(f"{ws.title}\x1f{cell.coordinate}\x1f{canonical(cell.value)}\x1f{note}\x1e".encode("utf-8"))
-    return digest.hexdigest()
+        skip = (skips or {}).get(ws.title)
+        sheet = hashlib.sha256() if skip is not None else None
+        for row, column, line, note in _cell_lines(ws):
+            digest.update(line)
+            if sheet is not None:
+                sheet.update(note if (row, column) in skip else line)
+        if sheet is not None:
+            prints[ws.title] = sheet.hexdigest()[:PRINT_HEX]
+    return digest.hexdigest(), prints
+
+
+PRINT_HEX = 10
+"""Hex digits of a sheet's print: 40 bits, so that a workbook's prints fit one text property (Excel keeps 255
+characters of one)."""
+
+
+def sheet_print(ws, skip: set) -> str:
+    """A short hash of what the cells of sheet ``ws`` mean (as :func:`workbook_fingerprint` reads them), the values at
+    the (row, column) of ``skip`` left out (not their notes): a sheet merely re-saved keeps its print, any other
+    change to what it holds does not."""
+    return fingerprints(ws.parent, {ws.title: skip}, [ws.title])[1][ws.title]

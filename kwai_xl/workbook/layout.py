@@ -429,6 +429,20 @@ def _range(t: Target, r0: int, r1: int, c0: int, c1: int, row_relative=False, co
     return f"{first}:{last}"
 
 
+def data_cells(sheet: SheetLayout, from_later_files: bool = False) -> set[tuple[int, int]]:
+    """(row, column) of every cell of ``sheet`` that the data file fills: inputs, their dates and sources (or, with
+    ``from_later_files``, those that later quarter files fill)."""
+    cells = set()
+    for item in sheet.items():
+        if item.from_later_files != from_later_files:
+            continue
+        if item.kind == "input":
+            cells |= {(item.row + i, item.col + j) for i in range(item.h) for j in range(item.w)}
+        if item.source or item.as_of:
+            cells |= {(item.row + i, c) for i in range(max(item.h, 1)) for c in (sheet.as_of_col, sheet.source_col)}
+    return cells
+
+
 def defined_names(sheets: list[SheetLayout]) -> dict[str, str]:
     """Every defined name of the workbook → its absolute reference."""
     names = {}
