@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from conftest import PERTURB_SEEDS
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from seed_figures import CM_TOLERANCE, SEED_CM_ADV, SEED_CM_GRID, SEED_UM_BUYERS, SEED_UM_GRID
 
 from kwai_xl.paths import DATA_DIR
@@ -91,7 +92,6 @@ def test_libreoffice_recalculates_instead_of_trusting_stale_caches(seed_book, tm
     names = defined_names(seed_book)
     price = names["price"]
     sheet_xml = f"xl/worksheets/sheet{load_workbook(seed_book).sheetnames.index(price.sheet) + 1}.xml"
-    from openpyxl.utils import get_column_letter
     ref = f"{get_column_letter(price.min_col)}{price.min_row}"
     with zipfile.ZipFile(seed_book) as src, zipfile.ZipFile(stale, "w", zipfile.ZIP_DEFLATED) as dst:
         for item in src.infolist():
@@ -175,3 +175,21 @@ def test_a_formula_error_is_named_with_its_row_label():
     message = str(formula_errors(Path("k.xlsx"), {"#DIV/0!": [f"SOTP!C{item.row}"]}, sheets))
     assert message.startswith(f"k.xlsx: not written: formulas would evaluate to errors: #DIV/0! in SOTP!C{item.row} "
                               f"({item.label})"), message
+
+
+def test_a_flag_reads_flag_not_error_and_leaves_the_master_check_ok(tmp_path):
+    """2025Q4 values e-commerce on two peers, fewer than its minimum of three: the flag says so in amber, as a flag
+    (not a failed check, which reads ERROR in red), and the master check, which it is not part of, passes."""
+    from kwai_xl.workbook.build import layouts
+    from kwai_xl.workbook.styles import FLAG_FILL, NUMBER_FORMATS
+
+    q = load_quarter(DATA_DIR / "2025Q4.yaml")
+    path = build_workbook(q, tmp_path / "k.xlsx").path
+    checks = next(s for s in layouts(q) if s.key == "checks")
+    flag = next(it for it in checks.items() if it.id == "chk_thin_peers")
+    values, ws = WorkbookValues(path), load_workbook(path)[checks.title]
+    assert values.cell(checks.title, flag.row, flag.col) == 0 and values.value("check_master") == 1
+    assert ws.cell(flag.row, flag.col).number_format == NUMBER_FORMATS["flag"] and '"FLAG"' in NUMBER_FORMATS["flag"]
+    fills = [rule.dxf.fill.fgColor.rgb for rng in ws.conditional_formatting for rule in rng.rules
+             if f"{get_column_letter(flag.col)}{flag.row}" in str(rng.sqref)]
+    assert FLAG_FILL.fgColor.rgb in fills

@@ -218,7 +218,8 @@ def _pull_locked(wb, workbook: Path, data_file: Path, lock: Path, lang: str, xlw
     if result.overrides and not accept_overrides:
         shown = "; ".join(result.overrides[:4]) + (f"; and {len(result.overrides) - 4} more" if len(result.overrides) > 4 else "")
         raise KwaiError(f"{workbook}: {len(result.overrides)} cell(s) hold typed values over formulas: {shown}. "
-                        f"Restore the formulas (kwai-xl build) or pass --accept-overrides to pull the inputs anyway")
+                        f"Pass --accept-overrides to pull the inputs anyway (the typed values are not inputs: a rebuild "
+                        f"then asks --force and keeps this workbook as a backup), or type the formulas back first")
 
     props, ledger, now = properties(wb), _ledger(lock), data_revisions(q)
     stale = props.get(DATA_PROPERTY) not in (None, *now)

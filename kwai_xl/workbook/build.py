@@ -566,7 +566,7 @@ def refusal(path: Path, lost: list[str], when: str = "") -> KwaiError:
         ways.append("build it with `kwai-xl build`, which carries sheets, names and document properties")
     if any(line not in pullable + carried and "move it away" not in line for line in lost):
         ways.append("copy notes and typed values worth keeping to a sheet of your own (your sheets are carried)")
-    ways.append("pass --force to replace it (a timestamped backup is kept)")
+    ways.append("pass --force (force=True in Python) to replace it (a timestamped backup is kept)")
     return KwaiError(f"{path}: not replaced{when}, a rebuild would lose: {shown}. To keep it, " + "; ".join(ways[:-1])
                      + ("; or " if len(ways) > 1 else "") + ways[-1])
 

@@ -42,6 +42,7 @@ TEXT_BESIDE_NUMBERS = aligned("left", indent=1)
 CENTER = Alignment(horizontal="center")
 CHECK_OK_FILL = PatternFill("solid", fgColor="C6EFCE")
 CHECK_BAD_FILL = PatternFill("solid", fgColor="FFC7CE")
+FLAG_FILL = PatternFill("solid", fgColor="FFEB9C")
 
 NUMBER_FORMATS = {
     "int": "#,##0_);(#,##0)",          # accounting style: negatives in brackets
@@ -56,6 +57,7 @@ NUMBER_FORMATS = {
     "count": "0",
     "date": "yyyy-mm-dd",
     "check": '[=1]"OK";[=0]"ERROR";General',
+    "flag": '[=1]"OK";[=0]"FLAG";General',    # shown, not in the master check
     "text": "@",
     "sci": "0.0E+00",
 }

@@ -161,10 +161,11 @@ def _write_item(ws, grid: _Grid, sheet: SheetLayout, item: Item, refs: Reference
         ws.conditional_formatting.add(rng, ColorScaleRule(start_type="min", start_color="F8696B", mid_type="percentile",
                                                           mid_value=50, mid_color="FFEB84", end_type="max",
                                                           end_color="63BE7B"))
-    if item.style == "check":
+    if item.style in ("check", "flag"):  # a flag is shown, not part of the master check: amber, not red
         rng = f"{get_column_letter(item.col)}{item.row}:{get_column_letter(item.col + item.w - 1)}{item.row + item.h - 1}"
         ws.conditional_formatting.add(rng, CellIsRule(operator="equal", formula=["1"], fill=styles.CHECK_OK_FILL))
-        ws.conditional_formatting.add(rng, CellIsRule(operator="notEqual", formula=["1"], fill=styles.CHECK_BAD_FILL))
+        ws.conditional_formatting.add(rng, CellIsRule(operator="notEqual", formula=["1"], fill=(
+            styles.CHECK_BAD_FILL if item.style == "check" else styles.FLAG_FILL)))
 
 
 def _stand_ins(sheet: SheetLayout) -> dict[tuple[int, int], str]:
