@@ -1,6 +1,9 @@
 """New quarters: roll forward, pull edits back, compare quarters, check forecasts against outcomes."""
 
+import os
 import shutil
+import subprocess
+import sys
 from datetime import date
 
 import pytest
@@ -369,3 +372,24 @@ def test_diff_compares_tables_by_row_and_column():
     assert diff and all(p.startswith("history.annual.rows[") and p.endswith(("[1990]", "[1991]")) for p in diff), diff
     assert diff["history.annual.rows[gmv][1991]"].old == "—" and diff["history.annual.rows[gmv][1991]"].new == 2.0
     assert not any("columns" in p for p in (d.path for d in input_differences(old, new)))
+
+
+def test_a_market_figure_dated_after_the_quarter_is_named_by_pull_and_build(quarter_dir, tmp_path):
+    """A price dated after the quarter's own date validates (it has been) but is named: the valuation is as of the
+    quarter's date, and the stale guard would read its age as negative."""
+    from kwai_xl.workbook.build import build_workbook, layouts
+
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    book = build_workbook(q, tmp_path / "k.xlsx").path
+    assumptions = next(s for s in layouts(q) if s.key == "assumptions")
+    price = next(it for it in assumptions.items() if it.name == "price")
+    wb = load_workbook(book)
+    wb[assumptions.title].cell(price.row, assumptions.as_of_col).value = date(2022, 6, 7)
+    wb.save(book)
+    env = {**os.environ, "KWAI_XL_DATA": str(quarter_dir)}
+    pulled = subprocess.run([sys.executable, "-m", "kwai_xl", "pull", str(book)], capture_output=True, text=True, env=env)
+    assert pulled.returncode == 0 and "market.price.as_of: 2022-06-02 → 2022-06-07" in pulled.stdout
+    assert "warning: 2022Q2: price is dated 2022-06-07, 5 day(s) after 2022Q2's own date 2022-06-02" in pulled.stderr
+    built = subprocess.run([sys.executable, "-m", "kwai_xl", "calc", "-q", "2022Q2"], capture_output=True, text=True,
+                           env=env)
+    assert "price is dated 2022-06-07, 5 day(s) after" in built.stderr

@@ -303,6 +303,10 @@ def pull(workbook, quarter, accept_overrides, accept_older, dry_run):
     click.echo(f"{verb} {len(result.changes)} value(s) in {result.data_file}:")
     for change in result.changes:
         click.echo(f"  {change.cell}  {change.path}: {shown(change.old)} → {shown(change.new)}")
+    if not dry_run:
+        q = load_quarter(result.data_file)
+        for line in implausible(q):
+            click.echo(f"warning: {q.quarter}: {line}", err=True)
 
 
 @main.command()

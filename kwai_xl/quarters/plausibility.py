@@ -1,11 +1,13 @@
-"""Figures that validate but look mistyped: ``build`` and ``calc`` name them as warnings.
+"""Figures that validate but look mistyped: ``build``, ``calc`` and ``pull`` name them as warnings.
 
 A rule here never refuses a file (the schema's ranges do that); it catches the typos
 a range cannot: a premium of 5 meant as 5% (it reads as +500%), an fx rate typed
-the wrong way round (HKD per RMB for RMB per HKD).
+the wrong way round (HKD per RMB for RMB per HKD), market data dated after the quarter's
+own date (the valuation is as of that date; the stale guard reads such an age as negative).
 """
 
 from .schema import Quarter
+from .staleness import market_dates
 
 PREMIUM_MOST = 1.0
 """A segment premium (or discount) of ±100% of the peer multiple or more is named: a percentage typed whole?"""
@@ -27,4 +29,9 @@ def implausible(q: Quarter) -> list[str]:
     if not low <= fx <= high:
         out.append(f"market.fx_rmb_per_hkd.value: {fx:g} RMB per HKD is outside {low:g}–{high:g}: HKD per RMB typed "
                    f"instead (that would be {1 / fx:.4g})?")
+    for m in market_dates(q):
+        if m.age_days < 0:
+            what = f"{m.ticker}'s market cap" if m.ticker else m.name
+            out.append(f"{what} is dated {m.as_of}, {-m.age_days} day(s) after {q.quarter}'s own date {q.as_of}: the "
+                       f"valuation is as of that date (a later figure belongs in a later quarter: kwai-xl new-quarter)")
     return out
