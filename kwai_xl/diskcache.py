@@ -104,6 +104,30 @@ def open_private_file(name: str, dir_fd: int):
     return os.fdopen(fd, "rb")
 
 
+def unusable() -> str | None:
+    """Why an existing cache folder is not used, in a line for the analyst (it is slower so); None when it is used,
+    absent (it is made on first use) or caching is off."""
+    if not enabled() or not hasattr(os, "getuid"):
+        return None
+    try:
+        folder = cache_dir()
+        st = os.lstat(folder)
+    except (OSError, RuntimeError, KeyError):
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        why = "is a symbolic link"
+    elif not stat.S_ISDIR(st.st_mode):
+        why = "is not a folder"
+    elif st.st_uid != os.getuid():
+        why = "belongs to another user"
+    elif not private(st):
+        why = f"can be written by others (mode {stat.S_IMODE(st.st_mode):o})"
+    else:
+        return None
+    return (f"{folder} {why}: kwai-xl keeps no compiled templates or parsed files there, so builds are slower; "
+            f"make it yours and private (chmod 700), or remove it and kwai-xl makes a new one")
+
+
 _PLAIN_DATA = {("datetime", "date"): date, ("datetime", "datetime"): datetime,
                ("datetime", "timedelta"): timedelta, ("datetime", "timezone"): timezone}
 

@@ -217,3 +217,16 @@ def test_a_fresh_process_reads_a_quarter_from_the_cache(cache_home, tmp_path):
     assert [run.returncode for run in runs] == [0, 0], runs[0].stderr
     counts = [int(run.stdout.split("parsed ")[-1]) for run in runs]
     assert counts[0] > 10 and counts[1] == 0, counts
+
+
+@pytest.mark.parametrize("spoiler", sorted(PARENT_SPOILERS))
+def test_a_cache_folder_not_used_is_named_by_build(cache_home, tmp_path, spoiler):
+    (cache_home.parent).mkdir(parents=True, mode=0o700)
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache_home.parent.parent)}
+    build = [sys.executable, "-m", "kwai_xl", "build", "-q", "2022Q2", "--out", str(tmp_path / "k.xlsx"), "--force"]
+    quiet = subprocess.run(build, capture_output=True, text=True, env=env, timeout=300)
+    assert quiet.returncode == 0 and "kwai-xl keeps no compiled" not in quiet.stderr
+    PARENT_SPOILERS[spoiler](cache_home.parent)
+    named = subprocess.run(build, capture_output=True, text=True, env=env, timeout=300)
+    assert named.returncode == 0
+    assert f"warning: {cache_home.parent} " in named.stderr and "kwai-xl keeps no compiled templates" in named.stderr

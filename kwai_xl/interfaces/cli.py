@@ -155,6 +155,14 @@ def _english_stale_words() -> dict:
     return load_labels("en")["stale_words"]
 
 
+def _warn_about_the_cache() -> None:
+    from ..diskcache import unusable
+
+    why = unusable()
+    if why:
+        click.echo(f"warning: {why}", err=True)
+
+
 def _warn_about(q) -> None:
     """The guards, loud: figures that look mistyped; the upside resting on market data older than the
     threshold, or on peer estimates over a quarter old; the newest quarter (the one taken for the current
@@ -176,6 +184,7 @@ def _warn_about(q) -> None:
 
 
 def _build_one(q, out, lang, xlwings, force):
+    _warn_about_the_cache()
     _warn_about(q)
     stale = stale_inputs(q)
     if stale:
