@@ -707,3 +707,30 @@ def test_a_shared_source_edited_beside_one_row_pulls_and_rebuilds_without_force(
     assert rebuilt.returncode == 0, rebuilt.stderr
     ws = load_workbook(book)[assumptions.title]
     assert {ws.cell(r, assumptions.source_col).value for r in rows} == {"analyst: own estimates, 2022-06-03"}
+
+
+def test_a_data_cell_pull_does_not_read_is_never_overwritten_silently(quarter_dir, tmp_path):
+    """A figure of a table no public name covers (Kuaishou history) and a constant of Assumptions are data cells
+    pull does not read: edited in the workbook, the rebuild is refused, naming each as the data file's to change
+    (not pull's to carry), however pull's verdict on the other inputs reads."""
+    q = load_quarter(quarter_dir / "2022Q2.yaml")
+    book = build_workbook(q, tmp_path / "k.xlsx").path
+    sheets = {s.key: s for s in layouts(q)}
+    history = next(it for it in sheets["history"].items() if it.kind == "input" and not it.name)
+    constant = next(it for it in sheets["assumptions"].items() if it.name == "months_per_year")
+    wb = load_workbook(book)
+    wb[sheets["history"].title].cell(history.row, history.col).value = 40000
+    wb[sheets["assumptions"].title].cell(constant.row, constant.col).value = 13
+    wb[sheets["assumptions"].title].cell(10, 3).value = 85.5  # the price, which pull carries
+    wb.save(book)
+    refused = run("build", "-q", "2022Q2", "--out", book, data_dir=quarter_dir)
+    assert refused.returncode == 2, refused.stdout
+    line = refused.stderr
+    for sheet, item, value in ((sheets["history"], history, "40,000"), (sheets["assumptions"], constant, "13")):
+        where = f"{sheet.title}!{get_column_letter(item.col)}{item.row}"
+        assert f"input {where} is {value}, the data file has" in line and "pull does not read this cell" in line, line
+    assert "input Assumptions!C10 is 85.5, the data file has 79.9 (at market.price.value)" in line
+    assert load_workbook(book)[sheets["history"].title].cell(history.row, history.col).value == 40000  # kept
+    assert run("pull", book, data_dir=quarter_dir).returncode == 0  # the price; the others stay refused
+    refused = run("build", "-q", "2022Q2", "--out", book, data_dir=quarter_dir)
+    assert refused.returncode == 2 and "pull does not read this cell" in refused.stderr and "C10" not in refused.stderr

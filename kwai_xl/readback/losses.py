@@ -136,19 +136,29 @@ def layout_mismatch(wb, sheets: list[SheetLayout]) -> str | None:
     return None
 
 
-def _shown(value) -> str:
+@dataclass(frozen=True)
+class Pulled:
+    """What ``pull`` makes of a workbook: the inputs it would still carry, as phrases, and the cells it reads (sheet
+    title → (row, column)), which the rebuild judge leaves to it."""
+
+    unpulled: list[str]
+    read: dict[str, set[tuple[int, int]]]
+
+
+def shown_cell(value) -> str:
     """A cell's value as the analyst reads it: a date ISO, text quoted, cut at 40 characters."""
     text = repr(value) if isinstance(value, str) else shown(value.date() if isinstance(value, datetime) else value)
     return text if len(text) <= 40 else text[:37] + "…'"
 
 
 def sheet_losses(ws, fresh, inputs: set[tuple[int, int]], later=frozenset(), not_reported: str = "",
-                 as_built: bool = False, inputs_pulled: bool = False) -> list[str]:
+                 as_built: bool = False, pulled: set[tuple[int, int]] | None = None) -> list[str]:
     """What replacing sheet ``ws`` by the freshly generated ``fresh`` would lose, one phrase per cell. In ``later``
     (cells later quarter files fill) a rebuild takes what those files now give: only a value typed there is lost,
-    not their placeholder ``not_reported``. ``as_built``: the sheet's cells but those are as the build wrote them
-    (its print says so), so only those are judged; ``inputs_pulled``: the data file holds every input typed in the
-    workbook (pull has nothing to carry), so the ``inputs`` lose nothing either."""
+    not their placeholder ``not_reported``. ``as_built``: the sheet's cells but the data cells (``inputs`` and
+    ``later``) are as the build wrote them (its print says so), so only those are judged. ``pulled``, when given:
+    the cells ``pull`` reads, judged by pull (their values are not compared here); an input cell it does not read
+    (an unnamed table's figure, a constant) is compared with the data file, and named as pull's to leave alone."""
     lost = []
     coords = {(c.row, c.column) for row in ws.iter_rows() for c in row if c.value is not None or c.comment}
     coords |= {(c.row, c.column) for row in fresh.iter_rows() for c in row if c.value is not None}
@@ -159,22 +169,23 @@ def sheet_losses(ws, fresh, inputs: set[tuple[int, int]], later=frozenset(), not
         where = f"{ws.title}!{get_column_letter(c)}{r}"
         if old.comment is not None and (new.comment is None or canonical(new.comment.text) != canonical(old.comment.text)):
             lost.append(f"the note on {where}")
-        if old.value is None or canonical(old.value) == canonical(new.value) or (inputs_pulled and (r, c) in inputs):
+        if old.value is None or canonical(old.value) == canonical(new.value) or (pulled and (r, c) in pulled):
             continue
         if (r, c) in later:
             if canonical(old.value) != canonical(not_reported):
-                lost.append(f"{where} holds {_shown(old.value)}, later quarter files now give {_shown(new.value)} "
+                lost.append(f"{where} holds {shown_cell(old.value)}, later quarter files now give {shown_cell(new.value)} "
                             f"(an actual belongs in a later file's reported table)")
             continue
         if new.data_type == "f":
             lost.append(f"{where} formula changed" if old.data_type == "f" else
-                        f"{where} typed over a formula ({_shown(old.value)})")
+                        f"{where} typed over a formula ({shown_cell(old.value)})")
         elif (r, c) in inputs:
-            lost.append(f"input {where} is {_shown(old.value)}, the data file has {_shown(new.value)}")
+            unread = " (pull does not read this cell: change it in the data file)" if pulled is not None else ""
+            lost.append(f"input {where} is {shown_cell(old.value)}, the data file has {shown_cell(new.value)}{unread}")
         elif new.value is None:
-            lost.append(f"{where} typed outside the generated layout ({_shown(old.value)})")
+            lost.append(f"{where} typed outside the generated layout ({shown_cell(old.value)})")
         else:
-            lost.append(f"label {where} changed ({_shown(old.value)})")
+            lost.append(f"label {where} changed ({shown_cell(old.value)})")
     return lost
 
 
@@ -196,7 +207,7 @@ def _quarter_data(wb, quarter: str, q: Quarter | None, data_dir: Path | None) ->
 
 
 def rebuild_losses(path: Path, q: Quarter | None = None, data_dir: Path | None = None, wb=None,
-                   unpulled: Callable[[], list[str] | None] | None = None) -> list[str]:
+                   unpulled: Callable[[], "Pulled | None"] | None = None) -> list[str]:
     """What replacing the workbook at ``path`` by a fresh build would lose; empty when nothing.
 
     The workbook is compared with its quarter's data as it stands now: ``q`` when it is that
@@ -205,9 +216,9 @@ def rebuild_losses(path: Path, q: Quarter | None = None, data_dir: Path | None =
 
     A generated sheet whose cells, its inputs aside, still read as the build recorded them (its print) loses
     nothing there, whatever a fresh build now shows (a list that pulled dates made shorter, rows below it
-    moved up). ``unpulled()``, when given, names the inputs ``pull`` would still carry (None where it cannot
-    tell): where it names none, the inputs lose nothing either (a date or source shown beside several rows
-    and pulled from one of them is written to all by the rebuild).
+    moved up). ``unpulled()``, when given, says what ``pull`` reads and would still carry (None where it cannot
+    tell): the cells it reads are its to judge (a date or source shown beside several rows and pulled from
+    one of them is written to all by the rebuild), the inputs it would carry are named.
     """
     if untouched_since_built(path):  # the very bytes kwai-xl wrote: nothing typed, nothing to lose
         return []
@@ -230,14 +241,15 @@ def rebuild_losses(path: Path, q: Quarter | None = None, data_dir: Path | None =
         return [f"{EDITED}, which pull cannot carry: its layout does not match the data file of {quarter}"]
     fresh = generated_workbook(q, lang, xlwings)
     pending = unpulled() if unpulled is not None else None
-    lost = list(pending or [])
+    lost = list(pending.unpulled) if pending is not None else []
     prints = recorded_sheet_prints(properties(wb))
     for sheet in sheets:
         if sheet.title in wb.sheetnames:
             inputs, later = data_cells(sheet), data_cells(sheet, True)
             as_built = sheet.key in prints and prints[sheet.key] == sheet_print(wb[sheet.title], inputs | later)
             lost += sheet_losses(wb[sheet.title], fresh[sheet.title], inputs, later,
-                                 load_labels(lang)["forecast_actual"]["not_reported"], as_built, pending is not None)
+                                 load_labels(lang)["forecast_actual"]["not_reported"], as_built,
+                                 pending.read.get(sheet.title, set()) if pending is not None else None)
     if xlwings and XLWINGS_CONF in wb.sheetnames:
         lost += sheet_losses(wb[XLWINGS_CONF], fresh[XLWINGS_CONF], set())
     if lost and properties(wb).get(LAYOUT_PROPERTY) != layout_revision():

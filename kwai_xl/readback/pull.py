@@ -63,6 +63,8 @@ class PullResult:
     data_file: Path
     changes: list[Change] = field(default_factory=list)
     overrides: list[str] = field(default_factory=list)
+    read: dict[str, set[tuple[int, int]]] = field(default_factory=dict)
+    """Sheet title → (row, column) of every cell pull read an input from (the rebuild judge leaves those to it)."""
 
 
 def _cell_name(sheet: str, row: int, col: int) -> str:
@@ -186,15 +188,16 @@ def _ledger(lock: Path) -> dict:
 
 
 def pull(workbook: Path, quarter: str | None = None, accept_overrides: bool = False,
-         data_dir: Path | None = None, dry_run: bool = False, accept_older: bool = False) -> PullResult:
+         data_dir: Path | None = None, dry_run: bool = False, accept_older: bool = False, wb=None) -> PullResult:
     """Write the inputs changed in ``workbook`` into its quarter's data file; return what changed.
 
     A workbook built from an older version of the data file (changed since by hand or by another
-    pull) is refused when pulling it would set values back, unless ``accept_older``.
+    pull) is refused when pulling it would set values back, unless ``accept_older``. ``wb``: the file as
+    openpyxl read it already, if it was.
     """
     workbook = open_checked(workbook, identity=TOOL_PROPERTY)
     try:
-        wb = read_workbook(workbook)
+        wb = read_workbook(workbook) if wb is None else wb
     except Exception as err:
         raise KwaiError(f"{workbook}: cannot be read as an .xlsx workbook ({err.__class__.__name__})") from None
     built_for, lang, xlwings = identity(wb, workbook)
@@ -242,6 +245,7 @@ def _pull_locked(wb, workbook: Path, data_file: Path, lock: Path, lang: str, xlw
         for (i, j), path in cells.items():
             row = shift.row(sheet.title, item.row + i)  # where the analyst's inserted rows moved it
             where = _cell_name(sheet.title, row, item.col + j)
+            result.read.setdefault(sheet.title, set()).add((row, item.col + j))
             cells_of[path] = where
             old = get_path(doc, path, get_path(model, path))
             shown = ws.cell(row, item.col + j).value
@@ -264,6 +268,7 @@ def _pull_locked(wb, workbook: Path, data_file: Path, lock: Path, lang: str, xlw
                 if path is None:
                     continue
                 where = _cell_name(sheet.title, row, col)
+                result.read.setdefault(sheet.title, set()).add((row, col))
                 cells_of.setdefault(path, where)
                 old = _held(doc, model, path, fallback)
                 new = _tidy(ws.cell(row, col).value, old)

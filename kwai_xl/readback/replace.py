@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import KwaiError
-from ..quarters.datafile import shown
 from ..quarters.schema import Quarter
 from ..workbook.build import (
     LANG_PROPERTY,
@@ -34,7 +33,7 @@ from ..workbook.build import (
 from ..workbook.layout import defined_names
 from ..workbook.package import custom_properties, untouched_since_built
 from .carry import Carry, carry_from
-from .losses import identity, open_workbook, rebuild_losses
+from .losses import Pulled, identity, open_workbook, rebuild_losses, shown_cell
 from .pull import pull
 
 
@@ -75,16 +74,18 @@ def _analysts_own(path: Path, wb, q: Quarter, lang: str, xlwings: bool) -> Carry
     return carry_from(path, wb, generated, defined_names(layouts(q, lang, xlwings)), written_titles(q, lang, xlwings))
 
 
-def unpulled_inputs(path: Path, q: Quarter, data_dir: Path | None = None) -> list[str] | None:
-    """The inputs typed in the workbook at ``path`` that ``pull`` would still carry into ``q``'s data file, as
-    phrases; None where pull cannot tell (it refuses the workbook, or would write another file than ``q``'s)."""
+def unpulled_inputs(path: Path, q: Quarter, data_dir: Path | None = None, wb=None) -> Pulled | None:
+    """What ``pull`` reads of the workbook at ``path`` (``wb``: as openpyxl read it, if it was) and would still carry
+    into ``q``'s data file; None where pull cannot tell (it refuses the workbook, or would write another file than
+    ``q``'s)."""
     try:
-        result = pull(path, data_dir=data_dir, dry_run=True, accept_overrides=True)
+        result = pull(path, data_dir=data_dir, dry_run=True, accept_overrides=True, wb=wb)
     except KwaiError:
         return None
     if q.path is None or Path(result.data_file).resolve() != Path(q.path).resolve():
         return None
-    return [f"input {c.cell} is {shown(c.new)}, the data file has {shown(c.old)} ({c.path})" for c in result.changes]
+    return Pulled([f"input {c.cell} is {shown_cell(c.new)}, the data file has {shown_cell(c.old)} (at {c.path})"
+                   for c in result.changes], result.read)
 
 
 def replace_workbook(q: Quarter, out: Path | None = None, lang: str = "en", xlwings: bool = False,
@@ -102,11 +103,10 @@ def replace_workbook(q: Quarter, out: Path | None = None, lang: str = "en", xlwi
     judged = []
 
     def judge(p: Path) -> list[str]:
-        pending = functools.partial(unpulled_inputs, p, q, data_dir)
         if not judged and file_stamp(p) == read_at:  # the file as read above
-            lost = rebuild_losses(p, q, data_dir, old, pending)
+            lost = rebuild_losses(p, q, data_dir, old, functools.partial(unpulled_inputs, p, q, data_dir, old))
         else:  # saved since it was read: read again, and what is the analyst's must still be what was carried
-            lost = (rebuild_losses(p, q, data_dir, unpulled=pending)
+            lost = (rebuild_losses(p, q, data_dir, unpulled=functools.partial(unpulled_inputs, p, q, data_dir))
                     + _analysts_own(p, open_workbook(p), q, lang, xlwings).changed_from(carry))
         judged.append(p)
         return lost

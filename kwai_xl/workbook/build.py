@@ -559,7 +559,8 @@ def file_stamp(path: Path):
 def refusal(path: Path, lost: list[str], when: str = "") -> KwaiError:
     """The one-line refusal naming what a rebuild would lose, and the way to keep each kind of it."""
     shown = "; ".join(lost[:6]) + (f"; and {len(lost) - 6} more" if len(lost) > 6 else "")
-    pullable = [line for line in lost if line.startswith("input ") or line == EDITED]
+    pullable = [line for line in lost if (line.startswith("input ") and "pull does not read" not in line)
+                or line == EDITED]
     carried = [line for line in lost if line.startswith(FOREIGN)]
     ways = [f"run `kwai-xl pull {path}` to carry its inputs into the data file"] if pullable else []
     if carried:
