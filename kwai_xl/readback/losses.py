@@ -207,7 +207,7 @@ def _quarter_data(wb, quarter: str, q: Quarter | None, data_dir: Path | None) ->
 
 
 def rebuild_losses(path: Path, q: Quarter | None = None, data_dir: Path | None = None, wb=None,
-                   unpulled: Callable[[], "Pulled | None"] | None = None) -> list[str]:
+                   unpulled: Callable[[], Pulled | None] | None = None) -> list[str]:
     """What replacing the workbook at ``path`` by a fresh build would lose; empty when nothing.
 
     The workbook is compared with its quarter's data as it stands now: ``q`` when it is that
