@@ -21,6 +21,7 @@ from defusedxml import ElementTree
 from openpyxl import load_workbook
 
 from ..errors import KwaiError
+from .sheetdata import xml_text
 
 MAX_FILE_BYTES = 50 * 2**20
 MAX_UNPACKED_BYTES = 300 * 2**20
@@ -209,11 +210,9 @@ def extended_properties(path: Path, z: zipfile.ZipFile) -> dict[str, str] | None
 def with_extended(app: bytes, values: dict[str, str]) -> bytes:
     """The extended properties part ``app``, as openpyxl writes it (without any of :data:`EXTENDED_FIELDS`), with
     ``values`` of those fields added."""
-    def text(value: str) -> str:
-        return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
-
     end = app.rindex(b"</Properties>")
-    added = "".join(f"<{key}>{text(values[key])}</{key}>" for key in EXTENDED_FIELDS if key in values)
+    added = "".join(f"<{key}>{xml_text(values[key]).replace(chr(13), '&#13;')}</{key}>"
+                    for key in EXTENDED_FIELDS if key in values)
     return app[:end] + added.encode("utf-8") + app[end:]
 
 
